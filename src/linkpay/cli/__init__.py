@@ -1,0 +1,1 @@
+"""link-cli: the agent's command line and MCP server."""

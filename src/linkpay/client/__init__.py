@@ -1,0 +1,1 @@
+"""The link-cli SDK: a typed client for the agent API."""

@@ -1,0 +1,1 @@
+"""link-wallet: the self-hostable wallet server (agent API, approval app, test network)."""

@@ -1,0 +1,1 @@
+"""Agent API routes (agent-api.md §1–2)."""

@@ -1,0 +1,1 @@
+"""Agent authentication: RFC 8628 device login, access/refresh tokens, scopes."""

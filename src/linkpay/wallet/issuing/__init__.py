@@ -1,0 +1,1 @@
+"""Issuers of one-time credentials (virtual cards, shared payment tokens)."""

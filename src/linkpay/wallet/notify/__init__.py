@@ -1,0 +1,30 @@
+"""Notifications to the person (email, web push, apprise). The spend service and device
+login call a `Notifier`; a failing channel never blocks the request."""
+
+from typing import Protocol
+
+
+class Notifier(Protocol):
+    def spend_request_needs_approval(
+        self, *, user_id: str, spend_request_id: str, approval_url: str, summary: str
+    ) -> None:
+        """Tell the person a purchase waits for them. Must not raise, must not block."""
+
+    def device_login_started(
+        self, *, connection_label: str | None, verification_url: str, user_id: str | None = None
+    ) -> None:
+        """Tell the person an agent asks to connect (only when the user is known)."""
+
+
+class NullNotifier:
+    """Sends nothing; the default until channels are configured."""
+
+    def spend_request_needs_approval(
+        self, *, user_id: str, spend_request_id: str, approval_url: str, summary: str
+    ) -> None:
+        return None
+
+    def device_login_started(
+        self, *, connection_label: str | None, verification_url: str, user_id: str | None = None
+    ) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""The spend service: the spend request lifecycle and every rule that governs it."""

@@ -1,0 +1,1 @@
+"""The person's approval app: sign-in, device approval, spend approval, wallet pages."""

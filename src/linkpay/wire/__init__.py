@@ -1,0 +1,93 @@
+"""Wire models of the agent API (../shared/spec/agent-api.md).
+
+One copy, imported by both the wallet (request parsing, OpenAPI) and the client/CLI
+(local validation before any network call, response parsing). Field names are the
+contract; do not rename them.
+"""
+
+from linkpay.wire.common import ApiError, ErrorBody, Expandable, describe_validation_errors
+from linkpay.wire.device import DeviceCodeResponse, OAuthError, TokenResponse
+from linkpay.wire.network import CardCharge, CardChargeRequest, PaymentIntent
+from linkpay.wire.resources import (
+    Address,
+    AgentObservation,
+    BankAccountDetails,
+    CardDetails,
+    PaymentDetail,
+    PaymentDetailsList,
+    ShippingAddress,
+    ShippingAddressList,
+    Transaction,
+    TransactionList,
+    UserInfo,
+)
+from linkpay.wire.spend_requests import (
+    ACTIVE_STATUSES,
+    MAX_AMOUNT,
+    MIN_CONTEXT_LENGTH,
+    POLL_TERMINAL_STATUSES,
+    TOTAL_TYPES,
+    ApprovalLink,
+    BillingAddress,
+    Card,
+    CredentialType,
+    LineItem,
+    NextAction,
+    PaymentStatusDetails,
+    RequiresAction,
+    SharedPaymentToken,
+    SpendRequest,
+    SpendRequestCreate,
+    SpendRequestList,
+    SpendRequestStatus,
+    SpendRequestUpdate,
+    StatusDetails,
+    Total,
+    is_poll_terminal,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "MAX_AMOUNT",
+    "MIN_CONTEXT_LENGTH",
+    "POLL_TERMINAL_STATUSES",
+    "TOTAL_TYPES",
+    "Address",
+    "AgentObservation",
+    "ApiError",
+    "ApprovalLink",
+    "BankAccountDetails",
+    "BillingAddress",
+    "Card",
+    "CardCharge",
+    "CardChargeRequest",
+    "CardDetails",
+    "CredentialType",
+    "DeviceCodeResponse",
+    "ErrorBody",
+    "Expandable",
+    "LineItem",
+    "NextAction",
+    "OAuthError",
+    "PaymentDetail",
+    "PaymentDetailsList",
+    "PaymentIntent",
+    "PaymentStatusDetails",
+    "RequiresAction",
+    "SharedPaymentToken",
+    "ShippingAddress",
+    "ShippingAddressList",
+    "SpendRequest",
+    "SpendRequestCreate",
+    "SpendRequestList",
+    "SpendRequestStatus",
+    "SpendRequestUpdate",
+    "StatusDetails",
+    "TokenResponse",
+    "Total",
+    "Transaction",
+    "TransactionList",
+    "UserInfo",
+    "describe_validation_errors",
+    "is_poll_terminal",
+]

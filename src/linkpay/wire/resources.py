@@ -1,0 +1,89 @@
+"""Payment methods, shipping addresses, user info, transactions, observations."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class CardDetails(BaseModel):
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class BankAccountDetails(BaseModel):
+    last4: str
+    bank_name: str | None = None
+
+
+class PaymentDetail(BaseModel):
+    id: str  # csmrpd_…
+    type: Literal["card", "bank_account"]
+    is_default: bool
+    nickname: str | None = None
+    card_details: CardDetails | None = None
+    bank_account_details: BankAccountDetails | None = None
+
+
+class PaymentDetailsList(BaseModel):
+    payment_details: list[PaymentDetail]
+
+
+class Address(BaseModel):
+    name: str | None = None
+    line_1: str | None = None
+    line_2: str | None = None
+    locality: str | None = None
+    dependent_locality: str | None = None
+    administrative_area: str | None = None
+    postal_code: str | None = None
+    sorting_code: str | None = None
+    country_code: str | None = None
+
+
+class ShippingAddress(BaseModel):
+    id: str
+    is_default: bool
+    nickname: str | None = None
+    address: Address
+
+
+class ShippingAddressList(BaseModel):
+    shipping_addresses: list[ShippingAddress]
+
+
+class UserInfo(BaseModel):
+    email: str
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+class Transaction(BaseModel):
+    id: str
+    source_id: str | None = None
+    amount: int
+    currency: str
+    created_date: str  # ISO 8601
+    description: str | None = None
+    origin: Literal["link", "external_connection"] = "link"
+    category: str | None = None
+    status: str
+
+
+class TransactionList(BaseModel):
+    data: list[Transaction]
+    has_more: bool = False
+
+
+class AgentObservation(BaseModel):
+    """Body of `POST /agent_observations` (the CLI's `report`)."""
+
+    domain: str = Field(min_length=1, max_length=253)
+    outcome: Literal["success", "blocked", "abandoned"]
+    spend_request_id: str | None = None
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    step: str | None = Field(default=None, max_length=100)
+    freeform_context: str | None = Field(default=None, max_length=500)
