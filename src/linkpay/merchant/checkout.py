@@ -1,0 +1,397 @@
+"""The demo merchant's checkout page: a small shop, a cart and a card form (card flow).
+
+The page is what an agent holding a one-time virtual card meets on the web: it fills in
+number, expiry, CVC, name and postcode and submits. The merchant then charges the card
+through the wallet's test card network (`POST {wallet}/v1/test_network/card_charges`
+with its `sk_test_…` key, agent-api.md §3) and shows the order confirmation, or the
+decline reason the network gave.
+
+Choices the specs leave open, written down here:
+- Everything lives under `/shop` so the merchant app's other routes (the MPP endpoint)
+  keep the rest of the URL space: `GET /shop` (products), `GET /shop/checkout?qty_<sku>=N`
+  (cart + card form), `POST /shop/checkout` (pay), `GET /shop/orders/{id}` (confirmation,
+  reached by POST-redirect-GET so a reload never pays twice).
+- Prices always come from the server's catalog; the form only carries quantities.
+- The card number and CVC are never logged, never echoed back into a re-rendered form,
+  and never kept: an order remembers only brand-free facts (last4, amounts, charge id).
+- Templates autoescape; every page carries a strict CSP (no scripts at all).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+logger = logging.getLogger("linkpay.merchant.checkout")
+
+_HERE = Path(__file__).parent
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(_HERE / "templates" / "checkout"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+_CSS_PATH = _HERE / "static" / "checkout" / "checkout.css"
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+_MAX_QUANTITY = 20
+_MAX_REMEMBERED_ORDERS = 1000
+
+
+# --- catalog and cart -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    name: str
+    description: str
+    unit_amount: int  # minor units
+
+
+DEMO_CATALOG: tuple[Product, ...] = (
+    Product("coffee-beans", "Coffee beans, 340 g", "Single-origin, roasted this week.", 1800),
+    Product("camp-mug", "Enamel camp mug", "Blue speckled, 350 ml.", 1200),
+    Product("sticker-pack", "Sticker pack", "Five vinyl stickers.", 400),
+)
+DEFAULT_CART: Mapping[str, int] = {"coffee-beans": 1, "camp-mug": 1}
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    quantity: int
+
+    @property
+    def amount(self) -> int:
+        return self.product.unit_amount * self.quantity
+
+
+@dataclass(frozen=True)
+class Cart:
+    lines: tuple[CartLine, ...]
+    currency: str = "usd"
+
+    @property
+    def amount(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def quantities(self) -> dict[str, int]:
+        return {line.product.sku: line.quantity for line in self.lines}
+
+    def line_items(self) -> list[dict[str, Any]]:
+        """The cart as spend-request line items (wire.LineItem fields)."""
+        return [
+            {
+                "name": line.product.name,
+                "quantity": line.quantity,
+                "unit_amount": line.product.unit_amount,
+                "sku": line.product.sku,
+            }
+            for line in self.lines
+        ]
+
+    def totals(self) -> list[dict[str, Any]]:
+        return [{"type": "total", "display_text": "Total", "amount": self.amount}]
+
+
+def price_cart(
+    quantities: Mapping[str, int],
+    *,
+    catalog: tuple[Product, ...] = DEMO_CATALOG,
+    currency: str = "usd",
+) -> Cart:
+    """Build a cart from sku → quantity using catalog prices; unknown skus and
+    non-positive quantities are dropped, quantities are capped."""
+    lines = []
+    for product in catalog:
+        quantity = quantities.get(product.sku, 0)
+        if quantity > 0:
+            lines.append(CartLine(product, min(quantity, _MAX_QUANTITY)))
+    return Cart(tuple(lines), currency)
+
+
+def cart_from_params(params: Mapping[str, str], catalog: tuple[Product, ...]) -> dict[str, int]:
+    """Read `qty_<sku>` fields (query string or form) into sku → quantity."""
+    quantities: dict[str, int] = {}
+    for product in catalog:
+        raw = params.get(f"qty_{product.sku}")
+        if raw is None:
+            continue
+        try:
+            quantities[product.sku] = max(0, min(int(str(raw).strip() or 0), _MAX_QUANTITY))
+        except ValueError:
+            continue
+    return quantities
+
+
+def format_money(amount: int, currency: str) -> str:
+    if currency.lower() == "usd":
+        sign = "-" if amount < 0 else ""
+        return f"{sign}${abs(amount) / 100:,.2f}"
+    return f"{amount / 100:,.2f} {currency.upper()}"
+
+
+# --- card form ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardEntry:
+    """What the shopper typed, validated. Never printed: the repr shows last4 only."""
+
+    number: str = field(repr=False)
+    exp_month: int
+    exp_year: int
+    cvc: str = field(repr=False)
+    name: str
+    postcode: str
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+    def __repr__(self) -> str:
+        return f"CardEntry(last4={self.last4!r}, exp={self.exp_month:02d}/{self.exp_year})"
+
+    __str__ = __repr__
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def parse_expiry(raw: str) -> tuple[int, int] | None:
+    """Accept `MM/YY`, `MM / YY`, `MM/YYYY` and `MMYY`; return (month, four-digit year)."""
+    text = raw.replace(" ", "")
+    if "/" in text:
+        month_text, _, year_text = text.partition("/")
+    elif text.isdigit() and len(text) in (4, 6):
+        month_text, year_text = text[:2], text[2:]
+    else:
+        return None
+    if not (month_text.isdigit() and year_text.isdigit()) or len(year_text) not in (2, 4):
+        return None
+    month, year = int(month_text), int(year_text)
+    if len(year_text) == 2:
+        year += 2000
+    if not 1 <= month <= 12:
+        return None
+    return month, year
+
+
+def parse_card_form(
+    form: Mapping[str, str], *, today: datetime | None = None
+) -> tuple[CardEntry | None, dict[str, str]]:
+    """Validate the card fields; return the entry or per-field error messages."""
+    errors: dict[str, str] = {}
+    number = "".join(str(form.get("number", "")).split()).replace("-", "")
+    if not number:
+        errors["number"] = "Enter your card number."
+    elif not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        errors["number"] = "This card number is not valid."
+    expiry = parse_expiry(str(form.get("expiry", "")))
+    now = today or datetime.now(UTC)
+    if expiry is None:
+        errors["expiry"] = "Enter the expiry date as MM / YY."
+    elif (expiry[1], expiry[0]) < (now.year, now.month):
+        errors["expiry"] = "This card has expired."
+    cvc = str(form.get("cvc", "")).strip()
+    if not (cvc.isdigit() and len(cvc) in (3, 4)):
+        errors["cvc"] = "Enter the 3 or 4 digit security code."
+    name = " ".join(str(form.get("name", "")).split())
+    if not name:
+        errors["name"] = "Enter the name on the card."
+    elif len(name) > 100:
+        errors["name"] = "The name is too long (100 characters at most)."
+    postcode = " ".join(str(form.get("postcode", "")).split()).upper()
+    if not postcode:
+        errors["postcode"] = "Enter the billing postcode."
+    elif len(postcode) > 10 or not postcode.replace(" ", "").replace("-", "").isalnum():
+        errors["postcode"] = "This postcode is not valid."
+    if errors or expiry is None:
+        return None, errors
+    return CardEntry(number, expiry[0], expiry[1], cvc, name, postcode), {}
+
+
+# --- charging through the wallet's test network -------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutConfig:
+    """Where the merchant's processor is and how to authenticate to it."""
+
+    wallet_url: str
+    api_key: str = field(repr=False)
+    shop_name: str = "Linkpay Demo Shop"
+    currency: str = "usd"
+    catalog: tuple[Product, ...] = DEMO_CATALOG
+    timeout_seconds: float = 15.0
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    succeeded: bool
+    charge_id: str | None = None
+    decline_code: str | None = None
+    message: str | None = None
+
+
+_DECLINE_MESSAGES = {
+    "card_declined": "Your card was declined.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "The security code is incorrect.",
+    "insufficient_funds": "The approved amount does not cover this order.",
+}
+
+
+async def charge_card(config: CheckoutConfig, card: CardEntry, cart: Cart) -> ChargeOutcome:
+    """Ask the wallet's test network to charge the card for the cart total."""
+    import httpx2
+
+    body = {
+        "number": card.number,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+        "cvc": card.cvc,
+        "amount": cart.amount,
+        "currency": cart.currency,
+        "description": f"{config.shop_name} order",
+    }
+    url = config.wallet_url.rstrip("/") + "/v1/test_network/card_charges"
+    try:
+        async with httpx2.AsyncClient(timeout=config.timeout_seconds) as client:
+            response = await client.post(
+                url, json=body, headers={"Authorization": f"Bearer {config.api_key}"}
+            )
+    except httpx2.HTTPError as exc:
+        logger.warning("card network unreachable: %s", type(exc).__name__)
+        return ChargeOutcome(False, decline_code="processing_error",
+                             message="The payment network could not be reached. Try again.")
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    if response.status_code == 200 and payload.get("status") == "succeeded":
+        return ChargeOutcome(True, charge_id=str(payload.get("id") or ""))
+    error = payload.get("error") if isinstance(payload.get("error"), dict) else None
+    if response.status_code == 200:  # a charge object with status failed
+        code = str(payload.get("decline_code") or "card_declined")
+        message = str(payload.get("failure_message") or _DECLINE_MESSAGES["card_declined"])
+        return ChargeOutcome(False, charge_id=payload.get("id"), decline_code=code,
+                             message=message)
+    if response.status_code == 402 and error is not None:
+        code = str(error.get("decline_code") or error.get("code") or "card_declined")
+        message = str(error.get("message") or _DECLINE_MESSAGES.get(code, "Declined."))
+        charge = error.get("charge") if isinstance(error.get("charge"), dict) else {}
+        return ChargeOutcome(False, charge_id=charge.get("id"), decline_code=code,
+                             message=message)
+    logger.warning("card network answered %s (%s)", response.status_code,
+                   (error or {}).get("code", "no error code"))
+    return ChargeOutcome(False, decline_code="processing_error",
+                         message="The payment could not be processed. Try again later.")
+
+
+# --- pages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    cart: Cart
+    charge_id: str
+    card_last4: str
+    name: str
+    created: datetime
+
+
+def _page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = _TEMPLATES.get_template(template).render(money=format_money, **context)
+    return HTMLResponse(html, status_code=status_code, headers=_SECURITY_HEADERS)
+
+
+def checkout_router(config: CheckoutConfig) -> APIRouter:
+    """The shop's routes, ready for `app.include_router(...)` in the merchant app."""
+    router = APIRouter(prefix="/shop", include_in_schema=False)
+    orders: OrderedDict[str, Order] = OrderedDict()
+
+    def remember(order: Order) -> None:
+        orders[order.id] = order
+        while len(orders) > _MAX_REMEMBERED_ORDERS:
+            orders.popitem(last=False)
+
+    @router.get("", response_class=HTMLResponse)
+    async def shop_page() -> HTMLResponse:
+        return _page("shop.html", config=config, catalog=config.catalog, defaults=DEFAULT_CART)
+
+    @router.get("/static/checkout.css")
+    async def stylesheet() -> Response:
+        return Response(_CSS_PATH.read_bytes(), media_type="text/css",
+                        headers={"Cache-Control": "max-age=300"})
+
+    @router.get("/checkout", response_class=HTMLResponse)
+    async def checkout_page(request: Request) -> HTMLResponse:
+        quantities = cart_from_params(request.query_params, config.catalog)
+        cart = price_cart(quantities or DEFAULT_CART, catalog=config.catalog,
+                          currency=config.currency)
+        return _page("checkout.html", config=config, cart=cart, errors={}, values={})
+
+    @router.post("/checkout", response_class=HTMLResponse)
+    async def pay(request: Request) -> Response:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        cart = price_cart(cart_from_params(form, config.catalog), catalog=config.catalog,
+                          currency=config.currency)
+        # Re-fill only what is safe to show again; never the number or the CVC.
+        values = {key: form.get(key, "")[:100] for key in ("expiry", "name", "postcode")}
+        if not cart.lines:
+            return _page("checkout.html", 400, config=config, cart=cart, values=values,
+                         errors={"cart": "Your cart is empty."})
+        card, errors = parse_card_form(form)
+        if card is None:
+            return _page("checkout.html", 400, config=config, cart=cart, values=values,
+                         errors=errors)
+        outcome = await charge_card(config, card, cart)
+        if not outcome.succeeded:
+            logger.info("checkout declined: card ending %s, %s", card.last4, outcome.decline_code)
+            return _page("checkout.html", 402, config=config, cart=cart, values=values,
+                         errors={}, decline=outcome)
+        order = Order("ord_" + secrets.token_hex(8), cart, outcome.charge_id or "",
+                      card.last4, card.name, datetime.now(UTC))
+        remember(order)
+        logger.info("order %s paid: card ending %s, charge %s", order.id, card.last4,
+                    order.charge_id)
+        return RedirectResponse(f"/shop/orders/{order.id}", status_code=303,
+                                headers=_SECURITY_HEADERS)
+
+    @router.get("/orders/{order_id}", response_class=HTMLResponse)
+    async def order_page(order_id: str) -> HTMLResponse:
+        order = orders.get(order_id)
+        if order is None:
+            return _page("not_found.html", 404, config=config)
+        return _page("order.html", config=config, order=order)
+
+    return router
