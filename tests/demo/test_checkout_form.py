@@ -52,8 +52,15 @@ def test_cart_prices_come_from_the_catalog_and_quantities_are_capped():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("12/30", (12, 2030)), ("01 / 2031", (1, 2031)), ("0629", (6, 2029)), ("13/30", None),
-     ("ab/cd", None), ("", None), ("1/3", None)],
+    [
+        ("12/30", (12, 2030)),
+        ("01 / 2031", (1, 2031)),
+        ("0629", (6, 2029)),
+        ("13/30", None),
+        ("ab/cd", None),
+        ("", None),
+        ("1/3", None),
+    ],
 )
 def test_expiry_formats(raw, expected):
     assert parse_expiry(raw) == expected
@@ -65,7 +72,8 @@ def test_luhn():
 
 
 def test_card_form_rejects_expired_card_and_keeps_secrets_out_of_repr():
-    entry, errors = parse_card_form({**GOOD, "expiry": "01/20"}, today=datetime(2026, 11, 1, tzinfo=UTC))
+    today = datetime(2026, 11, 1, tzinfo=UTC)
+    entry, errors = parse_card_form({**GOOD, "expiry": "01/20"}, today=today)
     assert entry is None and errors == {"expiry": "This card has expired."}
     entry, errors = parse_card_form(GOOD)
     assert errors == {} and entry is not None
@@ -87,8 +95,13 @@ def test_shop_and_checkout_pages_show_the_cart_with_labelled_card_fields(shop):
 def test_invalid_form_names_each_field_and_never_echoes_the_card(shop):
     response = shop.post(
         "/shop/checkout",
-        data={**GOOD, "number": "4000 0000 0000 0001", "cvc": "98", "name": "<b>x</b>",
-              "postcode": ""},
+        data={
+            **GOOD,
+            "number": "4000 0000 0000 0001",
+            "cvc": "98",
+            "name": "<b>x</b>",
+            "postcode": "",
+        },
     )
     assert response.status_code == 400
     errors = re.findall(r'class="error" id="(\w+)-error">([^<]*)<', response.text)

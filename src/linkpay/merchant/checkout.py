@@ -288,8 +288,11 @@ async def charge_card(config: CheckoutConfig, card: CardEntry, cart: Cart) -> Ch
             )
     except httpx2.HTTPError as exc:
         logger.warning("card network unreachable: %s", type(exc).__name__)
-        return ChargeOutcome(False, decline_code="processing_error",
-                             message="The payment network could not be reached. Try again.")
+        return ChargeOutcome(
+            False,
+            decline_code="processing_error",
+            message="The payment network could not be reached. Try again.",
+        )
     try:
         payload = response.json()
     except ValueError:
@@ -302,18 +305,22 @@ async def charge_card(config: CheckoutConfig, card: CardEntry, cart: Cart) -> Ch
     if response.status_code == 200:  # a charge object with status failed
         code = str(payload.get("decline_code") or "card_declined")
         message = str(payload.get("failure_message") or _DECLINE_MESSAGES["card_declined"])
-        return ChargeOutcome(False, charge_id=payload.get("id"), decline_code=code,
-                             message=message)
+        return ChargeOutcome(False, charge_id=payload.get("id"), decline_code=code, message=message)
     if response.status_code == 402 and error is not None:
         code = str(error.get("decline_code") or error.get("code") or "card_declined")
         message = str(error.get("message") or _DECLINE_MESSAGES.get(code, "Declined."))
         charge = error.get("charge") if isinstance(error.get("charge"), dict) else {}
-        return ChargeOutcome(False, charge_id=charge.get("id"), decline_code=code,
-                             message=message)
-    logger.warning("card network answered %s (%s)", response.status_code,
-                   (error or {}).get("code", "no error code"))
-    return ChargeOutcome(False, decline_code="processing_error",
-                         message="The payment could not be processed. Try again later.")
+        return ChargeOutcome(False, charge_id=charge.get("id"), decline_code=code, message=message)
+    logger.warning(
+        "card network answered %s (%s)",
+        response.status_code,
+        (error or {}).get("code", "no error code"),
+    )
+    return ChargeOutcome(
+        False,
+        decline_code="processing_error",
+        message="The payment could not be processed. Try again later.",
+    )
 
 
 # --- pages --------------------------------------------------------------------------
@@ -350,42 +357,67 @@ def checkout_router(config: CheckoutConfig) -> APIRouter:
 
     @router.get("/static/checkout.css")
     async def stylesheet() -> Response:
-        return Response(_CSS_PATH.read_bytes(), media_type="text/css",
-                        headers={"Cache-Control": "max-age=300"})
+        return Response(
+            _CSS_PATH.read_bytes(), media_type="text/css", headers={"Cache-Control": "max-age=300"}
+        )
 
     @router.get("/checkout", response_class=HTMLResponse)
     async def checkout_page(request: Request) -> HTMLResponse:
         quantities = cart_from_params(request.query_params, config.catalog)
-        cart = price_cart(quantities or DEFAULT_CART, catalog=config.catalog,
-                          currency=config.currency)
+        cart = price_cart(
+            quantities or DEFAULT_CART, catalog=config.catalog, currency=config.currency
+        )
         return _page("checkout.html", config=config, cart=cart, errors={}, values={})
 
     @router.post("/checkout", response_class=HTMLResponse)
     async def pay(request: Request) -> Response:
         form = {key: str(value) for key, value in (await request.form()).items()}
-        cart = price_cart(cart_from_params(form, config.catalog), catalog=config.catalog,
-                          currency=config.currency)
+        cart = price_cart(
+            cart_from_params(form, config.catalog), catalog=config.catalog, currency=config.currency
+        )
         # Re-fill only what is safe to show again; never the number or the CVC.
         values = {key: form.get(key, "")[:100] for key in ("expiry", "name", "postcode")}
         if not cart.lines:
-            return _page("checkout.html", 400, config=config, cart=cart, values=values,
-                         errors={"cart": "Your cart is empty."})
+            return _page(
+                "checkout.html",
+                400,
+                config=config,
+                cart=cart,
+                values=values,
+                errors={"cart": "Your cart is empty."},
+            )
         card, errors = parse_card_form(form)
         if card is None:
-            return _page("checkout.html", 400, config=config, cart=cart, values=values,
-                         errors=errors)
+            return _page(
+                "checkout.html", 400, config=config, cart=cart, values=values, errors=errors
+            )
         outcome = await charge_card(config, card, cart)
         if not outcome.succeeded:
             logger.info("checkout declined: card ending %s, %s", card.last4, outcome.decline_code)
-            return _page("checkout.html", 402, config=config, cart=cart, values=values,
-                         errors={}, decline=outcome)
-        order = Order("ord_" + secrets.token_hex(8), cart, outcome.charge_id or "",
-                      card.last4, card.name, datetime.now(UTC))
+            return _page(
+                "checkout.html",
+                402,
+                config=config,
+                cart=cart,
+                values=values,
+                errors={},
+                decline=outcome,
+            )
+        order = Order(
+            "ord_" + secrets.token_hex(8),
+            cart,
+            outcome.charge_id or "",
+            card.last4,
+            card.name,
+            datetime.now(UTC),
+        )
         remember(order)
-        logger.info("order %s paid: card ending %s, charge %s", order.id, card.last4,
-                    order.charge_id)
-        return RedirectResponse(f"/shop/orders/{order.id}", status_code=303,
-                                headers=_SECURITY_HEADERS)
+        logger.info(
+            "order %s paid: card ending %s, charge %s", order.id, card.last4, order.charge_id
+        )
+        return RedirectResponse(
+            f"/shop/orders/{order.id}", status_code=303, headers=_SECURITY_HEADERS
+        )
 
     @router.get("/orders/{order_id}", response_class=HTMLResponse)
     async def order_page(order_id: str) -> HTMLResponse:
