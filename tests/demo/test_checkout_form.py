@@ -131,3 +131,13 @@ def test_unreachable_card_network_is_a_clear_decline_not_a_500(shop, caplog):
 
 def test_unknown_order_is_404(shop):
     assert shop.get("/shop/orders/ord_nope").status_code == 404
+
+
+def test_result_reader_reads_declines_and_ignores_pages_without_result(shop):
+    from linkpay.merchant.checkout import read_order_result
+
+    declined = read_order_result(shop.post("/shop/checkout", data=GOOD).text)
+    assert declined is not None
+    assert declined["outcome"] == "declined" and declined["decline_code"] == "processing_error"
+    assert declined["message"].startswith("Payment declined. The payment network")
+    assert read_order_result(shop.get("/shop").text) is None

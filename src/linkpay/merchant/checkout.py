@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -427,3 +428,53 @@ def checkout_router(config: CheckoutConfig) -> APIRouter:
         return _page("order.html", config=config, order=order)
 
     return router
+
+
+# --- reading a result page (used by `link-cli demo` and tests) ----------------------
+
+
+class _OrderResultParser(HTMLParser):
+    """Collect the attributes and text of the element with id `order-result`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: dict[str, str] = {}
+        self.text: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._depth:
+            self._depth += 1
+        elif dict(attrs).get("id") == "order-result":
+            self.attributes = {key: value or "" for key, value in attrs}
+            self._depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.text.append(data)
+
+
+def read_order_result(html: str) -> dict[str, str] | None:
+    """`{outcome, message, order_id?, charge_id?, decline_code?}` from a checkout result
+    page, or None when the page shows no result."""
+    parser = _OrderResultParser()
+    parser.feed(html)
+    if not parser.attributes:
+        return None
+    attrs = parser.attributes
+    result = {
+        "outcome": attrs.get("data-outcome", ""),
+        "message": " ".join("".join(parser.text).split()),
+    }
+    for attr, key in (
+        ("data-order-id", "order_id"),
+        ("data-charge-id", "charge_id"),
+        ("data-decline-code", "decline_code"),
+    ):
+        if attrs.get(attr):
+            result[key] = attrs[attr]
+    return result
