@@ -1,7 +1,10 @@
 """Notifications to the person (email, web push, apprise). The spend service and device
 login call a `Notifier`; a failing channel never blocks the request."""
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 class Notifier(Protocol):
@@ -28,3 +31,12 @@ class NullNotifier:
         self, *, connection_label: str | None, verification_url: str, user_id: str | None = None
     ) -> None:
         return None
+
+
+def build_notifier(settings: Any, sessionmaker: "sessionmaker[Session]") -> Notifier:
+    """The wallet's notifier: email (when smtp_host is set), web push to every subscribed
+    browser, the person's apprise URLs and the operator's `notify_urls`. Deliveries run
+    on a background thread with retries (`notify.notifier.WalletNotifier`)."""
+    from linkpay.wallet.notify.notifier import WalletNotifier
+
+    return WalletNotifier(settings, sessionmaker)

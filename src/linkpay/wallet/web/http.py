@@ -1,0 +1,167 @@
+"""The web app's HTTP plumbing: a route class that gives every page the security
+headers and turns errors into HTML pages (never JSON, never a traceback), rendering,
+redirects and a few request helpers.
+
+The router is included into the wallet's app by W1's `create_app`, so we cannot add
+app-wide middleware from here; the route class does the same job for our routes only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from linkpay.wallet.web import present
+
+log = logging.getLogger("linkpay.wallet.web")
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.autoescape = True  # every template, whatever its extension
+templates.env.filters.update(
+    money=present.format_money,
+    money_words=present.money_in_words,
+    when=present.format_when,
+    clean=present.clean_text,
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class WebError(Exception):
+    """A failure shown to the person as a page (status + title + plain message)."""
+
+    def __init__(self, status_code: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.title = title
+        self.message = message
+
+
+class SignInRequired(Exception):
+    """Raised by `require_person`; becomes a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def apply_security_headers(response: Response, *, no_store: bool = True) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if no_store:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Pragma", "no-cache")
+    return response
+
+
+class WebRoute(APIRoute):
+    """Every web route: security headers on every answer; known errors rendered as HTML
+    pages; unexpected ones logged and shown as a generic page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def web_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired as exc:
+                target = "/signin?next=" + quote(exc.next_path, safe="/")
+                response = RedirectResponse(target, status_code=303)
+            except WebError as exc:
+                response = render_error(request, exc.status_code, exc.title, exc.message)
+            except RequestValidationError:
+                response = render_error(
+                    request, 400, "Something is missing", "The form was incomplete. Go back "
+                    "and try again."
+                )
+            except StarletteHTTPException as exc:
+                response = render_error(
+                    request, exc.status_code, "Not found" if exc.status_code == 404 else
+                    "Request refused", "This page does not exist." if exc.status_code == 404
+                    else "The request could not be handled."
+                )
+            except Exception as exc:
+                api_error = _as_api_exception(exc)
+                if api_error is None:
+                    log.error("web page %s failed: %s", request.url.path, type(exc).__name__,
+                              exc_info=exc)
+                    response = render_error(
+                        request, 500, "Something went wrong",
+                        "The wallet could not finish this. Nothing was approved.",
+                    )
+                else:
+                    response = render_error(
+                        request, api_error.status_code, "Not possible", api_error.message
+                    )
+            no_store = not request.url.path.startswith("/static/")
+            return apply_security_headers(response, no_store=no_store)
+
+        return web_handler
+
+
+def _as_api_exception(exc: Exception) -> Any:
+    from linkpay.wallet.errors import ApiException
+
+    return exc if isinstance(exc, ApiException) else None
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {"request": request, **(context or {})}
+    ctx.setdefault("person", getattr(request.state, "person", None))
+    ctx.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    return response  # type: ignore[return-value]
+
+
+def render_error(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+    return render(
+        request, "error.html", {"title": title, "message": message}, status_code=status_code
+    )
+
+
+def redirect(path: str) -> RedirectResponse:
+    """POST-redirect-GET (303)."""
+    return RedirectResponse(path, status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only local absolute paths: never an open redirect to another site."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
