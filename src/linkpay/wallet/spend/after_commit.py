@@ -1,0 +1,47 @@
+"""Run side effects only once the transaction that caused them has committed.
+
+Notifying the person about a request that then rolled back would send them to a page
+that 404s; waking a long-poll before the change is visible would make it re-read the
+old state. Callbacks queued with `call_after_commit` run after a successful commit and
+are dropped on rollback. A failing callback is logged, never raised: the change it
+follows is already durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.spend import wakeups
+from linkpay.wallet.spend.states import CHANGED_IDS_KEY
+
+log = logging.getLogger("linkpay.wallet.spend")
+
+_CALLBACKS_KEY = "linkpay.after_commit"
+
+
+def call_after_commit(session: Session, callback: Callable[[], Any]) -> None:
+    session.info.setdefault(_CALLBACKS_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(_CALLBACKS_KEY, [])
+    changed = session.info.pop(CHANGED_IDS_KEY, set())
+    if changed:
+        wakeups.wake(changed)
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the commit is done; a side effect must not undo it
+            log.warning("post-commit callback failed", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_CALLBACKS_KEY, None)
+    session.info.pop(CHANGED_IDS_KEY, None)

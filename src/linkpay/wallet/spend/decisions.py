@@ -1,0 +1,181 @@
+"""The person's decisions on a spend request: approve (binding the approval to the
+purchase hash and issuing the credential in the same transaction), deny, cancel, and
+"stop everything". Re-exported by `service`, the module other parts import."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.errors import ApiException
+from linkpay.wallet.spend.hashing import material_hash
+from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
+from linkpay.wallet.spend.validation import ensure_spending_allowed, load_person
+from linkpay.wallet.spend.windows import earliest, expire_if_due
+from linkpay.wallet.store.models import SpendRequest, User, utcnow
+from linkpay.wire import ACTIVE_STATUSES
+
+
+def load_for_user(session: Session, user_id: str, spend_request_id: str) -> SpendRequest:
+    row = session.get(SpendRequest, spend_request_id)
+    if row is None or row.user_id != user_id:  # another person's request: 404, never 403
+        raise ApiException(404, "not_found", "No such spend request", param="id")
+    return row
+
+
+def issue(session: Session, row: SpendRequest, *, settings: Any) -> None:
+    from linkpay.wallet.issuing.service import issue_credential
+
+    credential = issue_credential(session, row, settings=settings)
+    issued_until = getattr(credential, "valid_until", None)
+    if issued_until is not None and (
+        row.credential_valid_until is None or issued_until < row.credential_valid_until
+    ):
+        row.credential_valid_until = issued_until
+        session.flush()
+
+
+def approve_spend_request(
+    session: Session,
+    *,
+    user_id: str,
+    spend_request_id: str,
+    settings: Any,
+    expected_hash: str | None = None,
+) -> SpendRequest:
+    """The person says yes. `expected_hash` is the `material_hash` of what their page
+    showed; if the request changed since, the approval is refused (409
+    `spend_request_changed`) so they never approve something they did not see. The
+    approval, the hash it binds and the issued credential commit together."""
+    now = utcnow()
+    row = expire_if_due(session, load_for_user(session, user_id, spend_request_id), now)
+    if row.status != "pending_approval":
+        raise invalid_state(row.status, "approve")
+    ensure_spending_allowed(load_person(session, user_id))
+    current = material_hash(row)
+    if expected_hash is not None and expected_hash != current:
+        raise ApiException(
+            409,
+            "spend_request_changed",
+            "The spend request changed after it was shown; review it again before approving",
+        )
+    updated = transition(
+        session,
+        row.id,
+        from_statuses=("pending_approval",),
+        to_status="approved",
+        actor="person",
+        expected_version=row.version,
+        now=now,
+        values={
+            "approval_hash": current,
+            "decided_at": now,
+            "credential_valid_until": earliest(
+                now + timedelta(seconds=settings.credential_validity_seconds), row.expires_at
+            ),
+        },
+    )
+    if updated is None:  # someone else decided, or it changed, in between
+        fresh = session.get(SpendRequest, row.id, populate_existing=True)
+        if fresh is not None and fresh.status == "pending_approval":
+            raise ApiException(
+                409,
+                "spend_request_changed",
+                "The spend request changed after it was shown; review it again",
+            )
+        raise invalid_state(fresh.status if fresh else "gone", "approve")
+    issue(session, updated, settings=settings)
+    return updated
+
+
+def deny_spend_request(session: Session, *, user_id: str, spend_request_id: str) -> SpendRequest:
+    now = utcnow()
+    row = expire_if_due(session, load_for_user(session, user_id, spend_request_id), now)
+    if row.status not in ("created", "pending_approval"):
+        raise invalid_state(row.status, "deny")
+    updated = transition(
+        session,
+        row.id,
+        from_statuses=(row.status,),
+        to_status="denied",
+        actor="person",
+        now=now,
+        values={"decided_at": now},
+    )
+    if updated is None:
+        fresh = session.get(SpendRequest, row.id, populate_existing=True)
+        raise invalid_state(fresh.status if fresh else "gone", "deny")
+    return updated
+
+
+def cancel_spend_request(
+    session: Session, *, user_id: str, spend_request_id: str, actor: str = "agent"
+) -> SpendRequest:
+    """Cancel from created, pending_approval or approved; an issued credential is
+    voided in the same transaction, so it can never be charged afterwards."""
+    now = utcnow()
+    row = expire_if_due(session, load_for_user(session, user_id, spend_request_id), now)
+    if row.status not in CANCELABLE_STATUSES:
+        raise invalid_state(row.status, "cancel")
+    previous = row.status
+    updated = transition(
+        session,
+        row.id,
+        from_statuses=(previous,),
+        to_status="canceled",
+        actor=actor,
+        now=now,
+    )
+    if updated is None:
+        fresh = session.get(SpendRequest, row.id, populate_existing=True)
+        raise invalid_state(fresh.status if fresh else "gone", "cancel")
+    if previous == "approved":
+        from linkpay.wallet.issuing.service import void_credentials
+
+        void_credentials(session, row.id)
+    return updated
+
+
+def pause_spending(session: Session, user_id: str) -> None:
+    """ "Stop everything": refuse new requests, deny every request awaiting a decision
+    and cancel approved ones, voiding their unused credentials."""
+    now = utcnow()
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(spending_paused=True)
+        .execution_options(synchronize_session="fetch")
+    )
+    rows = session.scalars(
+        select(SpendRequest).where(
+            SpendRequest.user_id == user_id, SpendRequest.status.in_(ACTIVE_STATUSES)
+        )
+    ).all()
+    for row in rows:
+        previous = row.status
+        target = "canceled" if previous == "approved" else "denied"
+        updated = transition(
+            session,
+            row.id,
+            from_statuses=(previous,),
+            to_status=target,
+            actor="person",
+            note="spending paused",
+            now=now,
+        )
+        if updated is not None and previous == "approved":
+            from linkpay.wallet.issuing.service import void_credentials
+
+            void_credentials(session, row.id)
+
+
+def resume_spending(session: Session, user_id: str) -> None:
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(spending_paused=False)
+        .execution_options(synchronize_session="fetch")
+    )

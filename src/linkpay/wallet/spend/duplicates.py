@@ -1,0 +1,50 @@
+"""Duplicate protection: an agent that retries "create" (lost response, loop, restart)
+must not pile up identical purchases for the person to approve. An identical request
+(same material hash and context) still awaiting a decision, from the same agent (token
+family), created within `DUPLICATE_WINDOW_SECONDS`, is answered with 429
+`spend_request_rate_limited` carrying the existing request so the agent can resume it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.spend.hashing import material_hash
+from linkpay.wallet.store.models import SpendRequest
+
+DUPLICATE_WINDOW_SECONDS = 60
+
+
+def find_duplicate(
+    session: Session,
+    *,
+    user_id: str,
+    token_family_id: str | None,
+    material_hash_value: str,
+    context: str,
+    now: datetime,
+) -> SpendRequest | None:
+    since = now - timedelta(seconds=DUPLICATE_WINDOW_SECONDS)
+    candidates = session.scalars(
+        select(SpendRequest)
+        .where(
+            SpendRequest.user_id == user_id,
+            SpendRequest.token_family_id == token_family_id,
+            SpendRequest.status.in_(("created", "pending_approval")),
+            SpendRequest.created_at > since,
+        )
+        .order_by(SpendRequest.created_at.desc())
+    ).all()
+    for row in candidates:
+        if row.context == context and material_hash(row) == material_hash_value:
+            return row
+    return None
+
+
+def retry_after_seconds(existing: SpendRequest, now: datetime) -> int:
+    remaining = (existing.created_at + timedelta(seconds=DUPLICATE_WINDOW_SECONDS)) - now
+    return max(1, math.ceil(remaining.total_seconds()))

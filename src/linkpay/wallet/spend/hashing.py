@@ -1,0 +1,87 @@
+"""Approval binding: what the person approves is pinned by a hash of the purchase.
+
+`material_hash` is the SHA-256 (hex) of the RFC 8785 (JCS) canonical JSON of the fields
+that decide what money can move and where: amount, currency, merchant, line items,
+totals, credential type, network id and payment method. The approval page sends back
+the hash it displayed; approval is refused if it no longer matches, and a credential is
+only revealed while the stored approval hash still equals the current one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import rfc8785
+
+from linkpay.wire import LineItem, Total
+
+MATERIAL_FIELDS = (
+    "amount",
+    "currency",
+    "merchant_name",
+    "merchant_url",
+    "line_items",
+    "totals",
+    "credential_type",
+    "network_id",
+    "payment_method",
+)
+
+
+def normalize_line_items(items: list[Any] | None) -> list[dict[str, Any]]:
+    """One stored and hashed form: validated, without null fields."""
+    return [LineItem.model_validate(item).model_dump(exclude_none=True) for item in items or []]
+
+
+def normalize_totals(totals: list[Any] | None) -> list[dict[str, Any]]:
+    return [Total.model_validate(total).model_dump(exclude_none=True) for total in totals or []]
+
+
+def material_of(
+    *,
+    amount: int,
+    currency: str,
+    merchant_name: str | None,
+    merchant_url: str | None,
+    line_items: list[Any] | None,
+    totals: list[Any] | None,
+    credential_type: str,
+    network_id: str | None,
+    payment_method: str | None,
+) -> dict[str, Any]:
+    return {
+        "amount": amount,
+        "currency": currency,
+        "merchant_name": merchant_name,
+        "merchant_url": merchant_url,
+        "line_items": normalize_line_items(line_items),
+        "totals": normalize_totals(totals),
+        "credential_type": credential_type,
+        "network_id": network_id,
+        "payment_method": payment_method,
+    }
+
+
+def material_fields(row: Any) -> dict[str, Any]:
+    """The material fields of a stored spend request (store.models.SpendRequest)."""
+    return material_of(
+        amount=row.amount,
+        currency=row.currency,
+        merchant_name=row.merchant_name,
+        merchant_url=row.merchant_url,
+        line_items=row.line_items,
+        totals=row.totals,
+        credential_type=row.credential_type,
+        network_id=row.network_id,
+        payment_method=row.payment_method_id,
+    )
+
+
+def hash_material(material: dict[str, Any]) -> str:
+    return hashlib.sha256(rfc8785.dumps(material)).hexdigest()
+
+
+def material_hash(row: Any) -> str:
+    """SHA-256 hex of the RFC 8785 canonical JSON of the row's material fields."""
+    return hash_material(material_fields(row))

@@ -1,0 +1,389 @@
+"""The spend service: every rule of the spend request lifecycle, behind the functions
+named in CONTRACTS.md. HTTP routes, web pages and admin commands only parse and render.
+
+Each function works inside the caller's transaction (one `Session`, committed by the
+caller) so that a state change, its event, the issued credential and the idempotency
+record are one atomic unit. State changes use the compare-and-set `transition()`.
+Side effects outside the database (notifying the person, waking long-polls) run only
+after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.errors import ApiException
+from linkpay.wallet.ids import new_id
+from linkpay.wallet.spend.after_commit import call_after_commit
+from linkpay.wallet.spend.decisions import (
+    approve_spend_request,
+    cancel_spend_request,
+    deny_spend_request,
+    issue,
+    load_for_user,
+    pause_spending,
+    resume_spending,
+)
+from linkpay.wallet.spend.duplicates import find_duplicate, retry_after_seconds
+from linkpay.wallet.spend.hashing import (
+    hash_material,
+    material_hash,
+    material_of,
+    normalize_line_items,
+    normalize_totals,
+)
+from linkpay.wallet.spend.serialize import approval_url, to_wire
+from linkpay.wallet.spend.states import (
+    EDITABLE_STATUSES,
+    invalid_state,
+    record_event,
+    touch,
+    transition,
+)
+from linkpay.wallet.spend.validation import (
+    check_amount,
+    check_credential_shape,
+    check_total_matches,
+    ensure_spending_allowed,
+    invalid,
+    load_person,
+    parse_expires_at,
+    resolve_payment_method,
+)
+from linkpay.wallet.spend.windows import earliest, effective_status, expire_if_due
+from linkpay.wallet.store.models import SpendRequest, User, utcnow
+from linkpay.wire import ACTIVE_STATUSES, SpendRequestCreate, SpendRequestUpdate
+
+__all__ = [
+    "APPROVE_SCOPE",
+    "approve_spend_request",
+    "cancel_spend_request",
+    "create_delegated_spend_request",
+    "create_spend_request",
+    "deny_spend_request",
+    "get_for_user",
+    "list_for_user",
+    "material_hash",
+    "pause_spending",
+    "request_approval",
+    "resume_spending",
+    "to_wire",
+    "update_spend_request",
+]
+
+log = logging.getLogger("linkpay.wallet.spend")
+
+APPROVE_SCOPE = "spend_requests:approve"
+_HISTORY_LIMIT = 1000
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def get_for_user(session: Session, user_id: str, spend_request_id: str) -> SpendRequest:
+    """The person's request (404 if it is not theirs), with a due expiry persisted."""
+    return expire_if_due(session, load_for_user(session, user_id, spend_request_id), utcnow())
+
+
+def list_for_user(
+    session: Session, user_id: str, *, include_history: bool = False
+) -> list[SpendRequest]:
+    """Active requests (created, pending_approval, approved), newest first; with
+    `include_history`, every request (the most recent 1000)."""
+    now = utcnow()
+    stmt = select(SpendRequest).where(SpendRequest.user_id == user_id)
+    if not include_history:
+        stmt = stmt.where(SpendRequest.status.in_(ACTIVE_STATUSES))
+    else:
+        stmt = stmt.limit(_HISTORY_LIMIT)
+    rows = session.scalars(
+        stmt.order_by(SpendRequest.created_at.desc(), SpendRequest.id.desc())
+    ).all()
+    rows = [expire_if_due(session, row, now) for row in rows]
+    if not include_history:
+        rows = [row for row in rows if effective_status(row, now) in ACTIVE_STATUSES]
+    return rows
+
+
+# --- the agent's side -----------------------------------------------------------------
+
+
+def _summary(row: SpendRequest) -> str:
+    """One line for a notification: who gets how much. Merchant text is untrusted."""
+    payee = row.merchant_name or row.network_id or "a merchant"
+    payee = _CONTROL_CHARS.sub("", payee)[:80]
+    return f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
+
+
+def _notify_after_commit(session: Session, row: SpendRequest, settings: Any, notifier: Any) -> None:
+    if notifier is None:
+        return
+    kwargs = {
+        "user_id": row.user_id,
+        "spend_request_id": row.id,
+        "approval_url": approval_url(settings, row.id),
+        "summary": _summary(row),
+    }
+
+    def send() -> None:
+        try:
+            notifier.spend_request_needs_approval(**kwargs)
+        except Exception:  # noqa: BLE001 - a failing channel never fails the request
+            log.warning("notifier failed for spend request %s", kwargs["spend_request_id"])
+
+    call_after_commit(session, send)
+
+
+def _validated_new_request(
+    session: Session, principal: Any, body: SpendRequestCreate, now: datetime
+) -> tuple[User, dict[str, Any]]:
+    """Person-state rules shared by create and create_delegated; returns the columns."""
+    person = load_person(session, principal.user_id, lock=True)
+    ensure_spending_allowed(person)
+    check_amount(person, body.amount)
+    method = resolve_payment_method(session, person, body.payment_details)
+    expires_at = parse_expires_at(body.expires_at, now)
+    columns = {
+        "credential_type": body.credential_type,
+        "network_id": body.network_id,
+        "amount": body.amount,
+        "currency": body.currency,
+        "merchant_name": body.merchant_name,
+        "merchant_url": body.merchant_url,
+        "context": body.context,
+        "line_items": normalize_line_items(body.line_items),
+        "totals": normalize_totals(body.totals),
+        "payment_method_id": method.id,
+        "request_metadata": dict(body.metadata or {}),
+        "expires_at": expires_at,
+    }
+    return person, columns
+
+
+def _material_hash_of_columns(columns: dict[str, Any]) -> str:
+    return hash_material(
+        material_of(
+            amount=columns["amount"],
+            currency=columns["currency"],
+            merchant_name=columns["merchant_name"],
+            merchant_url=columns["merchant_url"],
+            line_items=columns["line_items"],
+            totals=columns["totals"],
+            credential_type=columns["credential_type"],
+            network_id=columns["network_id"],
+            payment_method=columns["payment_method_id"],
+        )
+    )
+
+
+def create_spend_request(
+    session: Session, principal: Any, body: SpendRequestCreate, *, settings: Any, notifier: Any
+) -> SpendRequest:
+    """A new request from an agent, `created` (or `pending_approval` with the person
+    notified when `request_approval` is set). Refuses duplicates with a 429."""
+    if body.approval_details is not None:
+        raise invalid(
+            "approval_details",
+            "only accepted by create_delegated, with a token holding the approval scope",
+        )
+    now = utcnow()
+    _person, columns = _validated_new_request(session, principal, body, now)
+    duplicate = find_duplicate(
+        session,
+        user_id=principal.user_id,
+        token_family_id=principal.token_family_id,
+        material_hash_value=_material_hash_of_columns(columns),
+        context=body.context,
+        now=now,
+    )
+    if duplicate is not None:
+        retry_after = retry_after_seconds(duplicate, now)
+        existing = to_wire(session, duplicate, settings=settings, now=now)
+        raise ApiException(
+            429,
+            "spend_request_rate_limited",
+            f"An identical spend request ({duplicate.id}) is already waiting for the "
+            "person; resume it instead of creating another",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+            duplicate_spend_request=existing.model_dump(mode="json", exclude_none=True),
+        )
+    row = SpendRequest(
+        id=new_id("lsrq"),
+        user_id=principal.user_id,
+        token_family_id=principal.token_family_id,
+        status="created",
+        test=bool(settings.test_mode or body.test),
+        approval_expires_at=now + timedelta(seconds=settings.approval_window_seconds),
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **columns,
+    )
+    session.add(row)
+    session.flush()
+    record_event(session, row.id, from_status=None, to_status="created", actor="agent", at=now)
+    if body.request_approval:
+        row = _ask_person(session, row, settings=settings, notifier=notifier, now=now)
+    return row
+
+
+def create_delegated_spend_request(
+    session: Session, principal: Any, body: SpendRequestCreate, *, settings: Any
+) -> SpendRequest:
+    """A request the person already approved elsewhere (`approval_details` say how),
+    for clients holding the approval scope: created `approved`, credential issued."""
+    if APPROVE_SCOPE not in principal.scopes:
+        raise ApiException(403, "forbidden", f"This token lacks the {APPROVE_SCOPE!r} scope")
+    if not body.approval_details:
+        raise invalid("approval_details", "required for delegated spend requests")
+    now = utcnow()
+    _person, columns = _validated_new_request(session, principal, body, now)
+    valid_until = earliest(
+        now + timedelta(seconds=settings.credential_validity_seconds), columns["expires_at"]
+    )
+    row = SpendRequest(
+        id=new_id("lsrq"),
+        user_id=principal.user_id,
+        token_family_id=principal.token_family_id,
+        status="approved",
+        test=bool(settings.test_mode or body.test),
+        approval_hash=_material_hash_of_columns(columns),
+        decided_at=now,
+        credential_valid_until=valid_until,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **columns,
+    )
+    session.add(row)
+    session.flush()
+    details = json.dumps(body.approval_details, sort_keys=True, default=str)
+    record_event(
+        session,
+        row.id,
+        from_status=None,
+        to_status="approved",
+        actor="person",
+        note=f"delegated approval via {principal.client_id}: {details}",
+        at=now,
+    )
+    issue(session, row, settings=settings)
+    return row
+
+
+def update_spend_request(
+    session: Session,
+    principal: Any,
+    spend_request_id: str,
+    body: SpendRequestUpdate,
+    *,
+    settings: Any,
+) -> SpendRequest:
+    """Change the purchase before the person decides. The approval page binds its
+    decision to the hash it showed, so an update while pending is safe: an approval
+    of the old content is refused."""
+    now = utcnow()
+    row = expire_if_due(session, load_for_user(session, principal.user_id, spend_request_id), now)
+    if row.status not in EDITABLE_STATUSES:
+        raise invalid_state(row.status, "update")
+    given = {name for name in body.model_fields_set if getattr(body, name) is not None}
+    if not given:
+        return row
+    person = load_person(session, principal.user_id)
+    ensure_spending_allowed(person)
+    values: dict[str, Any] = {}
+    if "payment_details" in given:
+        values["payment_method_id"] = resolve_payment_method(
+            session, person, body.payment_details
+        ).id
+    if "amount" in given:
+        values["amount"] = body.amount
+    if "currency" in given:
+        values["currency"] = body.currency
+    if "merchant_url" in given:
+        values["merchant_url"] = body.merchant_url
+    if "line_items" in given:
+        values["line_items"] = normalize_line_items(body.line_items)
+    if "totals" in given:
+        values["totals"] = normalize_totals(body.totals)
+    amount = values.get("amount", row.amount)
+    check_amount(person, amount)
+    check_credential_shape(
+        row.credential_type, row.merchant_name, values.get("merchant_url", row.merchant_url)
+    )
+    check_total_matches(amount, values.get("totals", row.totals or []))
+    updated = touch(
+        session,
+        row.id,
+        in_statuses=EDITABLE_STATUSES,
+        expected_version=row.version,
+        values=values,
+        now=now,
+    )
+    if updated is None:
+        raise ApiException(
+            409, "invalid_state", "The spend request changed at the same time; retry the update"
+        )
+    record_event(
+        session,
+        row.id,
+        from_status=updated.status,
+        to_status=updated.status,
+        actor="agent",
+        note="updated: " + ", ".join(sorted(given)),
+        at=now,
+    )
+    return updated
+
+
+def _ask_person(
+    session: Session, row: SpendRequest, *, settings: Any, notifier: Any, now: datetime
+) -> SpendRequest:
+    """created → pending_approval (or a reminder while pending): a fresh approval
+    window starts now, and the person is notified once the transaction commits."""
+    window_end = now + timedelta(seconds=settings.approval_window_seconds)
+    if row.status == "created":
+        updated = transition(
+            session,
+            row.id,
+            from_statuses=("created",),
+            to_status="pending_approval",
+            actor="agent",
+            expected_version=row.version,
+            now=now,
+            values={"approval_expires_at": window_end},
+        )
+    else:
+        updated = touch(
+            session,
+            row.id,
+            in_statuses=("pending_approval",),
+            expected_version=row.version,
+            values={"approval_expires_at": window_end},
+            now=now,
+        )
+    if updated is None:
+        fresh = session.get(SpendRequest, row.id, populate_existing=True)
+        raise invalid_state(fresh.status if fresh else "gone", "request approval for")
+    _notify_after_commit(session, updated, settings, notifier)
+    return updated
+
+
+def request_approval(
+    session: Session, principal: Any, spend_request_id: str, *, settings: Any, notifier: Any
+) -> SpendRequest:
+    now = utcnow()
+    row = expire_if_due(session, load_for_user(session, principal.user_id, spend_request_id), now)
+    if row.status not in ("created", "pending_approval"):
+        raise invalid_state(row.status, "request approval for")
+    ensure_spending_allowed(load_person(session, principal.user_id))
+    return _ask_person(session, row, settings=settings, notifier=notifier, now=now)

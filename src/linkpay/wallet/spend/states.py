@@ -1,0 +1,164 @@
+"""The spend request state machine: which transitions are legal, and the one way to
+make them (a conditional `UPDATE … WHERE id = … AND status IN (…) RETURNING`).
+
+Every change of state goes through `transition()`: it is race-safe on SQLite and
+PostgreSQL alike (exactly one of two concurrent callers wins, the other gets `None`),
+bumps `version` and `updated_at`, and writes a `SpendRequestEvent` in the same
+transaction. The test network (W3) may use it for approved → succeeded | failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.errors import ApiException
+from linkpay.wallet.store.models import SpendRequest, SpendRequestEvent, utcnow
+
+# Legal transitions (agent-api.md "Statuses"). `created → expired` is the approval
+# window running out before the agent asked for approval; `created → denied` happens
+# only when the person pauses all spending.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "created": frozenset({"pending_approval", "canceled", "expired", "denied"}),
+    "pending_approval": frozenset({"approved", "denied", "expired", "canceled"}),
+    "approved": frozenset({"succeeded", "failed", "canceled", "expired", "requires_action"}),
+    "requires_action": frozenset({"approved", "succeeded", "failed", "canceled", "expired"}),
+    "denied": frozenset(),
+    "expired": frozenset(),
+    "succeeded": frozenset(),
+    "failed": frozenset(),
+    "canceled": frozenset(),
+}
+# Updates to the purchase itself are only allowed before the person decides.
+EDITABLE_STATUSES = ("created", "pending_approval")
+CANCELABLE_STATUSES = ("created", "pending_approval", "approved")
+
+# Ids changed in a session; `longpoll` wakes local waiters for them after commit.
+CHANGED_IDS_KEY = "linkpay.spend_requests_changed"
+
+
+def is_legal(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def invalid_state(row_status: str, action: str) -> ApiException:
+    return ApiException(
+        409,
+        "invalid_state",
+        f"Cannot {action} a spend request that is {row_status}",
+        status=row_status,
+    )
+
+
+def mark_changed(session: Session, spend_request_id: str) -> None:
+    session.info.setdefault(CHANGED_IDS_KEY, set()).add(spend_request_id)
+
+
+def record_event(
+    session: Session,
+    spend_request_id: str,
+    *,
+    from_status: str | None,
+    to_status: str,
+    actor: str,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        SpendRequestEvent(
+            spend_request_id=spend_request_id,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            note=note[:500] if note else None,
+            created_at=at or utcnow(),
+        )
+    )
+    mark_changed(session, spend_request_id)
+
+
+def transition(
+    session: Session,
+    spend_request_id: str,
+    *,
+    from_statuses: Iterable[str],
+    to_status: str,
+    actor: str,
+    note: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+    values: dict[str, Any] | None = None,
+) -> SpendRequest | None:
+    """Move the request to `to_status` if it is still in one of `from_statuses` (and,
+    when given, still at `expected_version`). Returns the updated row, or `None` when
+    another writer got there first or the guard does not hold; the caller decides
+    what that means. Illegal pairs are a programming error, not a race."""
+    sources = tuple(from_statuses)
+    for source in sources:
+        if not is_legal(source, to_status):
+            raise ValueError(f"illegal spend request transition {source} → {to_status}")
+    now = now or utcnow()
+    # One compare-and-set per source status, so the event records exactly which state
+    # was left even when several are allowed (cancel from created/pending/approved).
+    for source in sources:
+        conditions = [SpendRequest.id == spend_request_id, SpendRequest.status == source]
+        if expected_version is not None:
+            conditions.append(SpendRequest.version == expected_version)
+        stmt = (
+            update(SpendRequest)
+            .where(*conditions)
+            .values(
+                status=to_status,
+                version=SpendRequest.version + 1,
+                updated_at=now,
+                **(values or {}),
+            )
+            .returning(SpendRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+        if session.execute(stmt).first() is None:
+            continue
+        record_event(
+            session,
+            spend_request_id,
+            from_status=source,
+            to_status=to_status,
+            actor=actor,
+            note=note,
+            at=now,
+        )
+        return session.get(SpendRequest, spend_request_id, populate_existing=True)
+    return None
+
+
+def touch(
+    session: Session,
+    spend_request_id: str,
+    *,
+    in_statuses: Iterable[str],
+    expected_version: int,
+    values: dict[str, Any],
+    now: datetime | None = None,
+) -> SpendRequest | None:
+    """A change that keeps the status (an update of the purchase, a refreshed approval
+    window): same compare-and-set on status and version, version bumped."""
+    now = now or utcnow()
+    stmt = (
+        update(SpendRequest)
+        .where(
+            SpendRequest.id == spend_request_id,
+            SpendRequest.status.in_(tuple(in_statuses)),
+            SpendRequest.version == expected_version,
+        )
+        .values(version=SpendRequest.version + 1, updated_at=now, **values)
+        .returning(SpendRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(stmt).first() is None:
+        return None
+    mark_changed(session, spend_request_id)
+    return session.get(SpendRequest, spend_request_id, populate_existing=True)
