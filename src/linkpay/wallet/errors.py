@@ -1,0 +1,178 @@
+"""One error shape for the whole API: `{"error": {"message", "code", "param"?, …}}`.
+
+Handlers here turn every failure a client can cause into that JSON body with a 4xx
+status: our `ApiException`, FastAPI request validation (400 `invalid_request` naming the
+field), Starlette's HTTP errors (404/405 keep their headers, e.g. `Allow`), malformed
+JSON (400). The OAuth device endpoints answer RFC 6749 bodies instead (`OAuthException`).
+Unexpected exceptions become a generic 500 body without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from linkpay.wire import ErrorBody, OAuthError, describe_validation_errors
+
+log = logging.getLogger("linkpay.wallet")
+
+_STATUS_CODES = {
+    400: "invalid_request",
+    401: "authentication_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+
+
+class ApiException(Exception):
+    """An error the client caused or must handle, rendered as the JSON error body."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.param = param
+        self.headers = headers
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message, "code": self.code}
+        if self.param is not None:
+            error["param"] = self.param
+        error.update(self.extra)
+        return {"error": error}
+
+
+class OAuthException(Exception):
+    """RFC 6749 §5.2 error for the device endpoints: `{"error", "error_description"}`."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str | None = None,
+        *,
+        status_code: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description or error)
+        self.error = error
+        self.description = description
+        self.status_code = status_code
+        self.headers = headers
+
+
+def not_found(what: str = "object") -> ApiException:
+    return ApiException(404, "not_found", f"No such {what}")
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        ApiException(status_code, code, message, param=param).body(),
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+async def _api_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiException)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _oauth_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OAuthException)
+    body: dict[str, Any] = {"error": exc.error}
+    if exc.description:
+        body["error_description"] = exc.description
+    headers = {"Cache-Control": "no-store", **(exc.headers or {})}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+# Device-login endpoints answer RFC 6749 error bodies, also for malformed forms.
+OAUTH_PATH_PREFIX = "/device/"
+
+
+async def _validation_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if request.url.path.startswith(OAUTH_PATH_PREFIX):
+        _param, message = describe_validation_errors(errors)  # type: ignore[arg-type]
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": message},
+            status_code=400,
+            headers={"Cache-Control": "no-store"},
+        )
+    if errors and errors[0].get("type") == "json_invalid":
+        return error_response(400, "invalid_request", "Request body is not valid JSON")
+    param, message = describe_validation_errors(errors)  # type: ignore[arg-type]
+    return error_response(400, "invalid_request", message, param=param)
+
+
+async def _http_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404:
+        message = "Not found" if detail in (None, "Not Found") else detail
+    elif exc.status_code == 405:
+        message = "Method not allowed"
+    else:
+        message = detail or code.replace("_", " ")
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+async def _unexpected_exception(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
+        exc_info=exc,
+    )
+    return error_response(500, "internal_error", "Something went wrong on the wallet")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiException, _api_exception)
+    app.add_exception_handler(OAuthException, _oauth_exception)
+    app.add_exception_handler(RequestValidationError, _validation_exception)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(Exception, _unexpected_exception)
+
+
+# Declared on every router so the OpenAPI document matches what the handlers send
+# (schemathesis checks undocumented status codes).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": code.replace("_", " ")}
+    for status, code in _STATUS_CODES.items()
+    if status in (400, 401, 403, 404, 405, 409, 422, 429)
+}
+OAUTH_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthError, "description": "OAuth error (RFC 6749 §5.2)"},
+    401: {"model": OAuthError, "description": "invalid client or token"},
+    429: {"model": ErrorBody, "description": "rate limited"},
+}

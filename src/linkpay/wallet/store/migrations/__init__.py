@@ -1,0 +1,58 @@
+"""Alembic migrations, shipped inside the package so `link-wallet serve|migrate` and the
+embedded wallet can upgrade any database to head without an alembic.ini.
+
+See README.md here for the regenerate commands (`python -m linkpay.wallet.store.migrations`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(**attributes: Any) -> Any:
+    """An Alembic Config pointing at this directory; `attributes` reach env.py
+    (`connection`, or `database_url`)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.set_main_option("version_locations", str(HERE / "versions"))
+    config.set_main_option("file_template", "%%(rev)s")
+    config.attributes.update(attributes)
+    return config
+
+
+def upgrade_to_head(database_url: str) -> None:
+    """Bring the database to the newest schema (idempotent)."""
+    from alembic import command
+
+    from linkpay.wallet.store.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), "head")
+    finally:
+        engine.dispose()
+
+
+def current_revision(database_url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    from linkpay.wallet.store.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,0 +1,58 @@
+"""Alembic environment: runs against the connection handed in by
+`linkpay.wallet.store.migrations` (or a `database_url` attribute)."""
+
+from alembic import context
+
+from linkpay.wallet.store import models, web_models  # noqa: F401  (registers all tables)
+from linkpay.wallet.store.db import make_engine
+
+config = context.config
+target_metadata = models.Base.metadata
+
+
+def _core_table_names() -> set[str]:
+    return {
+        mapper.local_table.name
+        for mapper in models.Base.registry.mappers
+        if mapper.class_.__module__ == models.__name__
+    }
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """`only_core` (regenerating 0001_initial) keeps the web app's tables out."""
+    if config.attributes.get("only_core") and type_ == "table":
+        return name in _core_table_names()
+    return True
+
+
+def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+    """Render our TypeDecorator as its plain implementation: migrations must not import
+    the live models module."""
+    if type_ == "type" and isinstance(obj, models.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=include_object,
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    engine = make_engine(config.attributes["database_url"])
+    try:
+        with engine.begin() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()

@@ -1,0 +1,109 @@
+"""Shared fixtures: real databases and a real wallet on a loopback port.
+
+- `database_url`: module-scoped, parametrized `sqlite` (a fresh file) and `postgres` (a
+  fresh `linkpay_t_<random>` database on LINKPAY_TEST_PG_URL, dropped afterwards). The
+  postgres param is skipped when the server is unreachable, unless LINKPAY_REQUIRE_PG=1
+  (CI), which turns that into a failure.
+- `wallet`: module-scoped `EmbeddedWallet` on that database (migrated, serving HTTP).
+- `person`: a fresh user with a default test card (function scope, unique email).
+- `agent_token`: a `wire.TokenResponse` for `person`, from the real device flow.
+
+Module scope keeps startup cheap; tests isolate themselves by creating their own person.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+_pg_reachable: bool | None = None
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("LINKPAY_TEST_PG_URL", DEFAULT_PG_URL)
+
+
+def _require_pg() -> bool:
+    return os.environ.get("LINKPAY_REQUIRE_PG", "") not in ("", "0", "false")
+
+
+def _check_pg() -> bool:
+    global _pg_reachable
+    if _pg_reachable is None:
+        import psycopg
+
+        try:
+            with psycopg.connect(pg_admin_url(), connect_timeout=3):
+                _pg_reachable = True
+        except psycopg.Error:
+            _pg_reachable = False
+    return _pg_reachable
+
+
+def _swap_database(url: str, name: str) -> str:
+    base, _, _old = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def create_pg_database() -> str:
+    """A fresh throw-away PostgreSQL database; returns its URL."""
+    import psycopg
+
+    if not _check_pg():
+        if _require_pg():
+            pytest.fail(f"PostgreSQL unreachable at {pg_admin_url()} (LINKPAY_REQUIRE_PG=1)")
+        pytest.skip(f"PostgreSQL unreachable at {pg_admin_url()}")
+    name = f"linkpay_t_{secrets.token_hex(6)}"
+    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _swap_database(pg_admin_url(), name)
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "wallet.db"
+        yield f"sqlite:///{path}"
+        return
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="module")
+def wallet(database_url: str) -> Iterator[Any]:
+    from linkpay.wallet.embedded import start_embedded_wallet
+
+    with start_embedded_wallet(database_url=database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def person(wallet: Any) -> str:
+    user_id: str = wallet.create_user(f"person-{secrets.token_hex(4)}@example.com", "Ada Lovelace")
+    wallet.add_test_card(user_id)
+    return user_id
+
+
+@pytest.fixture
+def agent_token(wallet: Any, person: str) -> Any:
+    return wallet.agent_login(person)
