@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkpay.client.errors import LinkError
+
 NEW_SPEND_REQUEST_ADVICE = (
     "A shared payment token is single-use: create a new spend request "
     "(run `mpp pay URL --context ...` without --spend-request-id) to try again."
 )
 
 
-class MppError(Exception):
-    """A failure of `mpp decode` / `mpp pay` with a stable `code` (cli.md error codes)."""
+class MppError(LinkError):
+    """A failure of `mpp decode` / `mpp pay` with a stable `code` (cli.md error codes).
+
+    A `LinkError`, so the CLI and MCP layers render it as `{code, message, **extra}`."""
 
     code = "MPP_ERROR"
 
-    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.details = details
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **self.details}
+    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(message, code=code, **extra)
 
 
 class ChallengeParseError(MppError):

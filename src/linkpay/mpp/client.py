@@ -1,0 +1,400 @@
+"""The agent side of MPP: `decode` a challenge and `pay` a 402-protected URL.
+
+`pay` is deliberately not pympp's auto-paying transport: a shared payment token (SPT)
+is one use, approved by a person for one amount at one merchant, so every step is
+explicit and happens at most once:
+
+1. With `spend_request_id`: fetch the spend request (`include=shared_payment_token`)
+   and refuse early unless it is an approved SPT request holding a token.
+2. Probe the URL without a credential (no redirects followed). Anything but 402 is
+   returned as it is: nothing is paid.
+3. On 402, pick the first valid stripe/charge challenge (x402 gets a clear "not
+   supported"), refuse an expired one, and check it against what the person approved:
+   amount not above, same currency, same network id. Only then build the credential.
+4. Send it exactly once: same URL, method, body and headers, no redirects. A network
+   failure or 5xx after sending is "outcome unknown" and is never retried; any other
+   failure says a new spend request is needed, because the token may be spent.
+
+Without `spend_request_id`, `pay` creates the SPT spend request from the challenge
+(amount, currency, network id) and returns it so the caller can wait for approval.
+
+HTTPS only, except loopback (local merchants and tests).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+
+from linkpay.mpp import wire
+from linkpay.mpp.errors import (
+    NEW_SPEND_REQUEST_ADVICE,
+    ChallengeExpiredError,
+    ChallengeMismatchError,
+    InvalidInputError,
+    InvalidResponseError,
+    NetworkError,
+    PaymentOutcomeUnknownError,
+    SpendRequestUnusableError,
+)
+from linkpay.mpp.sanitize import sanitize_deep, sanitize_text
+
+DECODE_INTENTS = ("charge", "session")
+MAX_BODY_CHARS = 100_000
+
+
+# --------------------------------------------------------------------------- decode
+
+
+def decode(challenge_header: str | Sequence[str], *, now: datetime | None = None) -> dict[str, Any]:
+    """`mpp decode`: the first stripe challenge of a raw WWW-Authenticate value, sanitized."""
+    if isinstance(challenge_header, str) and not challenge_header.strip():
+        raise InvalidInputError("--challenge is empty: pass the raw WWW-Authenticate value")
+    challenge, charge = wire.select_stripe(wire.parse_challenges(challenge_header), DECODE_INTENTS)
+    return sanitize_deep(_challenge_summary(challenge, charge, now=now))
+
+
+def _challenge_summary(
+    challenge: wire.Challenge, charge: wire.StripeCharge, *, now: datetime | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": challenge.id,
+        "realm": challenge.realm,
+        "method": challenge.method,
+        "intent": challenge.intent,
+    }
+    for key in ("description", "digest", "expires"):
+        value = getattr(challenge, key)
+        if value is not None:
+            out[key] = value
+    out["network_id"] = charge.network_id
+    out["amount"] = charge.amount
+    out["currency"] = charge.currency
+    out["request_json"] = challenge.request
+    out["expired"] = _is_expired(challenge, now)
+    if charge.legacy_network_id:
+        out["legacy_network_id"] = True
+    return out
+
+
+def _is_expired(challenge: wire.Challenge, now: datetime | None) -> bool:
+    if not challenge.expires:
+        return False
+    return wire.parse_expires(challenge.expires) <= (now or datetime.now(UTC))
+
+
+# --------------------------------------------------------------------------- pay
+
+
+@dataclass(frozen=True)
+class HttpRequestSpec:
+    """The merchant request as the agent described it; replayed byte for byte."""
+
+    url: str
+    method: str
+    headers: list[tuple[str, str]]
+    body: bytes | None
+
+    @classmethod
+    def build(
+        cls, url: str, *, method: str | None, data: str | None, headers: Sequence[str]
+    ) -> HttpRequestSpec:
+        check_url(url)
+        parsed: list[tuple[str, str]] = []
+        for line in headers:
+            name, sep, value = line.partition(":")
+            name, value = name.strip(), value.strip()
+            if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value:
+                raise InvalidInputError(f"--header must look like 'Name: Value', got {line!r}")
+            parsed.append((name, value))
+        verb = (method or ("POST" if data is not None else "GET")).upper()
+        if not verb.isalpha():
+            raise InvalidInputError(f"--method must be an HTTP method, got {method!r}")
+        if data is not None and not any(n.lower() == "content-type" for n, _ in parsed):
+            parsed.insert(0, ("Content-Type", "application/json"))
+        body = data.encode("utf-8") if data is not None else None
+        return cls(url, verb, parsed, body)
+
+
+def check_url(url: str) -> None:
+    """HTTPS, or plain HTTP to a loopback host; nothing else carries a credential."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(f"URL must be an absolute http(s) URL, got {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise InvalidInputError(
+            "Refusing plain http:// for a non-loopback host: payment credentials travel only "
+            "over HTTPS (http is allowed for localhost / 127.0.0.1 / ::1)."
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def pay(
+    url: str,
+    *,
+    link: Any,
+    method: str | None = None,
+    data: str | None = None,
+    headers: Sequence[str] = (),
+    spend_request_id: str | None = None,
+    context: str | None = None,
+    amount: int | None = None,
+    payment_method_id: str | None = None,
+    test: bool = False,
+    timeout: float = 30.0,
+    transport: Any = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """`mpp pay`. Returns the merchant's answer (`paid`, `status`, `headers`, `body`,
+    `receipt`…) or, without `spend_request_id`, `{"approval_required": True,
+    "spend_request": …}` for the caller to wait on. Raises `MppError`/`LinkError`."""
+    spec = HttpRequestSpec.build(url, method=method, data=data, headers=headers)
+    if spend_request_id is None:
+        _check_context(context)
+        if amount is not None and amount <= 0:
+            raise InvalidInputError("--amount must be a positive integer (minor units)")
+    spend_request = None
+    if spend_request_id is not None:
+        spend_request = link.spend_requests.retrieve(
+            spend_request_id, include=["shared_payment_token"]
+        )
+        _check_usable(spend_request)
+
+    with httpx2.Client(timeout=timeout, follow_redirects=False, transport=transport) as http:
+        probe = _send(http, spec, extra=None)
+        if probe.status_code != 402:
+            return _result(probe, paid=False)
+        challenge, charge = _select_challenge(probe)
+
+        if spend_request is None:
+            return _create_spend_request(
+                link, challenge, charge, context=context, amount=amount,
+                payment_method_id=payment_method_id, test=test, now=now,
+            )
+
+        if _is_expired(challenge, now):
+            raise ChallengeExpiredError(
+                "The merchant's challenge has already expired; nothing was paid. Run the "
+                "same `mpp pay` again to fetch a fresh challenge."
+            )
+        _check_binding(spend_request, charge)
+        credential = wire.build_credential(challenge, spend_request.shared_payment_token.id)
+        header_name = challenge.credential_header
+        try:
+            answer = _send(http, spec, extra=(header_name, credential))
+        except httpx2.ConnectError:
+            raise NetworkError(
+                "Could not connect to the merchant to deliver the payment; the token was not "
+                "sent and spend request may be retried with the same command."
+            ) from None
+        except httpx2.HTTPError as exc:
+            raise PaymentOutcomeUnknownError(
+                f"The payment credential was sent but the merchant's answer was lost "
+                f"({type(exc).__name__}). The payment may or may not have happened: check "
+                f"`spend-request retrieve {spend_request.id}` before doing anything else; "
+                "do not pay again automatically.",
+                spend_request_id=spend_request.id,
+            ) from None
+
+    if answer.status_code >= 500:
+        raise PaymentOutcomeUnknownError(
+            f"The merchant answered {answer.status_code} after receiving the payment "
+            f"credential: the payment may or may not have happened. Check `spend-request "
+            f"retrieve {spend_request.id}` before doing anything else; never pay again "
+            "automatically.",
+            spend_request_id=spend_request.id,
+            status=answer.status_code,
+            problem=wire.parse_problem(answer.content, answer.headers.get("content-type")),
+        )
+    result = _result(answer, paid=200 <= answer.status_code < 300)
+    result["spend_request_id"] = spend_request.id
+    if not result["paid"]:
+        result["instruction"] = (
+            f"The merchant did not accept the payment (HTTP {answer.status_code}). "
+            + NEW_SPEND_REQUEST_ADVICE
+        )
+        result["new_spend_request_required"] = True
+    return result
+
+
+def _check_context(context: str | None) -> None:
+    from linkpay.wire import MIN_CONTEXT_LENGTH
+
+    if not context or len(context.strip()) < MIN_CONTEXT_LENGTH:
+        raise InvalidInputError(
+            f"--context is required without --spend-request-id: at least {MIN_CONTEXT_LENGTH} "
+            "characters telling the person what is being bought and why."
+        )
+
+
+def _check_usable(spend_request: Any) -> None:
+    sid = spend_request.id
+    if spend_request.credential_type != "shared_payment_token":
+        raise SpendRequestUnusableError(
+            f"Spend request {sid} is a {spend_request.credential_type} request; `mpp pay` "
+            "needs a shared_payment_token spend request. Run `mpp pay URL --context ...` "
+            "without --spend-request-id to create one."
+        )
+    status = spend_request.status
+    if status in ("succeeded", "failed"):
+        raise SpendRequestUnusableError(
+            f"Spend request {sid} is {status}: its shared payment token was already used. "
+            + NEW_SPEND_REQUEST_ADVICE,
+            status=status,
+        )
+    if status in ("created", "pending_approval"):
+        raise SpendRequestUnusableError(
+            f"Spend request {sid} is {status}, not approved yet. Wait with `spend-request "
+            f"retrieve {sid} --interval 2`, then run this command again.",
+            status=status,
+        )
+    if status != "approved":
+        raise SpendRequestUnusableError(
+            f"Spend request {sid} is {status} and cannot pay. " + NEW_SPEND_REQUEST_ADVICE,
+            status=status,
+        )
+    if spend_request.shared_payment_token is None:
+        raise SpendRequestUnusableError(
+            f"Spend request {sid} is approved but the wallet returned no shared payment token.",
+            status=status,
+        )
+
+
+def _check_binding(spend_request: Any, charge: wire.StripeCharge) -> None:
+    """The fresh challenge must fit inside what the person approved."""
+    problems = []
+    if charge.amount > spend_request.amount:
+        problems.append(
+            f"amount {charge.amount} is above the approved {spend_request.amount}"
+        )
+    if charge.currency != spend_request.currency:
+        problems.append(f"currency {charge.currency} differs from the approved {spend_request.currency}")
+    if charge.network_id != spend_request.network_id:
+        problems.append(
+            f"network id {charge.network_id} differs from the approved {spend_request.network_id}"
+        )
+    if problems:
+        raise ChallengeMismatchError(
+            sanitize_text(
+                "The merchant's current challenge does not match the approved spend request "
+                f"{spend_request.id}: " + "; ".join(problems) + ". The payment token was NOT "
+                "sent. Create a new spend request for the current price if you still want it."
+            ),
+            spend_request_id=spend_request.id,
+        )
+
+
+def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, wire.StripeCharge]:
+    values = probe.headers.get_list("www-authenticate")
+    if not any(v.strip() for v in values):
+        x402 = wire.detect_x402(probe.headers, probe.content)
+        if x402 is not None:
+            raise x402
+        raise InvalidResponseError(
+            "The merchant answered 402 Payment Required without a WWW-Authenticate challenge."
+        )
+    parsed = wire.parse_challenges(values)
+    try:
+        return wire.select_stripe(parsed, ("charge",))
+    except Exception:
+        x402 = wire.detect_x402(probe.headers, None)
+        if x402 is not None and not any(p.ok and p.challenge.method == "stripe" for p in parsed):
+            raise x402 from None
+        raise
+
+
+def _create_spend_request(
+    link: Any,
+    challenge: wire.Challenge,
+    charge: wire.StripeCharge,
+    *,
+    context: str | None,
+    amount: int | None,
+    payment_method_id: str | None,
+    test: bool,
+    now: datetime | None,
+) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from linkpay.wire import SpendRequestCreate, describe_validation_errors
+
+    if amount is not None and amount < charge.amount:
+        raise InvalidInputError(
+            f"--amount {amount} is below the {charge.amount} the merchant asks for; an "
+            "approval for less could not pay this challenge."
+        )
+    try:
+        body = SpendRequestCreate(
+            payment_details=payment_method_id,
+            credential_type="shared_payment_token",
+            network_id=charge.network_id,
+            amount=amount if amount is not None else charge.amount,
+            currency=charge.currency,
+            context=context or "",
+            request_approval=True,
+            test=test,
+        )
+    except ValidationError as exc:
+        messages = [message for _param, message in describe_validation_errors(exc)]
+        raise InvalidInputError("; ".join(messages) or "invalid spend request") from None
+    created = link.spend_requests.create(body)
+    return {
+        "approval_required": True,
+        "spend_request": sanitize_deep(created.model_dump(mode="json", exclude_none=True)),
+        "challenge": sanitize_deep(_challenge_summary(challenge, charge, now=now)),
+    }
+
+
+def _send(
+    http: httpx2.Client, spec: HttpRequestSpec, *, extra: tuple[str, str] | None
+) -> httpx2.Response:
+    headers = list(spec.headers)
+    if extra is not None:
+        name, value = extra
+        existing = [i for i, (n, _) in enumerate(headers) if n.lower() == name.lower()]
+        if existing:  # keep the agent's own Authorization scheme next to Payment
+            index = existing[0]
+            headers[index] = (headers[index][0], f"{headers[index][1]}, {value}")
+        else:
+            headers.append((name, value))
+    try:
+        return http.request(spec.method, spec.url, headers=headers, content=spec.body)
+    except httpx2.HTTPError:
+        if extra is not None:
+            raise
+        raise NetworkError(f"Could not reach {sanitize_text(spec.url)}") from None
+
+
+def _result(response: httpx2.Response, *, paid: bool) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    text = response.text
+    if len(text) > MAX_BODY_CHARS:
+        text = text[:MAX_BODY_CHARS] + "…[truncated]"
+    out: dict[str, Any] = {"paid": paid, "status": response.status_code, "headers": headers, "body": text}
+    raw_receipt = response.headers.get("payment-receipt")
+    if raw_receipt:
+        try:
+            out["receipt"] = wire.receipt_to_dict(wire.parse_receipt(raw_receipt))
+        except Exception:
+            out["receipt_error"] = "the Payment-Receipt header could not be decoded"
+    problem = wire.parse_problem(response.content, response.headers.get("content-type"))
+    if problem is not None and response.status_code >= 400:
+        out["problem"] = problem
+    return sanitize_deep(out)
