@@ -1,5 +1,298 @@
-"""Spend request routes (placeholder router; filled in by the spend service work)."""
+"""Spend request routes (agent-api.md §2). They parse, call `wallet.spend.service`,
+and render; every rule lives in the service.
 
-from fastapi import APIRouter
+Each POST honours `Idempotency-Key` (see `spend.idempotency`): the operation and the
+stored response commit in one transaction. `GET /spend_requests/{id}?wait=N` is a
+long-poll (`spend.longpoll`): the route is `async` and holds no database transaction
+while it waits, so thousands of waiting agents cost little.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.auth.principal import AgentPrincipal, require_agent, require_scope
+from linkpay.wallet.errors import ERROR_RESPONSES, ApiException
+from linkpay.wallet.spend import idempotency, service
+from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Snapshot, VersionWatcher
+from linkpay.wallet.spend.serialize import approval_url
+from linkpay.wallet.spend.windows import deadline, effective_status
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.models import utcnow
+from linkpay.wire import (
+    ApprovalLink,
+    SpendRequest,
+    SpendRequestCreate,
+    SpendRequestList,
+    SpendRequestUpdate,
+)
+
+router = APIRouter(tags=["spend_requests"], responses=ERROR_RESPONSES)
+
+# Agents need the payments scope (in the default agent grant) for spend requests;
+# create_delegated additionally needs the approval scope, checked by the service.
+SpendAgent = Annotated[AgentPrincipal, Depends(require_scope("payment_methods.agentic"))]
+AnyAgent = Annotated[AgentPrincipal, Depends(require_agent)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retry-safe key: same key + same body replays the first response",
+    ),
+]
+_EXPANDABLE = ("card", "shared_payment_token")
+
+
+def _dump(model: BaseModel) -> Any:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def _run_post(
+    request: Request,
+    principal: AgentPrincipal,
+    key: str | None,
+    body: BaseModel | None,
+    work: Callable[[Session], BaseModel],
+) -> JSONResponse:
+    """Run `work` in one transaction, under the idempotency key when one is given."""
+    factory = request.app.state.sessionmaker
+    if key is None:
+        with transaction(factory) as session:
+            payload = _dump(work(session))
+        return JSONResponse(payload)
+    fingerprint = idempotency.request_fingerprint(
+        request.method,
+        request.url.path,
+        body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
+    )
+    claimed = idempotency.claim(
+        factory,
+        principal=principal.token_family_id,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        request_hash=fingerprint,
+    )
+    if isinstance(claimed, idempotency.Replay):
+        return JSONResponse(
+            claimed.body,
+            status_code=claimed.status_code,
+            headers={idempotency.REPLAYED_HEADER: "true"},
+        )
+    try:
+        with transaction(factory) as session:
+            payload = _dump(work(session))
+            idempotency.complete(session, claimed, 200, payload)
+    except BaseException:
+        idempotency.release(factory, claimed)
+        raise
+    return JSONResponse(payload)
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
+@router.post("/spend_requests", response_model=SpendRequest, summary="Create a spend request")
+def create_spend_request(
+    request: Request,
+    body: SpendRequestCreate,
+    principal: SpendAgent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    settings = _settings(request)
+
+    def work(session: Session) -> BaseModel:
+        row = service.create_spend_request(
+            session, principal, body, settings=settings, notifier=request.app.state.notifier
+        )
+        return service.to_wire(session, row, settings=settings)
+
+    return _run_post(request, principal, idempotency_key, body, work)
+
+
+@router.post(
+    "/spend_requests/create_delegated",
+    response_model=SpendRequest,
+    summary="Create an already-approved spend request (needs spend_requests:approve)",
+)
+def create_delegated_spend_request(
+    request: Request,
+    body: SpendRequestCreate,
+    principal: AnyAgent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    settings = _settings(request)
+    if not principal.has_scope(service.APPROVE_SCOPE):  # before claiming any key
+        raise ApiException(
+            403, "forbidden", f"This token lacks the {service.APPROVE_SCOPE!r} scope"
+        )
+
+    def work(session: Session) -> BaseModel:
+        row = service.create_delegated_spend_request(session, principal, body, settings=settings)
+        return service.to_wire(session, row, settings=settings)
+
+    return _run_post(request, principal, idempotency_key, body, work)
+
+
+@router.get("/spend_requests", response_model=SpendRequestList, summary="List spend requests")
+def list_spend_requests(
+    request: Request,
+    principal: SpendAgent,
+    include_history: bool = Query(False, description="All requests, each with status_history"),
+) -> JSONResponse:
+    settings = _settings(request)
+    with transaction(request.app.state.sessionmaker) as session:
+        rows = service.list_for_user(session, principal.user_id, include_history=include_history)
+        data = [
+            service.to_wire(session, row, settings=settings, history=include_history)
+            for row in rows
+        ]
+    return JSONResponse(_dump(SpendRequestList(data=data)))
+
+
+def _parse_include(values: list[str]) -> tuple[str, ...]:
+    wanted: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part not in _EXPANDABLE:
+                raise ApiException(
+                    400,
+                    "invalid_request",
+                    "include: must be card or shared_payment_token",
+                    param="include",
+                )
+            wanted.append(part)
+    return tuple(wanted)
+
+
+def _watcher(request: Request) -> VersionWatcher:
+    state = request.app.state
+    watcher = getattr(state, "spend_request_watcher", None)
+    if watcher is None:
+        watcher = VersionWatcher(request.app.state.engine)
+        state.spend_request_watcher = watcher
+    return watcher
+
+
+@router.get(
+    "/spend_requests/{spend_request_id}",
+    response_model=SpendRequest,
+    summary="Retrieve a spend request (long-poll with ?wait=N)",
+)
+async def retrieve_spend_request(
+    request: Request,
+    spend_request_id: str,
+    principal: SpendAgent,
+    include: list[str] = Query(  # noqa: B008
+        default_factory=list, description="card | shared_payment_token (once approved)"
+    ),
+    wait: int | None = Query(
+        None,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Seconds to wait for the status to change before answering (≤ 30)",
+    ),
+) -> JSONResponse:
+    settings = _settings(request)
+    factory = request.app.state.sessionmaker
+    wanted = _parse_include(include)
+    user_id = principal.user_id
+
+    def snapshot() -> Snapshot:
+        with transaction(factory) as session:
+            row = service.get_for_user(session, user_id, spend_request_id)
+            return Snapshot(effective_status(row, utcnow()), row.version, deadline(row))
+
+    def render() -> Any:
+        with transaction(factory) as session:
+            row = service.get_for_user(session, user_id, spend_request_id)
+            return _dump(service.to_wire(session, row, settings=settings, include=wanted))
+
+    if wait:
+        initial = await anyio.to_thread.run_sync(snapshot)
+        await _watcher(request).wait_for_status_change(
+            spend_request_id, initial, timeout=wait, reread=snapshot
+        )
+    return JSONResponse(await anyio.to_thread.run_sync(render))
+
+
+@router.post(
+    "/spend_requests/{spend_request_id}",
+    response_model=SpendRequest,
+    summary="Update a spend request (before approval)",
+)
+def update_spend_request(
+    request: Request,
+    spend_request_id: str,
+    body: SpendRequestUpdate,
+    principal: SpendAgent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    settings = _settings(request)
+
+    def work(session: Session) -> BaseModel:
+        row = service.update_spend_request(
+            session, principal, spend_request_id, body, settings=settings
+        )
+        return service.to_wire(session, row, settings=settings)
+
+    return _run_post(request, principal, idempotency_key, body, work)
+
+
+@router.post(
+    "/spend_requests/{spend_request_id}/request_approval",
+    response_model=ApprovalLink,
+    summary="Ask the person to approve",
+)
+def request_approval(
+    request: Request,
+    spend_request_id: str,
+    principal: SpendAgent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    settings = _settings(request)
+
+    def work(session: Session) -> BaseModel:
+        row = service.request_approval(
+            session,
+            principal,
+            spend_request_id,
+            settings=settings,
+            notifier=request.app.state.notifier,
+        )
+        return ApprovalLink(id=row.id, approval_link=approval_url(settings, row.id))
+
+    return _run_post(request, principal, idempotency_key, None, work)
+
+
+@router.post(
+    "/spend_requests/{spend_request_id}/cancel",
+    response_model=SpendRequest,
+    summary="Cancel (voids an issued credential)",
+)
+def cancel_spend_request(
+    request: Request,
+    spend_request_id: str,
+    principal: SpendAgent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    settings = _settings(request)
+
+    def work(session: Session) -> BaseModel:
+        row = service.cancel_spend_request(
+            session, user_id=principal.user_id, spend_request_id=spend_request_id
+        )
+        return service.to_wire(session, row, settings=settings)
+
+    return _run_post(request, principal, idempotency_key, None, work)

@@ -14,9 +14,11 @@ _lock = threading.Lock()
 _waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
 
 
-def register(spend_request_id: str) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
+def register(
+    spend_request_id: str, event: asyncio.Event | None = None
+) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
     """Call from the waiting coroutine; pair with `unregister` in a finally."""
-    waiter = (asyncio.get_running_loop(), asyncio.Event())
+    waiter = (asyncio.get_running_loop(), event or asyncio.Event())
     with _lock:
         _waiters.setdefault(spend_request_id, set()).add(waiter)
     return waiter

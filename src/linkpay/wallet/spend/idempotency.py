@@ -1,0 +1,183 @@
+"""`Idempotency-Key` for the agent API's POSTs (stack-notes §3.7, the ACP rules).
+
+Per principal (the agent's token family) and key:
+- first use: the key is *claimed* (an `in_progress` row, committed on its own so a
+  concurrent retry can see it), the operation runs, and its response is stored as
+  `completed` in the same transaction as the operation's side effects;
+- same key, same request (method, path and the semantic JSON body) → the stored
+  response again, with `Idempotent-Replayed: true`;
+- same key, different request → 422 `idempotency_key_reused`;
+- same key while the first request still runs → 409 `idempotency_key_in_use`.
+If the operation fails (any 4xx, or a crash before commit) the claim is released:
+nothing happened, so a retry with the same key is safe. A claim abandoned by a dead
+process stops blocking after `STALE_CLAIM_SECONDS`; keys are kept `KEY_TTL_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import rfc8785
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkpay.wallet.errors import ApiException
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.models import IdempotencyKey, utcnow
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+STALE_CLAIM_SECONDS = 60
+KEY_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+
+
+@dataclass(frozen=True)
+class Replay:
+    status_code: int
+    body: Any
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    """SHA-256 over method, path and the RFC 8785 canonical JSON of the body, so key
+    order and whitespace do not make two equal requests differ."""
+    canonical = rfc8785.dumps({"method": method.upper(), "path": path, "body": body})
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ApiException(
+            400,
+            "invalid_request",
+            f"{HEADER}: must be 1 to {MAX_KEY_LENGTH} printable characters",
+            param=HEADER,
+        )
+    return key
+
+
+def claim(
+    factory: sessionmaker[Session],
+    *,
+    principal: str,
+    key: str,
+    method: str,
+    path: str,
+    request_hash: str,
+) -> Claim | Replay:
+    """Claim `key` for this request, or say how to answer instead (raises 409/422)."""
+    check_key(key)
+    now = utcnow()
+    try:
+        with transaction(factory) as session:
+            row = IdempotencyKey(
+                principal=principal,
+                key=key,
+                method=method.upper(),
+                path=path,
+                request_hash=request_hash,
+                state="in_progress",
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            return Claim(row.id)
+    except IntegrityError:
+        pass  # the key exists: decide from the stored row
+    with transaction(factory) as session:
+        existing = session.scalars(
+            select(IdempotencyKey).where(
+                IdempotencyKey.principal == principal, IdempotencyKey.key == key
+            )
+        ).first()
+        if existing is None:  # released between our insert and this read: try again
+            return claim(
+                factory,
+                principal=principal,
+                key=key,
+                method=method,
+                path=path,
+                request_hash=request_hash,
+            )
+        age = now - existing.created_at
+        stale = (
+            existing.state == "in_progress" and age > timedelta(seconds=STALE_CLAIM_SECONDS)
+        ) or (age > timedelta(seconds=KEY_TTL_SECONDS))
+        if stale and _reclaim(session, existing, method, path, request_hash, now):
+            return Claim(existing.id)
+        if existing.request_hash != request_hash:
+            raise ApiException(
+                422,
+                "idempotency_key_reused",
+                f"This {HEADER} was already used for a different request; use a new key",
+            )
+        if existing.state != "completed":
+            raise ApiException(
+                409,
+                "idempotency_key_in_use",
+                f"A request with this {HEADER} is still being processed; retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        return Replay(existing.status_code or 200, json.loads(existing.response_body or "null"))
+
+
+def _reclaim(
+    session: Session,
+    existing: IdempotencyKey,
+    method: str,
+    path: str,
+    request_hash: str,
+    now: datetime,
+) -> bool:
+    """Take over an abandoned claim or an expired key (compare-and-set on its state
+    and timestamp, so two retries cannot both take it)."""
+    taken = session.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == existing.id,
+            IdempotencyKey.state == existing.state,
+            IdempotencyKey.created_at == existing.created_at,
+        )
+        .values(
+            state="in_progress",
+            method=method.upper(),
+            path=path,
+            request_hash=request_hash,
+            status_code=None,
+            response_body=None,
+            created_at=now,
+        )
+        .returning(IdempotencyKey.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return taken is not None
+
+
+def complete(session: Session, claimed: Claim, status_code: int, body: Any) -> None:
+    """Store the response, in the transaction that holds the operation's effects."""
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claimed.id, IdempotencyKey.state == "in_progress")
+        .values(state="completed", status_code=status_code, response_body=json.dumps(body))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(factory: sessionmaker[Session], claimed: Claim) -> None:
+    """The operation failed and changed nothing: forget the claim."""
+    with transaction(factory) as session:
+        session.execute(
+            delete(IdempotencyKey)
+            .where(IdempotencyKey.id == claimed.id, IdempotencyKey.state == "in_progress")
+            .execution_options(synchronize_session=False)
+        )
