@@ -24,6 +24,9 @@ from linkpay.wallet.store.db import make_engine, make_sessionmaker
 def open_store(settings: Settings, **engine_kwargs: Any) -> tuple[Engine, sessionmaker[Session]]:
     """Engine + sessionmaker for the wallet's database. Sessions carry the settings in
     `session.info["settings"]` (the device-login functions read the pepper there)."""
+    from linkpay.wallet.store.migrations import ensure_sqlite_directory
+
+    ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url, **engine_kwargs)
     factory = make_sessionmaker(engine)
     factory.configure(info={"settings": settings})

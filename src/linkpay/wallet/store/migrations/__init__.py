@@ -31,12 +31,23 @@ def upgrade_to_head(database_url: str) -> None:
 
     from linkpay.wallet.store.db import make_engine
 
+    ensure_sqlite_directory(database_url)
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection=connection), "head")
     finally:
         engine.dispose()
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    """Create the directory of a SQLite file URL (the default lives in a data dir that
+    may not exist yet)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def current_revision(database_url: str) -> str | None:
