@@ -1,0 +1,118 @@
+"""The issuer interface: where one-time credentials come from.
+
+The wallet's services talk to an `Issuer`; the built-in `TestIssuer` is a full
+implementation for test mode (Luhn-valid numbers from a test range, its own state kept
+in the wallet database), and live issuers (Stripe Issuing, Lithic; stack-notes §7) plug
+in behind the same methods. Whatever the issuer, the wallet keeps a card's number and
+CVC only sealed in its vault (`wallet/crypto.py`) and reveals them only on an explicit
+request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class CardSecrets:
+    """Number, CVC and expiry of a card. `repr` never shows the number or CVC."""
+
+    number: str = field(repr=False)
+    cvc: str = field(repr=False)
+    exp_month: int
+    exp_year: int
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "cvc": self.cvc,
+            "exp_month": self.exp_month,
+            "exp_year": self.exp_year,
+        }
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> CardSecrets:
+        return cls(
+            number=str(value["number"]),
+            cvc=str(value["cvc"]),
+            exp_month=int(value["exp_month"]),
+            exp_year=int(value["exp_year"]),
+        )
+
+
+@dataclass(frozen=True)
+class Cardholder:
+    """Who the card is for; the billing address printed on the card's details."""
+
+    name: str | None
+    email: str | None
+    billing_address: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    issuer_ref: str  # the issuer's id for the card (the credential id for the test issuer)
+    brand: str
+    secrets: CardSecrets
+    billing_address: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token_id: str  # spt_…
+    issuer_ref: str
+
+
+class Issuer(Protocol):
+    """Issues, reveals and voids one-time credentials for approved spend requests.
+
+    `idempotency_key` is derived from the spend request (`"{lsrq}:card"`), so a retried
+    approval never yields a second live card at the issuer.
+    """
+
+    name: str
+
+    def issue_card(
+        self,
+        *,
+        credential_id: str,
+        spend_request_id: str,
+        amount: int,
+        currency: str,
+        merchant_name: str | None,
+        merchant_url: str | None,
+        cardholder: Cardholder,
+        valid_until: datetime,
+        idempotency_key: str,
+    ) -> IssuedCard:
+        """A single-use virtual card limited to `amount` in `currency`."""
+        ...
+
+    def issue_shared_payment_token(
+        self,
+        *,
+        spend_request_id: str,
+        network_id: str,
+        amount: int,
+        currency: str,
+        valid_until: datetime,
+        idempotency_key: str,
+    ) -> IssuedToken:
+        """A shared payment token (`spt_…`) redeemable once by the merchant owning
+        `network_id`, for at most `amount` in `currency`, until `valid_until`."""
+        ...
+
+    def reveal(self, issuer_ref: str) -> CardSecrets:
+        """Fetch a card's secrets from the issuer (live issuers that do not hand them
+        over at issue time). The test issuer keeps none outside the wallet vault."""
+        ...
+
+    def void(self, issuer_ref: str) -> None:
+        """Close the credential at the issuer so it can never be used."""
+        ...
