@@ -1,0 +1,50 @@
+"""`payment-methods list|add`."""
+
+from typing import Any
+
+from linkpay.cli.registry import CommandInput, Context, command
+
+ADD_PAGE_PATH = "/wallet/payment-methods"
+
+
+class ListInput(CommandInput):
+    """The person's payment methods (masked: brand, last4, expiry)."""
+
+
+@command("payment-methods", "list", input=ListInput, read_only=True)
+def list_methods(inp: ListInput, ctx: Context) -> Any:
+    rows = []
+    for method in ctx.link().payment_methods.list():
+        card = method.card_details
+        bank = method.bank_account_details
+        rows.append({
+            "id": method.id,
+            "type": method.type,
+            "is_default": method.is_default,
+            "nickname": method.nickname,
+            "brand": card.brand if card else None,
+            "last4": card.last4 if card else (bank.last4 if bank else None),
+            "exp_month": card.exp_month if card else None,
+            "exp_year": card.exp_year if card else None,
+            "bank_name": bank.bank_name if bank else None,
+        })
+    return rows
+
+
+class AddInput(CommandInput):
+    """Where the person adds a card or bank account (in their wallet, never here)."""
+
+
+@command("payment-methods", "add", input=AddInput, read_only=True)
+def add(inp: AddInput, ctx: Context) -> Any:
+    url = ctx.link().http.api_base_url + ADD_PAGE_PATH
+    if ctx.human:
+        from linkpay.cli.output.tty import show_link
+
+        show_link(url, "Add a payment method here", ctx.stderr)
+    return {
+        "url": url,
+        "instruction": "Ask the person to open this page in their wallet and add a payment "
+        "method; card numbers are never typed into link-cli.",
+        "_next": ctx.next_step(("payment-methods", "list")),
+    }

@@ -1,0 +1,2 @@
+"""Turning results into text: sanitizing, filtering, the five formats, TTY views, and
+the safe writer for credential files."""

@@ -1,0 +1,216 @@
+"""The command registry: each command is declared ONCE and projected to a cyclopts CLI
+command (cli/app.py), an MCP tool (cli/mcp_server.py), `--schema` and `--llms`.
+
+A command is a handler `(input_model, ctx) -> JSON-able result` plus a pydantic input
+model whose fields become flags (`merchant_name` → `--merchant-name`) and flat MCP tool
+parameters (`merchant_name`). Field metadata comes from `Field(description=…)` and an
+optional `Flag(...)` in `Annotated[...]` (positional, short aliases, CLI-only).
+
+Declaring one (any module in `linkpay.cli.commands` is discovered automatically):
+
+    class RetrieveInput(CommandInput):
+        \"\"\"Retrieve a spend request.\"\"\"
+        id: Annotated[str, Flag(positional=True), Field(description="lsrq_… id")]
+
+    @command("spend-request", "retrieve", input=RetrieveInput, read_only=True)
+    def retrieve(inp: RetrieveInput, ctx: Context) -> dict: ...
+
+Handlers raise `CommandError(code, message, **extra)` (or let any `LinkError` from the
+SDK through); they return dicts/lists/pydantic models, or None when they already
+streamed their output with `ctx.emit`.
+
+Keep this module free of heavy imports: it is loaded on every run.
+"""
+
+import importlib
+import pkgutil
+import shlex
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+from linkpay.client.errors import LinkError
+
+
+class CommandError(LinkError):
+    """An error a command reports as `{code, message, **extra}` (exit 1 / MCP is_error)."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message, code=code, **extra)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """CLI details of an input field. `positional`: also accepted without its flag
+    (`retrieve ID`); `aliases`: extra names like `-m`; `cli_only`: not an MCP param."""
+
+    positional: bool = False
+    aliases: tuple[str, ...] = ()
+    cli_only: bool = False
+
+
+class CommandInput(BaseModel):
+    """Base for input models: unknown fields are an error, docstring = description."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Command:
+    path: tuple[str, ...]
+    input: type[BaseModel]
+    handler: Callable[[Any, "Context"], Any]
+    description: str
+    read_only: bool = False
+    destructive: bool = False
+    interactive: bool = False  # needs a person at this terminal: never an MCP tool
+    mcp: bool = True
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def summary(self) -> str:
+        """The first paragraph of the description, on one line."""
+        return " ".join(self.description.strip().split("\n\n")[0].split())
+
+    @property
+    def tool_name(self) -> str:
+        return "_".join(part.replace("-", "_") for part in self.path)
+
+    @property
+    def exposed_to_mcp(self) -> bool:
+        return self.mcp and not self.interactive
+
+    def flag_meta(self, field_name: str) -> Flag:
+        info = self.input.model_fields[field_name]
+        for item in info.metadata:
+            if isinstance(item, Flag):
+                return item
+        return Flag()
+
+    def flag_name(self, field_name: str) -> str:
+        return "--" + field_name.replace("_", "-")
+
+    def mcp_fields(self) -> list[str]:
+        return [name for name in self.input.model_fields if not self.flag_meta(name).cli_only]
+
+    def input_schema(self, *, for_mcp: bool = False) -> dict[str, Any]:
+        schema = self.input.model_json_schema()
+        schema.pop("title", None)
+        if for_mcp:
+            keep = set(self.mcp_fields())
+            schema["properties"] = {
+                key: value for key, value in schema.get("properties", {}).items() if key in keep
+            }
+            if "required" in schema:
+                schema["required"] = [key for key in schema["required"] if key in keep]
+        return schema
+
+
+_REGISTRY: dict[tuple[str, ...], Command] = {}
+
+
+def command(
+    *path: str,
+    input: type[BaseModel],
+    description: str | None = None,
+    read_only: bool = False,
+    destructive: bool = False,
+    interactive: bool = False,
+    mcp: bool = True,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a handler under `path` (e.g. "spend-request", "create")."""
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        import inspect
+
+        text = description or inspect.cleandoc(input.__doc__ or handler.__doc__ or "")
+        _REGISTRY[tuple(path)] = Command(
+            path=tuple(path),
+            input=input,
+            handler=handler,
+            description=text,
+            read_only=read_only,
+            destructive=destructive,
+            interactive=interactive,
+            mcp=mcp,
+        )
+        return handler
+
+    return decorate
+
+
+def load_commands() -> list[Command]:
+    """Import every module of `linkpay.cli.commands` (so MPP's `mpp.py` and the demo's
+    module join without editing this file) and return the commands in path order."""
+    from linkpay.cli import commands as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    return [_REGISTRY[key] for key in sorted(_REGISTRY)]
+
+
+def find_command(path: tuple[str, ...]) -> Command | None:
+    return _REGISTRY.get(path)
+
+
+@dataclass
+class Context:
+    """What a handler may use besides its input: the SDK client, the output mode, and
+    ways to talk to a person (only when `human`)."""
+
+    mode: Literal["cli", "mcp"] = "cli"
+    format: str = "toon"
+    human: bool = False  # stdout is a TTY and no --format: spinner, QR, tables
+    verbose: bool = False
+    auth_file: str | None = None
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    emit: Callable[[Any], None] | None = None  # stream one result document now
+    _link: Any = None
+
+    @property
+    def streaming(self) -> bool:
+        """True when polling should print every status change as its own line."""
+        return self.mode == "cli" and self.format == "jsonl" and self.emit is not None
+
+    def link(self) -> Any:
+        if self._link is None:
+            from linkpay.client import Link
+
+            self._link = Link(
+                auth_file=self.auth_file, verbose=self.stderr if self.verbose else False
+            )
+        return self._link
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+    def next_step(self, path: tuple[str, ...], **arguments: Any) -> dict[str, Any]:
+        """The `_next` hint: a shell command, and in MCP mode the tool call too."""
+        target = _REGISTRY.get(path)
+        words = ["link-cli", *path]
+        flags: list[str] = []
+        for key, value in arguments.items():
+            if value is None or value is False:
+                continue
+            positional = target is not None and key in target.input.model_fields and (
+                target.flag_meta(key).positional
+            )
+            if positional:
+                words.append(shlex.quote(str(value)))
+            elif value is True:
+                flags.append("--" + key.replace("_", "-"))
+            else:
+                flags += ["--" + key.replace("_", "-"), shlex.quote(str(value))]
+        hint: dict[str, Any] = {"command": " ".join(words + flags)}
+        if self.mode == "mcp":
+            hint["tool"] = "_".join(part.replace("-", "_") for part in path)
+            hint["arguments"] = {k: v for k, v in arguments.items() if v is not None}
+        return hint

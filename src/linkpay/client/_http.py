@@ -1,0 +1,253 @@
+"""The one place where HTTP happens: base URLs, bearer auth with refresh (when expired
+and once on a 401), Idempotency-Key on every POST, `--verbose` logging (method, URL,
+status, time; never headers or bodies), and translation of every failure into a
+`LinkError`.
+"""
+
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import httpx2
+
+from linkpay.client.errors import (
+    ApiError,
+    InvalidResponse,
+    LinkError,
+    NetworkError,
+    NotAuthenticated,
+    NotFound,
+)
+from linkpay.client.tokens import Tokens, TokenStore
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8765"
+CLIENT_ID = "link-cli"
+_NOT_LOGGED_IN = "Not logged in. Run `link-cli auth login` first."
+
+
+class HttpSession:
+    def __init__(
+        self,
+        *,
+        api_base_url: str | None = None,
+        auth_base_url: str | None = None,
+        store: TokenStore,
+        proxy: str | None = None,
+        timeout: float = 30.0,
+        verbose: bool | TextIO = False,
+        transport: httpx2.BaseTransport | None = None,
+        client_id: str = CLIENT_ID,
+        user_agent: str | None = None,
+    ) -> None:
+        self.api_base_url = (
+            api_base_url or os.environ.get("LINK_API_BASE_URL") or DEFAULT_BASE_URL
+        ).rstrip("/")
+        self.auth_base_url = (
+            auth_base_url or os.environ.get("LINK_AUTH_BASE_URL") or DEFAULT_BASE_URL
+        ).rstrip("/")
+        self.store = store
+        self.client_id = client_id
+        self._log: TextIO | None = (
+            (sys.stderr if verbose is True else verbose) if verbose else None  # type: ignore[assignment]
+        )
+        proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
+        from linkpay import __version__
+
+        self._client = httpx2.Client(
+            timeout=timeout,
+            proxy=proxy,
+            transport=transport,
+            trust_env=False,  # only LINK_HTTP_PROXY routes traffic; predictable for agents
+            follow_redirects=False,
+            headers={"User-Agent": user_agent or f"link-cli/{__version__}"},
+        )
+        self._timeout = timeout
+        self._tokens: Tokens | None = None
+        self._tokens_loaded = False
+        self.on_tokens_refreshed: Callable[[Tokens], None] | None = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- tokens -------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> Tokens | None:
+        if not self._tokens_loaded:
+            self._tokens = self.store.load()
+            self._tokens_loaded = True
+        return self._tokens
+
+    def set_tokens(self, tokens: Tokens | None) -> None:
+        self._tokens = tokens
+        self._tokens_loaded = True
+
+    def refresh(self) -> Tokens:
+        """Trade the refresh token for a new pair (the old refresh token is rotated)."""
+        from linkpay.wire import TokenResponse
+
+        current = self.tokens
+        if current is None:
+            raise NotAuthenticated(_NOT_LOGGED_IN)
+        if not current.refresh_token or not self.store.refresh_enabled:
+            raise NotAuthenticated("The access token has expired. Run `link-cli auth login` again.")
+        try:
+            data = self.request(
+                "POST",
+                "/device/token",
+                base="auth",
+                form={
+                    "grant_type": "refresh_token",
+                    "refresh_token": current.refresh_token,
+                    "client_id": self.client_id,
+                },
+                authenticated=False,
+            )
+        except (ApiError, NotAuthenticated) as exc:
+            raise NotAuthenticated(
+                "The session could not be refreshed "
+                f"({exc.code}). Run `link-cli auth login` again."
+            ) from None
+        response = parse(TokenResponse, data)
+        tokens = Tokens.from_token_response(response, client_name=current.client_name)
+        tokens.extra = dict(current.extra)
+        self.store.save(tokens)
+        self.set_tokens(tokens)
+        return tokens
+
+    # -- requests -----------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        base: str = "api",
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        json_body: Any = None,
+        form: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        authenticated: bool = True,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one request and return the decoded JSON body (raises `LinkError`)."""
+        url = (self.api_base_url if base == "api" else self.auth_base_url) + path
+        headers: dict[str, str] = {"Accept": "application/json"}
+        if method == "POST" and base == "api":
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        retried = False
+        while True:
+            if authenticated:
+                tokens = self.tokens
+                if tokens is None:
+                    raise NotAuthenticated(_NOT_LOGGED_IN)
+                if tokens.expired() and tokens.refresh_token and self.store.refresh_enabled:
+                    tokens = self.refresh()
+                headers["Authorization"] = f"Bearer {tokens.access_token}"
+            response = self._send(method, url, params, json_body, form, headers, timeout)
+            if response.status_code == 401 and authenticated and not retried:
+                current = self.tokens
+                if current and current.refresh_token and self.store.refresh_enabled:
+                    retried = True
+                    self.refresh()
+                    continue
+            return self._decode(response)
+
+    def _send(self, method, url, params, json_body, form, headers, timeout) -> httpx2.Response:  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        try:
+            response = self._client.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                data=form,
+                headers=headers,
+                timeout=timeout if timeout is not None else self._timeout,
+            )
+        except httpx2.TimeoutException:
+            self._trace(method, url, "timeout", started)
+            raise NetworkError(f"The wallet at {_origin(url)} did not answer in time") from None
+        except (httpx2.TransportError, httpx2.InvalidURL, httpx2.UnsupportedProtocol, OSError):
+            self._trace(method, url, "unreachable", started)
+            raise NetworkError(
+                f"Could not reach the wallet at {_origin(url)} "
+                "(is it running? check LINK_API_BASE_URL / LINK_AUTH_BASE_URL)"
+            ) from None
+        self._trace(method, url, str(response.status_code), started)
+        return response
+
+    def _trace(self, method: str, url: str, outcome: str, started: float) -> None:
+        if self._log is not None:
+            elapsed = (time.monotonic() - started) * 1000
+            print(f"[http] {method} {url} -> {outcome} ({elapsed:.0f} ms)", file=self._log)
+
+    def _decode(self, response: httpx2.Response) -> Any:
+        try:
+            data = response.json() if response.content else None
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            data = _UNDECODABLE
+        if response.is_success:
+            if data is _UNDECODABLE:
+                raise InvalidResponse(
+                    f"The wallet answered {response.status_code} with a body that is not JSON"
+                )
+            return data
+        raise error_from_response(response.status_code, data)
+
+
+_UNDECODABLE = object()
+
+
+def error_from_response(status: int, data: Any) -> LinkError:
+    """Map an error answer to a LinkError. API codes pass through; 401 and 404 get the
+    CLI's own codes so agents can branch on them."""
+    code: str | None = None
+    message: str | None = None
+    extra: dict[str, Any] = {}
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        body = dict(data["error"])
+        code = str(body.pop("code", "") or "") or None
+        message = str(body.pop("message", "") or "") or None
+        body.pop("type", None)
+        extra = {key: value for key, value in body.items() if value is not None}
+    elif isinstance(data, dict) and isinstance(data.get("error"), str):  # OAuth style
+        code = data["error"]
+        message = data.get("error_description") or None
+    if status == 401:
+        return NotAuthenticated(
+            message or "The wallet did not accept the credentials. Run `link-cli auth login`.",
+            status=status,
+        )
+    if status == 404 and code in (None, "not_found", "resource_missing"):
+        return NotFound(message or "Not found", status=status, **extra)
+    if code is None:
+        return InvalidResponse(
+            f"The wallet answered HTTP {status} without an error body", status=status
+        )
+    return ApiError(message or code, code=code, status=status, **extra)
+
+
+def parse(model: Any, data: Any) -> Any:
+    """Validate a response body against a wire model; a mismatch is INVALID_RESPONSE."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0].get("loc", ())) or "body"
+        raise InvalidResponse(
+            f"The wallet's answer does not match {model.__name__} (at {where})"
+        ) from None
+
+
+def _origin(url: str) -> str:
+    try:
+        parsed = httpx2.URL(url)
+        return f"{parsed.scheme}://{parsed.netloc.decode()}"
+    except Exception:  # pragma: no cover - defensive; URL came from our own settings
+        return "the configured URL"

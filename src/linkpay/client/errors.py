@@ -1,0 +1,64 @@
+"""Typed errors of the SDK. Every failure a caller can meet is a `LinkError` with a
+stable `code` (the CLI prints `{code, message}` from it), so nobody has to catch
+httpx or pydantic exceptions.
+
+Codes are the CLI's upper-case codes for what the client itself detects
+(`NOT_AUTHENTICATED`, `NOT_FOUND`, `NETWORK_ERROR`, `INVALID_RESPONSE`,
+`POLLING_TIMEOUT`), and the API's own codes passed through unchanged otherwise
+(`invalid_request`, `spend_request_rate_limited`, `invalid_state`, OAuth errors such as
+`access_denied`).
+"""
+
+from typing import Any
+
+
+class LinkError(Exception):
+    """Base class. `extra` holds additional JSON-able fields for the error object
+    (e.g. `param`, `retry_after`, `duplicate_spend_request`)."""
+
+    code = "LINK_ERROR"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.status = status
+        self.extra = {key: value for key, value in extra.items() if value is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+class NotAuthenticated(LinkError):
+    code = "NOT_AUTHENTICATED"
+
+
+class NotFound(LinkError):
+    code = "NOT_FOUND"
+
+
+class NetworkError(LinkError):
+    code = "NETWORK_ERROR"
+
+
+class InvalidResponse(LinkError):
+    code = "INVALID_RESPONSE"
+
+
+class PollingTimeout(LinkError):
+    code = "POLLING_TIMEOUT"
+
+
+class ApiError(LinkError):
+    """A 4xx/5xx answer with the API's own error code (passed through)."""
+
+    code = "API_ERROR"
+
+
+class DeviceLoginError(LinkError):
+    """The device login ended without tokens: `access_denied` or `expired_token`."""
+
+    code = "access_denied"

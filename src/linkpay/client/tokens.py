@@ -1,0 +1,159 @@
+"""Where the agent's tokens live: a JSON file (mode 0600) in the user config dir, or
+the environment.
+
+The file is written atomically: a temporary file created with
+O_CREAT|O_EXCL|O_NOFOLLOW (mode 0600) in the same directory, fsynced, then renamed over
+the old one, so a crash never leaves half a token file and a planted symlink is never
+followed. A token file that is a symlink or readable by group/others is refused.
+
+`LINK_ACCESS_TOKEN` / `LINK_REFRESH_TOKEN` override the file (tokens refreshed from them
+stay in memory). `LINK_NO_REFRESH` disables refresh.
+"""
+
+import json
+import os
+import stat
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linkpay.client.errors import NotAuthenticated
+
+AUTH_FILE_NAME = "auth.json"
+EXPIRY_MARGIN_SECONDS = 30
+
+
+def default_auth_file() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("link-cli")) / AUTH_FILE_NAME
+
+
+def auth_file_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--auth FILE` wins, then `LINK_AUTH_FILE`, then the platform config dir."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("LINK_AUTH_FILE")
+    return Path(env) if env else default_auth_file()
+
+
+@dataclass
+class Tokens:
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: float | None = None  # unix seconds
+    token_type: str = "Bearer"
+    scope: str | None = None
+    authorization_details: list[dict[str, Any]] | None = None
+    client_name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def expired(self, now: float | None = None) -> bool:
+        if self.expires_at is None:
+            return False
+        return (now or time.time()) >= self.expires_at - EXPIRY_MARGIN_SECONDS
+
+    @classmethod
+    def from_token_response(cls, response: Any, *, client_name: str | None = None) -> "Tokens":
+        return cls(
+            access_token=response.access_token,
+            refresh_token=response.refresh_token,
+            expires_at=time.time() + response.expires_in if response.expires_in else None,
+            token_type=response.token_type or "Bearer",
+            scope=response.scope,
+            authorization_details=response.authorization_details,
+            client_name=client_name,
+        )
+
+    def __repr__(self) -> str:  # never print a token by accident
+        return f"Tokens(scope={self.scope!r}, expires_at={self.expires_at!r})"
+
+
+class TokenStore:
+    """Loads and saves `Tokens`. With env tokens, nothing is read from or written to disk."""
+
+    def __init__(self, path: Path, *, env: dict[str, str] | None = None) -> None:
+        self.path = path
+        env = dict(os.environ) if env is None else env
+        self.refresh_enabled = not env.get("LINK_NO_REFRESH")
+        access = env.get("LINK_ACCESS_TOKEN")
+        self._env_tokens = (
+            Tokens(access_token=access, refresh_token=env.get("LINK_REFRESH_TOKEN") or None)
+            if access
+            else None
+        )
+
+    @property
+    def from_env(self) -> bool:
+        return self._env_tokens is not None
+
+    def load(self) -> Tokens | None:
+        if self._env_tokens is not None:
+            return self._env_tokens
+        try:
+            info = os.lstat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise NotAuthenticated(f"Cannot read the auth file {self.path}: {exc.strerror}") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise NotAuthenticated(f"Refusing to read the auth file {self.path}: it is a symlink")
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAuthenticated(f"Refusing to read the auth file {self.path}: not a regular file")
+        if info.st_mode & 0o077:
+            raise NotAuthenticated(
+                f"Refusing to read the auth file {self.path}: it is readable by other users "
+                f"(run: chmod 600 {self.path})"
+            )
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "r", encoding="utf-8") as handle:
+                data = json.load(handle)
+            known = {name for name in Tokens.__dataclass_fields__ if name != "extra"}
+            return Tokens(
+                **{key: value for key, value in data.items() if key in known},
+                extra={key: value for key, value in data.items() if key not in known},
+            )
+        except (OSError, ValueError, TypeError):
+            raise NotAuthenticated(
+                f"The auth file {self.path} is unreadable; run `link-cli auth login` again"
+            ) from None
+
+    def save(self, tokens: Tokens) -> None:
+        if self._env_tokens is not None:
+            self._env_tokens = tokens
+            return
+        data = asdict(tokens)
+        data.update(data.pop("extra") or {})
+        write_private_json(self.path, data)
+
+    def delete(self) -> bool:
+        if self._env_tokens is not None:
+            self._env_tokens = None
+            return False
+        try:
+            os.unlink(self.path)
+            return True
+        except FileNotFoundError:
+            return False
+
+
+def write_private_json(path: Path, data: dict[str, Any]) -> None:
+    """Atomically replace `path` with `data` as JSON, mode 0600, never following links."""
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = directory / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
