@@ -128,12 +128,20 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     """Scrub a record in place: message, arguments, exception and stack text."""
     if getattr(record, "_linkpay_redacted", False):
         return record
-    record.msg = redact_value(record.msg)
     if record.args:
         if isinstance(record.args, Mapping):
             record.args = redact_value(record.args)
         else:
             record.args = tuple(redact_value(arg) for arg in record.args)
+        if isinstance(record.msg, str) and redact_text(record.msg) != record.msg:
+            # The template itself names a secret (`"cvc=%s"`): the value sits in the
+            # arguments, so scrub the formatted text instead (placeholders would break).
+            try:
+                record.msg, record.args = redact_text(record.getMessage()), ()
+            except (TypeError, ValueError, KeyError):
+                record.msg, record.args = redact_text(str(record.msg)), ()
+    if not (record.args and isinstance(record.msg, str)):
+        record.msg = redact_value(record.msg)
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
