@@ -426,11 +426,13 @@ def receipt_to_dict(receipt: Receipt) -> dict[str, Any]:
 
 def success_receipt(reference: str, *, method: str = "stripe", **extensions: Any) -> str:
     """A `Payment-Receipt` header value for a settled payment."""
+    external_id = extensions.pop("externalId", None)
     receipt = Receipt(
         status="success",
         timestamp=datetime.now(UTC),
         reference=reference,
         method=method,
+        external_id=external_id,
         extensions=extensions or None,
     )
     return receipt.to_payment_receipt()

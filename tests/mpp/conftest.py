@@ -1,0 +1,130 @@
+"""Helpers for the MPP tests: a recording processor, a stand-in SDK client, merchants."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+
+from linkpay.mpp.processor import PaymentIntentResult, ProcessorDeclined, ProcessorUnavailable
+from linkpay.mpp.server import PaymentGate, Price
+
+SECRET = "s" * 40
+NETWORK_ID = "profile_test_merchant"
+
+
+class RecordingProcessor:
+    """Stands in for the wallet's /v1/payment_intents in merchant unit tests (the real
+    wallet is used in test_mpp_e2e.py). `mode`: succeed | decline | unavailable | action."""
+
+    def __init__(self, mode: str = "succeed", delay: float = 0.0) -> None:
+        self.mode = mode
+        self.delay = delay
+        self.calls: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    async def create_payment_intent(self, **kwargs: Any) -> PaymentIntentResult:
+        with self._lock:
+            self.calls.append(kwargs)
+        if self.delay:
+            await asyncio.sleep(self.delay)  # latency of a real processor, widens races
+        if self.mode == "decline":
+            raise ProcessorDeclined("token_already_used", "This token was already used.")
+        if self.mode == "unavailable":
+            raise ProcessorUnavailable("processor answered 503")
+        status = "requires_action" if self.mode == "action" else "succeeded"
+        return PaymentIntentResult(id=f"pi_{secrets.token_hex(6)}", status=status)
+
+
+def make_gate(processor: Any = None, *, store: Any = None, secret: Any = SECRET, clock: Any = None, realm: str = "merchant.test") -> PaymentGate:
+    return PaymentGate(
+        realm=realm,
+        secret_key=secret,
+        network_id=NETWORK_ID,
+        processor=processor or RecordingProcessor(),
+        store=store,
+        clock=clock,
+    )
+
+
+def make_app(gate: PaymentGate) -> FastAPI:
+    app = FastAPI()
+    fortune = Price(100, "usd", "One fortune")
+
+    @app.get("/api/fortune", openapi_extra=gate.openapi_extra(fortune))
+    @gate.charge(fortune)
+    async def paid_fortune(request: Request) -> dict:
+        return {"fortune": "yes", "reference": request.state.mpp_payment.reference}
+
+    @app.get("/api/other")
+    @gate.charge(fortune)
+    async def paid_other(request: Request) -> dict:
+        return {"other": True}
+
+    @app.post("/api/order")
+    @gate.charge(Price(250, "usd", "An order", external_id="order_42"))
+    async def paid_order(request: Request) -> dict:
+        return {"ordered": (await request.json())}
+
+    app.state.gate = gate
+    return app
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class StubSpendRequests:
+    """Stands in for the SDK's `spend_requests` in client unit tests (the real SDK and
+    wallet are used in test_mpp_e2e.py)."""
+
+    current: Any = None
+    created: list[Any] = field(default_factory=list)
+    retrieved: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    def retrieve(self, spend_request_id: str, *, include: Any = ()) -> Any:
+        self.retrieved.append((spend_request_id, tuple(include)))
+        return self.current
+
+    def create(self, body: Any) -> Any:
+        from linkpay.wire import SpendRequest
+
+        self.created.append(body)
+        now = "2026-06-01T12:00:00Z"
+        return SpendRequest(
+            id="lsrq_new", status="pending_approval", context=body.context, amount=body.amount,
+            currency=body.currency, credential_type=body.credential_type, network_id=body.network_id,
+            approval_url="http://127.0.0.1:8765/approve/lsrq_new", created_at=now, updated_at=now,
+        )
+
+
+@dataclass
+class StubLink:
+    spend_requests: StubSpendRequests = field(default_factory=StubSpendRequests)
+
+
+def approved_spend_request(amount: int = 100, currency: str = "usd", network_id: str = NETWORK_ID, *, status: str = "approved", credential_type: str = "shared_payment_token", spt: str | None = "spt_test_123") -> Any:
+    from linkpay.wire import SharedPaymentToken, SpendRequest
+
+    return SpendRequest(
+        id="lsrq_approved", status=status, context="x" * 100, amount=amount, currency=currency,
+        credential_type=credential_type, network_id=network_id if credential_type != "card" else None,
+        shared_payment_token=SharedPaymentToken(id=spt) if spt else None,
+        created_at="2026-06-01T12:00:00Z", updated_at="2026-06-01T12:00:00Z",
+    )
+
+
+@pytest.fixture
+def processor() -> RecordingProcessor:
+    return RecordingProcessor()
