@@ -1,5 +1,23 @@
-"""Approval app routes (placeholder router; filled in by the web app work)."""
+"""The person's approval app, included by `create_app`: sign-in, device approval
+(`/device`), spend approval (`/approve/{id}`), wallet and settings pages, assets.
+
+Server-rendered Jinja2 pages with plain forms (POST-redirect-GET), so approving and
+denying need no JavaScript; `static/app.js` only adds passkeys and push subscription.
+Every route uses `http.WebRoute` (security headers, HTML errors) and every form is
+CSRF-checked (`sessions.check_csrf`)."""
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from linkpay.wallet.web import (
+    pages_approve,
+    pages_assets,
+    pages_auth,
+    pages_device,
+    pages_settings,
+    pages_wallet,
+)
+
+router = APIRouter(include_in_schema=False)
+for _module in (pages_assets, pages_auth, pages_device, pages_approve, pages_settings,
+                pages_wallet):
+    router.include_router(_module.router)

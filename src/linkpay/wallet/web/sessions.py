@@ -198,7 +198,7 @@ def _token_matches(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected, str(given))
 
 
-async def check_csrf(request: Request, person: Person, form_token: str | None = None) -> None:
+def check_csrf(request: Request, person: Person, form_token: str | None = None) -> None:
     """For signed-in forms and fetches (token in the form or `X-CSRF-Token`)."""
     check_same_origin(request)
     given = form_token or request.headers.get("x-csrf-token")

@@ -1,0 +1,98 @@
+"""`GET /approve/{id}`: the trust anchor. Shows only what the wallet itself stored and
+checked; the Approve/Deny form posts back the approval hash of what was shown, and the
+spend service refuses the approval if the request changed since (409). Works without
+JavaScript. Settled requests (approved, denied, expired, canceled, paid) say so and
+offer no buttons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.web.approval_view import build_approval_view
+from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
+from linkpay.wallet.web.sessions import check_csrf, require_person
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+_NOTICES = {
+    "approved": "Approved. The agent can now use a one-time credential for this purchase.",
+    "denied": "Denied. The agent has been told, and nothing can be charged.",
+}
+
+
+def _load(db, request: Request, person_id: str, spend_request_id: str):  # type: ignore[no-untyped-def]
+    from linkpay.wallet.errors import ApiException
+    from linkpay.wallet.spend.service import get_for_user, to_wire
+
+    try:
+        row = get_for_user(db, person_id, spend_request_id[:60])
+    except ApiException as exc:
+        if exc.status_code == 404:
+            raise WebError(404, "Not found", "There is no such purchase request in your "
+                           "wallet.") from None
+        raise
+    status = to_wire(db, row, settings=request.app.state.settings).status
+    return build_approval_view(db, row, status=status)
+
+
+@router.get("/approve/{spend_request_id}")
+def approval_page(request: Request, spend_request_id: str, notice: str | None = None
+                  ) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        view = _load(db, request, person.user_id, spend_request_id)
+    return render(request, "approve.html", {
+        "view": view, "notice": _NOTICES.get(notice or ""), "title": "Approve a purchase",
+    })
+
+
+@router.post("/approve/{spend_request_id}")
+def decide(
+    request: Request,
+    spend_request_id: str,
+    decision: Annotated[str, Form()],
+    approval_hash: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    from linkpay.wallet.errors import ApiException
+    from linkpay.wallet.spend.service import approve_spend_request, deny_spend_request
+
+    settings = request.app.state.settings
+    error_text = None
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        if decision not in ("approve", "deny"):
+            raise WebError(400, "Unknown decision", "Choose Approve or Deny.")
+        view = _load(db, request, person.user_id, spend_request_id)
+        if not view.decidable:
+            return render(request, "approve.html", {
+                "view": view, "title": "Approve a purchase",
+                "error": "This request can no longer be decided.",
+            }, status_code=409)
+        if decision == "approve" and not approval_hash:
+            raise WebError(400, "Missing confirmation",
+                           "Reload the page and review the purchase again.")
+        try:
+            with db.begin_nested():
+                if decision == "approve":
+                    approve_spend_request(db, user_id=person.user_id, spend_request_id=view.id,
+                                          settings=settings, expected_hash=approval_hash)
+                else:
+                    deny_spend_request(db, user_id=person.user_id, spend_request_id=view.id)
+        except ApiException as exc:
+            if exc.status_code not in (400, 409):
+                raise
+            error_text = ("This purchase changed after you opened it. Review it again before "
+                          "deciding." if exc.code == "spend_request_changed" else exc.message)
+        if error_text is not None:
+            fresh = _load(db, request, person.user_id, spend_request_id)
+            return render(request, "approve.html", {
+                "view": fresh, "title": "Approve a purchase", "error": error_text,
+            }, status_code=409)
+    outcome = "approved" if decision == "approve" else "denied"
+    return redirect(f"/approve/{view.id}?notice={outcome}")

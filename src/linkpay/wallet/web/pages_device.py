@@ -1,0 +1,84 @@
+"""`GET /device` (the verification URI of the device login): the person types (or the
+`?code=` of verification_uri_complete pre-fills) the phrase their agent shows, sees what
+asks to connect (label, client, requested scopes) and approves or denies. Wrong phrases
+count against a per-person budget (auth.device rate-limits them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.web.http import WebError, WebRoute, render
+from linkpay.wallet.web.present import clean_text
+from linkpay.wallet.web.sessions import check_csrf, require_person
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+SCOPE_TEXT = {
+    "userinfo:read": "See your name and email address",
+    "payment_methods.agentic": "See your payment methods (brand and last 4 digits only) and "
+                               "ask you to approve purchases",
+    "spend_requests:approve": "Approve purchases on your behalf without asking you",
+}
+
+
+def _scopes(scope: str) -> list[dict[str, str | bool]]:
+    return [
+        {"scope": clean_text(s), "text": SCOPE_TEXT.get(s, "Unknown permission"),
+         "risky": s == "spend_requests:approve" or s not in SCOPE_TEXT}
+        for s in (scope or "").split()
+    ]
+
+
+def _lookup(db, request: Request, user_id: str, code: str):  # type: ignore[no-untyped-def]
+    from linkpay.wallet.auth.device import lookup_pending_grant
+
+    return lookup_pending_grant(db, code[:100], attempt_key=user_id)
+
+
+@router.get("/device")
+def device_page(request: Request, code: str | None = None) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        grant = None
+        error = None
+        if code:
+            grant = _lookup(db, request, person.user_id, code)
+            if grant is None:
+                error = ("No agent is waiting with that phrase. Check the words your agent "
+                         "shows (they expire after a few minutes).")
+        context = {"title": "Connect an agent", "code": code or "", "error": error}
+        if grant is not None:
+            context["grant"] = {
+                "label": clean_text(grant.connection_label) or "An unnamed agent",
+                "client": clean_text(grant.client_hint or grant.client_id),
+                "scopes": _scopes(grant.scope),
+                "expires_at": grant.expires_at,
+            }
+    return render(request, "device.html", context, status_code=404 if error else 200)
+
+
+@router.post("/device/decide")
+def device_decide(
+    request: Request,
+    user_code: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    from linkpay.wallet.auth.device import approve_device_grant, deny_device_grant
+
+    if decision not in ("approve", "deny"):
+        raise WebError(400, "Unknown decision", "Choose Approve or Deny.")
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        decide = approve_device_grant if decision == "approve" else deny_device_grant
+        grant = decide(db, user_id=person.user_id, user_code=user_code[:100])
+        label = clean_text(grant.connection_label) or "The agent"
+    return render(request, "device_done.html", {
+        "title": "Connected" if decision == "approve" else "Refused",
+        "approved": decision == "approve", "label": label,
+    })

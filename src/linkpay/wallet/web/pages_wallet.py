@@ -1,0 +1,188 @@
+"""The wallet's own pages: what waits for the person, what happened, which agents are
+connected, funding sources, limits and the "stop everything" switch. Every change goes
+through a service function (spend.service, auth.tokens, accounts, web.account)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.models import PaymentMethod, Transaction, User
+from linkpay.wallet.web import account
+from linkpay.wallet.web.approval_view import STATUS_TEXT
+from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
+from linkpay.wallet.web.present import clean_text, domain_of
+from linkpay.wallet.web.sessions import check_csrf, require_person
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+NOTICES = {
+    "paused": "Everything is stopped: pending requests were denied, unused credentials "
+              "voided, and new requests are refused until you resume.",
+    "resumed": "Spending resumed. Agents can ask for purchases again.",
+    "revoked": "The agent was disconnected. Its tokens stopped working at once.",
+    "card": "Test card added.",
+    "limit": "Limit saved.",
+}
+
+
+def _request_rows(db, request: Request, user_id: str, *, history: bool):  # type: ignore[no-untyped-def]
+    from linkpay.wallet.spend.service import list_for_user, to_wire
+
+    settings = request.app.state.settings
+    rows = []
+    for row in list_for_user(db, user_id, include_history=history):
+        status = to_wire(db, row, settings=settings).status
+        rows.append({
+            "id": row.id, "status": status, "status_text": STATUS_TEXT.get(status, status),
+            "merchant": clean_text(row.merchant_name or row.network_id or "—"),
+            "domain": domain_of(row.merchant_url), "amount": row.amount,
+            "currency": row.currency, "created_at": row.created_at,
+            "outcome": row.payment_status_details,
+        })
+    return rows
+
+
+@router.get("/")
+def home(request: Request, notice: str | None = None) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        rows = _request_rows(db, request, person.user_id, history=False)
+        user = db.get(User, person.user_id)
+        paused = bool(user and user.spending_paused)
+    pending = [r for r in rows if r["status"] == "pending_approval"]
+    others = [r for r in rows if r["status"] != "pending_approval"]
+    return render(request, "home.html", {
+        "title": "Your wallet", "pending": pending, "active": others, "paused": paused,
+        "notice": NOTICES.get(notice or ""),
+    })
+
+
+@router.get("/activity")
+def activity(request: Request) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        rows = _request_rows(db, request, person.user_id, history=True)
+        transactions = list(db.scalars(
+            select(Transaction).where(Transaction.user_id == person.user_id)
+            .order_by(Transaction.created_at.desc()).limit(200)
+        ))
+    return render(request, "activity.html", {
+        "title": "Activity", "requests": rows,
+        "transactions": [{"id": t.id, "amount": t.amount, "currency": t.currency,
+                          "description": clean_text(t.description), "status": t.status,
+                          "created_at": t.created_at, "spend_request_id": t.spend_request_id}
+                         for t in transactions],
+    })
+
+
+@router.get("/agents")
+def agents(request: Request, notice: str | None = None) -> Response:
+    from linkpay.wallet.auth.tokens import list_connections
+
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        connections = list_connections(db, person.user_id)
+    return render(request, "agents.html", {
+        "title": "Connected agents", "notice": NOTICES.get(notice or ""),
+        "connections": [{"family_id": c.family_id,
+                         "label": clean_text(c.connection_label) or clean_text(c.client_id),
+                         "client": clean_text(c.client_id), "scope": clean_text(c.scope),
+                         "connected_at": c.connected_at,
+                         "last_refreshed_at": c.last_refreshed_at} for c in connections],
+    })
+
+
+@router.post("/agents/{family_id}/revoke")
+def revoke_agent(request: Request, family_id: str, csrf_token: Annotated[str, Form()] = ""
+                 ) -> Response:
+    from linkpay.wallet.auth.tokens import revoke_family
+
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        revoke_family(db, user_id=person.user_id, family_id=family_id[:60])
+    return redirect("/agents?notice=revoked")
+
+
+@router.get("/payment-methods")
+def payment_methods(request: Request, notice: str | None = None) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        methods = list(db.scalars(
+            select(PaymentMethod).where(PaymentMethod.user_id == person.user_id)
+            .order_by(PaymentMethod.created_at)
+        ))
+    return render(request, "payment_methods.html", {
+        "title": "Payment methods", "methods": methods, "notice": NOTICES.get(notice or ""),
+        "test_mode": bool(request.app.state.settings.test_mode),
+    })
+
+
+@router.post("/payment-methods/test-card")
+def add_test_card(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    from linkpay.wallet.accounts import add_test_card as add_card
+
+    if not request.app.state.settings.test_mode:
+        raise WebError(400, "Test mode is off", "Test cards exist only in test mode.")
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        add_card(db, user_id=person.user_id)
+    return redirect("/payment-methods?notice=card")
+
+
+@router.get("/limits")
+def limits_page(request: Request, notice: str | None = None, error: str | None = None
+                ) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        user = db.get(User, person.user_id)
+        assert user is not None
+        limit = user.max_amount_per_request
+        paused = user.spending_paused
+    return render(request, "limits.html", {
+        "title": "Limits", "limit": limit, "limit_dollars": f"{limit / 100:.2f}",
+        "max_dollars": f"{account.MAX_LIMIT / 100:.2f}", "paused": paused,
+        "notice": NOTICES.get(notice or ""),
+        "error": account.LIMIT_ERROR if error else None,
+    }, status_code=400 if error else 200)
+
+
+@router.post("/limits")
+def save_limits(request: Request, max_amount: Annotated[str, Form()] = "",
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        try:
+            account.set_request_limit(db, person.user_id, account.parse_amount(max_amount))
+        except ValueError:
+            return redirect("/limits?error=invalid")
+    return redirect("/limits?notice=limit")
+
+
+@router.post("/pause")
+def pause(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    from linkpay.wallet.spend.service import pause_spending
+
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        pause_spending(db, person.user_id)
+    return redirect("/?notice=paused")
+
+
+@router.post("/resume")
+def resume(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    from linkpay.wallet.spend.service import resume_spending
+
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        resume_spending(db, person.user_id)
+    return redirect("/?notice=resumed")
