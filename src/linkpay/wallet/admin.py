@@ -85,6 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
             session, email=settings.owner_email, name=settings.owner_name
         )
         owner_id = owner.id
+        from linkpay.wallet.web.signin import create_signin_link
+
+        signin_url = create_signin_link(session, owner_id, settings)  # one use, short-lived
     _install_log_redaction()
     app = create_app(settings)
     print(
@@ -92,6 +95,8 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
         f"{owner_id}); database {_safe_url(settings.database_url)}",
         file=sys.stderr,
     )
+    print(f"link-wallet: sign in to your wallet (one use, expires in "
+          f"{settings.signin_link_ttl_seconds // 60} min): {signin_url}", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return None
 
