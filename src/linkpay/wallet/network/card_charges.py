@@ -162,18 +162,18 @@ def _card_status_decline(session: Session, attempt: Attempt) -> Decline | None:
     assert credential is not None and request is not None
     if credential.status == "used":
         return _decline("card_already_used")
-    if credential.status == "expired":
+    if credential.status == "active" and credential.valid_until <= attempt.now:
+        expire_if_due(session, request, attempt.now)
+        _expire_credential(session, credential)
+        return _decline("expired_card")
+    if credential.status == "expired" or credential.valid_until <= attempt.now:
         return _decline("expired_card")
     if credential.status != "active":
         return _decline("revocation_of_authorization")
-    if credential.valid_until <= attempt.now:
-        expire_if_due(session, request, attempt.now)
-        _expire_credential(session, credential, attempt)
-        return _decline("expired_card")
     return None
 
 
-def _expire_credential(session: Session, credential: Credential, attempt: Attempt) -> None:
+def _expire_credential(session: Session, credential: Credential) -> None:
     session.execute(
         update(Credential)
         .where(Credential.id == credential.id, Credential.status == "active")

@@ -191,13 +191,13 @@ def _check_token(session: Session, attempt: Attempt) -> Decline | None:
     assert credential is not None and request is not None
     if credential.status == "used":
         return _decline("token_already_used")
-    if credential.status == "expired":
+    if credential.status == "active" and credential.valid_until <= attempt.now:
+        expire_if_due(session, request, attempt.now)
+        return _decline("token_expired")
+    if credential.status == "expired" or credential.valid_until <= attempt.now:
         return _decline("token_expired")
     if credential.status != "active":
         return _decline("revocation_of_authorization")
-    if credential.valid_until <= attempt.now:
-        expire_if_due(session, request, attempt.now)
-        return _decline("token_expired")
     if credential.network_id != attempt.merchant.network_id:
         return _decline("merchant_mismatch", burn=True)
     if request.status != "approved" or request.approval_hash != credential.approval_hash:
