@@ -115,6 +115,16 @@ class Printer:
             print(render(data, self.format), file=self.stdout, flush=True)
 
 
+def _whole_number(type_: Any, tokens: Any) -> int:
+    """Integers (cents!) must be typed as whole numbers: cyclopts alone would turn
+    "12.50" into 12."""
+    text = str(getattr(tokens[0], "value", tokens[0])).strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isdigit():
+        raise ValueError("must be a whole number (amounts are integer cents, e.g. 1250)")
+    return int(text)
+
+
 def _cli_function(cmd: Command, ctx: Context) -> Any:
     """A function whose signature cyclopts turns into this command's flags."""
     from cyclopts import Parameter
@@ -130,6 +140,7 @@ def _cli_function(cmd: Command, ctx: Context) -> Any:
             help=info.description or "",
             negative=() if is_bool else None,
             negative_iterable=() if is_list else None,
+            converter=_whole_number if annotation in (int, int | None) else None,
         )
         params.append(
             inspect.Parameter(

@@ -14,6 +14,7 @@ is bounded (≤ 25 s) and returns `_next`.
 import inspect
 import ipaddress
 import json
+import re
 import sys
 from typing import Any, TextIO
 
@@ -47,6 +48,7 @@ def run_tool(cmd: Command, arguments: dict[str, Any], *, auth_file: str | None, 
         is_error = False
     except LinkError as exc:
         data, is_error = prepare(exc.to_dict()), True
+        data["message"] = _flags_to_params(cmd, str(data.get("message", "")))
     except Exception as exc:  # noqa: BLE001 - a tool reply, never a traceback
         data = {"code": "INTERNAL_ERROR", "message": f"Unexpected internal error ({type(exc).__name__})"}
         is_error = True
@@ -56,6 +58,13 @@ def run_tool(cmd: Command, arguments: dict[str, Any], *, auth_file: str | None, 
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=data, is_error=is_error
     )
+
+
+def _flags_to_params(cmd: Command, message: str) -> str:
+    """Messages name CLI flags (`--merchant-name`); an MCP caller knows `merchant_name`."""
+    for name in sorted(cmd.input.model_fields, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w-]){re.escape(cmd.flag_name(name))}(?![\w-])", name, message)
+    return message
 
 
 def _tool(cmd: Command, *, auth_file: str | None, verbose: bool) -> Any:

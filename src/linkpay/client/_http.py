@@ -9,6 +9,7 @@ import os
 import sys
 import time
 import uuid
+from urllib.parse import urlencode
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -160,12 +161,16 @@ class HttpSession:
     def _send(self, method, url, params, json_body, form, headers, timeout) -> httpx2.Response:  # type: ignore[no-untyped-def]
         started = time.monotonic()
         try:
+            content = None
+            if form is not None:
+                content = urlencode(list(form.items()) if isinstance(form, dict) else form)
+                headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
             response = self._client.request(
                 method,
                 url,
                 params=params,
                 json=json_body,
-                data=form,
+                content=content,
                 headers=headers,
                 timeout=timeout if timeout is not None else self._timeout,
             )
