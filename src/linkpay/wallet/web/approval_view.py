@@ -132,8 +132,7 @@ def consistency_problems(
         problems.append(f"The line items add up to {money(items_sum)}, but the subtotal says "
                         f"{money(subtotal)}.")
     base = subtotal if subtotal is not None else items_sum
-    has_adjustments = any(k in by_type for k in (*_ADDS, *_SUBTRACTS))
-    if base is not None and (has_adjustments or "total" not in by_type):
+    if base is not None:
         computed = base + sum(by_type.get(k, 0) for k in _ADDS) - sum(
             abs(by_type.get(k, 0)) for k in _SUBTRACTS
         )
