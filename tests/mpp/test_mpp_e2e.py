@@ -1,0 +1,197 @@
+"""End to end on loopback with the REAL wallet: `link-cli mpp pay` against the demo
+merchant, settled on the wallet's test network (agent-api.md §3); and conformance group
+E (the wallet as SPT processor) through our merchant-side processor client."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from dataclasses import replace
+from typing import Any
+
+import anyio
+import pytest
+
+from linkpay.merchant.embedded import start_embedded_merchant
+from linkpay.merchant.settings import MerchantSettings
+from linkpay.mpp.processor import ProcessorDeclined, WalletProcessor
+
+CONTEXT = (
+    "Buying one fortune from the demo merchant's paid API (GET /api/fortune, 1.00 USD) "
+    "because the person asked the agent for today's fortune."
+)
+
+
+@pytest.fixture
+def merchant(wallet: Any):
+    _, api_key, network_id = wallet.create_merchant("Fortune API")
+    settings = MerchantSettings(wallet_url=wallet.base_url, api_key=api_key, network_id=network_id)
+    with start_embedded_merchant(settings) as served:
+        served.api_key = api_key
+        served.network_id = network_id
+        served.settings = settings
+        yield served
+
+
+@pytest.fixture
+def cli(wallet: Any, agent_token: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
+    """`cli(*args) -> (exit code, JSON output)` through the real `link-cli` entry point."""
+    from linkpay.cli.app import run
+
+    monkeypatch.setenv("LINK_API_BASE_URL", wallet.base_url)
+    monkeypatch.setenv("LINK_AUTH_BASE_URL", wallet.base_url)
+    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", agent_token.access_token)
+    monkeypatch.setenv("NO_UPDATE_NOTIFIER", "1")
+
+    def invoke(*args: str) -> tuple[int, Any]:
+        out, err = io.StringIO(), io.StringIO()
+        code = run([*args, "--format", "json"], stdout=out, stderr=err)
+        assert "Traceback" not in out.getvalue() + err.getvalue()
+        return code, json.loads(out.getvalue())
+
+    return invoke
+
+
+def agent_get(wallet: Any, token: Any, spend_request_id: str) -> dict[str, Any]:
+    with wallet.http(token.access_token) as agent:
+        response = agent.get(f"/spend_requests/{spend_request_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def test_agent_pays_the_demo_merchant_once(wallet, person, agent_token, merchant, cli):
+    url = f"{merchant.base_url}/api/fortune"
+    code, created = cli("mpp", "pay", url, "--context", CONTEXT, "--test")
+    assert code == 0, created
+    spend_request = created["spend_request"]
+    assert spend_request["credential_type"] == "shared_payment_token"
+    assert spend_request["network_id"] == merchant.network_id
+    assert (spend_request["amount"], spend_request["currency"]) == (100, "usd")
+    assert spend_request["status"] == "pending_approval"
+    assert spend_request["id"] in created["_next"]["pay_command"]
+
+    wallet.approve(spend_request["id"], person)
+    code, paid = cli("mpp", "pay", url, "--spend-request-id", spend_request["id"])
+    assert code == 0, paid
+    assert paid["paid"] is True and paid["status"] == 200
+    reference = paid["receipt"]["reference"]
+    assert reference.startswith("pi_") and paid["receipt"]["status"] == "success"
+    assert json.loads(paid["body"])["paid"]["reference"] == reference
+    # The reference is the wallet's own payment intent, visible to the merchant.
+    with wallet.http() as http:
+        intent = http.get(f"/v1/payment_intents/{reference}",
+                          headers={"Authorization": f"Bearer {merchant.api_key}"})
+    assert intent.status_code == 200 and intent.json()["status"] == "succeeded"
+    assert agent_get(wallet, agent_token, spend_request["id"])["status"] == "succeeded"
+
+    code, again = cli("mpp", "pay", url, "--spend-request-id", spend_request["id"])
+    assert code == 1
+    assert again["code"] == "SPEND_REQUEST_NOT_USABLE"
+    assert "new spend request" in again["message"]
+
+
+def test_pay_refuses_a_higher_fresh_price_before_sending_the_token(wallet, person, agent_token, merchant, cli):
+    code, created = cli("mpp", "pay", f"{merchant.base_url}/api/fortune", "--context", CONTEXT, "--test")
+    assert code == 0, created
+    sid = created["spend_request"]["id"]
+    wallet.approve(sid, person)
+    dearer = replace(merchant.settings, fortune_price=150)
+    with start_embedded_merchant(dearer) as raised:
+        code, refused = cli("mpp", "pay", f"{raised.base_url}/api/fortune", "--spend-request-id", sid)
+    assert code == 1 and refused["code"] == "CHALLENGE_MISMATCH"
+    assert "amount 150 is above the approved 100" in refused["message"]
+    # The token was never shown to the merchant: still approved and usable at the right price.
+    assert agent_get(wallet, agent_token, sid)["status"] == "approved"
+    code, paid = cli("mpp", "pay", f"{merchant.base_url}/api/fortune", "--spend-request-id", sid)
+    assert code == 0 and paid["paid"] is True
+
+
+# --------------------------------------------------------------------------- group E
+
+
+def approved_spt(wallet: Any, person: str, token: Any, network_id: str, amount: int = 100) -> tuple[str, str]:
+    with wallet.http(token.access_token) as agent:
+        created = agent.post("/spend_requests", json={
+            "credential_type": "shared_payment_token", "network_id": network_id,
+            "amount": amount, "currency": "usd", "context": CONTEXT, "test": True,
+            "request_approval": True,
+        })
+        assert created.status_code == 200, created.text
+        sid = created.json()["id"]
+        wallet.approve(sid, person)
+        got = agent.get(f"/spend_requests/{sid}", params={"include": "shared_payment_token"})
+    return sid, got.json()["shared_payment_token"]["id"]
+
+
+def redeem(processor: WalletProcessor, spt: str, *, amount: int = 100, currency: str = "usd", key: str = "k1"):
+    async def go():
+        return await processor.create_payment_intent(amount=amount, currency=currency, spt=spt, idempotency_key=key)
+
+    return anyio.run(go)
+
+
+def test_e50_e52_redeem_once_and_idempotent_replay(wallet, person, agent_token, merchant):
+    sid, spt = approved_spt(wallet, person, agent_token, merchant.network_id)
+    processor = WalletProcessor(wallet.base_url, merchant.api_key)
+    first = redeem(processor, spt, amount=80, key=f"mpp_c1_{spt}")
+    assert first.status == "succeeded" and first.id.startswith("pi_") and not first.replayed
+    replay = redeem(processor, spt, amount=80, key=f"mpp_c1_{spt}")
+    assert replay.id == first.id and replay.replayed is True
+    with pytest.raises(ProcessorDeclined) as info:
+        redeem(processor, spt, amount=80, key=f"mpp_c2_{spt}")
+    assert info.value.code == "token_already_used"
+    assert agent_get(wallet, agent_token, sid)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("case", "decline"),
+    [
+        ("network", "merchant_mismatch"),
+        ("currency", "currency_not_supported"),
+        ("amount", "amount_too_large"),
+        ("unknown", "resource_missing"),
+        ("revoked", "revocation_of_authorization"),
+    ],
+)
+def test_e51_refusals_are_distinct(wallet, person, agent_token, merchant, case, decline):
+    sid, spt = approved_spt(wallet, person, agent_token, merchant.network_id)
+    processor = WalletProcessor(wallet.base_url, merchant.api_key)
+    kwargs: dict[str, Any] = {}
+    if case == "network":
+        _, other_key, _ = wallet.create_merchant("Other merchant")
+        processor = WalletProcessor(wallet.base_url, other_key)
+    elif case == "currency":
+        kwargs["currency"] = "eur"
+    elif case == "amount":
+        kwargs["amount"] = 101
+    elif case == "unknown":
+        spt = "spt_does_not_exist"
+    elif case == "revoked":
+        with wallet.http(agent_token.access_token) as agent:
+            assert agent.post(f"/spend_requests/{sid}/cancel").status_code == 200
+    with pytest.raises(ProcessorDeclined) as info:
+        redeem(processor, spt, **kwargs)
+    assert info.value.code == decline
+
+
+def test_e53_concurrent_redeems_have_one_winner(wallet, person, agent_token, merchant):
+    _, spt = approved_spt(wallet, person, agent_token, merchant.network_id)
+    processor = WalletProcessor(wallet.base_url, merchant.api_key)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def attempt(index: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(redeem(processor, spt, key=f"mpp_c{index}_{spt}").status)
+        except ProcessorDeclined as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["succeeded"] + ["token_already_used"] * 5
