@@ -75,6 +75,26 @@ def configured_wallet_url() -> str | None:
 
 
 @contextlib.contextmanager
+def quiet_server_logs(enabled: bool = True) -> Iterator[None]:
+    """Keep the in-process servers' logs (uvicorn, linkpay) off a person's screen while
+    the demo draws on it; `--verbose` or a non-interactive run keeps them."""
+    if not enabled:
+        yield
+        return
+    import logging
+
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", "linkpay")
+    saved = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@contextlib.contextmanager
 def open_environment(
     *, say: Callable[[str], None] = lambda text: None, verbose: Any = False
 ) -> Iterator[DemoEnvironment]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from linkpay.demo.environment import DemoEnvironment, open_environment
+from linkpay.demo.environment import DemoEnvironment, open_environment, quiet_server_logs
 from linkpay.demo.flows import FlowFailed, run_card_flow, run_spt_flow
 from linkpay.demo.terminal import clean
 
@@ -59,7 +59,9 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the chosen flows (both unless `only`, or the person picks from the menu)."""
     narrator.title("linkpay demo — test mode: no real money moves")
-    with open_environment(say=narrator.info, verbose=verbose) as env:
+    quiet = narrator.interactive and not verbose
+    # Quieted after the servers start: uvicorn (re)configures its loggers at startup.
+    with open_environment(say=narrator.info, verbose=verbose) as env, quiet_server_logs(quiet):
         if env.mode == "embedded":
             narrator.info(f"Embedded test wallet: {env.wallet_url} (stopped when the demo ends)")
         else:
