@@ -12,19 +12,19 @@ characters before it reaches the terminal.
 
 from __future__ import annotations
 
-import re
 import select
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def clean(text: object) -> str:
-    """Remove ANSI escapes and control characters (keeps newlines and tabs)."""
-    return _CONTROL.sub("", str(text))
+    """Remove ANSI escapes and control characters (keeps newlines and tabs), with the
+    same sanitizer the CLI applies to every output format."""
+    from linkpay.cli.output.sanitize import sanitize_text
+
+    return sanitize_text(str(text))
 
 
 def mask_card(
@@ -121,7 +121,7 @@ class TerminalNarrator:
         self.out.flush()
 
     def _ask(self, prompt: str) -> str | None:
-        self.console.print(clean(prompt), end="", highlight=False)
+        self.console.print(clean(prompt), end="", markup=False, highlight=False)
         self.out.flush()
         line = self.inp.readline()
         return None if line == "" else line.strip()
@@ -155,7 +155,7 @@ class TerminalNarrator:
     def wait_for_approval(self, question: str, is_settled: Callable[[], bool]) -> bool | None:
         """Ask `question` while watching the spend request: returns True/False when the
         person answers here, None when it was settled elsewhere (the browser page)."""
-        self.console.print(f"{clean(question)} [y/n] ", end="")
+        self.console.print(f"{clean(question)} [y/n] ", end="", markup=False)
         self.out.flush()
         readable = _selectable(self.inp)
         while True:
@@ -174,7 +174,7 @@ class TerminalNarrator:
                 return True
             if answer in ("n", "no"):
                 return False
-            self.console.print("Please answer y or n: ", end="")
+            self.console.print("Please answer y or n: ", end="", markup=False)
             self.out.flush()
             if not readable:
                 time.sleep(0.1)
