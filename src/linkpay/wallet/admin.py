@@ -324,7 +324,10 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage error (1) or --help (0)
+        return exc.code if isinstance(exc.code, int) else 1
     try:
         result = args.handler(args)
     except AdminError as exc:

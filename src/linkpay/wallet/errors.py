@@ -148,6 +148,16 @@ async def _http_exception(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value the schema let through (PostgreSQL rejects NUL
+    characters in text, integers beyond 64 bits…): the client's input, so a 400."""
+    return error_response(
+        400,
+        "invalid_request",
+        "A value in the request can't be stored (NUL character or number out of range)",
+    )
+
+
 async def _unexpected_exception(request: Request, exc: Exception) -> JSONResponse:
     log.error(
         "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
@@ -161,6 +171,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OAuthException, _oauth_exception)
     app.add_exception_handler(RequestValidationError, _validation_exception)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
+    from sqlalchemy.exc import DataError
+
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_exception)
 
 

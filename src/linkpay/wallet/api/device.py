@@ -30,9 +30,16 @@ class RevokeResponse(BaseModel):
     revoked: bool
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _clean(value: str | None, name: str, limit: int = _MAX_TEXT) -> str | None:
+    """Text a person will read on the approval page: no control characters (no ANSI
+    escapes, no NUL), trimmed, bounded."""
     if value is None:
         return None
+    if _CONTROL.search(value):
+        raise OAuthException("invalid_request", f"{name}: control characters are not allowed")
     value = value.strip()
     if len(value) > limit:
         raise OAuthException("invalid_request", f"{name}: at most {limit} characters")
@@ -97,7 +104,7 @@ async def device_code(
             started = device_grants.start_device_grant(
                 session,
                 settings=settings,
-                client_id=client_id.strip(),
+                client_id=_clean(client_id, "client_id", 200) or "unknown",
                 scope=granted_scope,
                 connection_label=_clean(connection_label, "connection_label"),
                 client_hint=_clean(client_hint, "client_hint", 200),
