@@ -35,7 +35,9 @@ def redeem(
     form.update({k: str(v) for k, v in fields.items()})
     form = {k: v for k, v in form.items() if v != "None"}
     with flow.wallet.http() as client:
-        return client.post(PATH, data=form, headers=merchant.headers() if headers is None else headers)
+        return client.post(
+            PATH, data=form, headers=merchant.headers() if headers is None else headers
+        )
 
 
 def declined(answer: Any, code: str) -> dict[str, Any]:

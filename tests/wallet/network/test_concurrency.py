@@ -1,0 +1,110 @@
+"""Exactly once under concurrency: 50 simultaneous charges of one virtual card, and 50
+simultaneous redemptions of one shared payment token, over real HTTP against the
+running wallet, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from network_helpers import Flow, Merchant, charge_body
+from sqlalchemy import func, select
+
+from linkpay.wallet.store.models import Charge, Credential, Transaction
+
+PARALLEL = 50
+
+
+def race(flow: Flow, send: Callable[[Any], Any]) -> list[Any]:
+    """Fire `send(client)` from PARALLEL threads released at the same instant."""
+    clients = [flow.wallet.http() for _ in range(PARALLEL)]
+    gate = threading.Barrier(PARALLEL)
+
+    def one(client: Any) -> Any:
+        gate.wait(timeout=30)
+        return send(client)
+
+    try:
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            return list(pool.map(one, clients))
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _settled_once(flow: Flow, spend_request_id: str, winner_id: str) -> None:
+    request = flow.get(spend_request_id)
+    assert request["status"] == "succeeded"
+    assert request["payment_status_details"]["outcome"] == "success"
+    with flow.wallet.session() as s:
+        successes = s.scalar(
+            select(func.count(Charge.id)).where(
+                Charge.spend_request_id == spend_request_id, Charge.status == "succeeded"
+            )
+        )
+        transactions = s.scalars(
+            select(Transaction).where(Transaction.spend_request_id == spend_request_id)
+        ).all()
+        credential = s.scalars(
+            select(Credential).where(Credential.spend_request_id == spend_request_id)
+        ).one()
+    assert successes == 1 and [t.source_id for t in transactions] == [winner_id]
+    assert credential.status == "used"
+
+
+def test_fifty_parallel_card_charges_one_success(flow: Flow, shop: Merchant) -> None:
+    spend_request_id, card = flow.approved_card()
+    body = charge_body(card)
+    answers = race(
+        flow,
+        lambda client: client.post(
+            "/v1/test_network/card_charges", json=body, headers=shop.headers()
+        ),
+    )
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {200: 1, 402: PARALLEL - 1}, statuses
+    codes = {a.json()["error"]["decline_code"] for a in answers if a.status_code == 402}
+    assert codes == {"card_already_used"}
+    winner = next(a.json() for a in answers if a.status_code == 200)
+    _settled_once(flow, spend_request_id, winner["id"])
+
+
+def test_fifty_parallel_payment_intents_one_success(flow: Flow, shop: Merchant) -> None:
+    spend_request_id, token = flow.approved_token(shop.network_id)
+    form = {
+        "amount": "2500",
+        "currency": "usd",
+        "shared_payment_granted_token": token,
+        "confirm": "true",
+    }
+    answers = race(
+        flow, lambda client: client.post("/v1/payment_intents", data=form, headers=shop.headers())
+    )
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {200: 1, 402: PARALLEL - 1}, statuses
+    codes = {a.json()["error"]["decline_code"] for a in answers if a.status_code == 402}
+    assert codes == {"token_already_used"}
+    winner = next(a.json() for a in answers if a.status_code == 200)
+    _settled_once(flow, spend_request_id, winner["id"])
+
+
+def test_same_idempotency_key_in_parallel_gives_one_intent(flow: Flow, shop: Merchant) -> None:
+    spend_request_id, token = flow.approved_token(shop.network_id)
+    form = {
+        "amount": "2500",
+        "currency": "usd",
+        "shared_payment_granted_token": token,
+        "confirm": "true",
+    }
+    headers = shop.headers(**{"Idempotency-Key": f"mpp_same_{token}"})
+    answers = race(
+        flow, lambda client: client.post("/v1/payment_intents", data=form, headers=headers)
+    )
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    replayed = [a for a in answers if a.headers.get("Idempotent-Replayed") == "true"]
+    assert len(replayed) == PARALLEL - 1
+    _settled_once(flow, spend_request_id, answers[0].json()["id"])
