@@ -1,0 +1,223 @@
+"""The person's side in real Chromium, at a desktop and a phone viewport: owner-link
+sign-in, approving an agent's device login by phrase, approving and denying purchases
+(with the agent's long-poll seeing the outcome), expired requests, forged cross-site
+forms, passkeys. Screenshots of the approval page land in test-output/."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from conftest import VIEWPORTS
+from web_helpers import create_spend_request, force_expiry, signin_link
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: Any) -> str:
+    """Browser tests run on SQLite only; the HTTP tests cover both databases."""
+    return f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'wallet.db'}"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def local(wallet: Any, url: str) -> str:
+    """The same URL on `localhost` (a secure context where WebAuthn works)."""
+    return url.replace("127.0.0.1", "localhost", 1)
+
+
+@pytest.fixture
+def page(browser: Any, wallet: Any, person: str, viewport: str) -> Iterator[Any]:
+    """A page signed in as `person` with the owner sign-in link."""
+    context = browser.new_context(**VIEWPORTS[viewport])
+    page = context.new_page()
+    page.goto(local(wallet, signin_link(wallet, person)))
+    page.get_by_role("button", name=re.compile(r"^Sign in as ")).click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.get_by_role("heading", name="Waiting for you").is_visible()
+    yield page
+    context.close()
+
+
+def base(wallet: Any) -> str:
+    return local(wallet, wallet.base_url)
+
+
+class LongPoll(threading.Thread):
+    """The agent waiting on `GET /spend_requests/{id}?wait=30&include=card`."""
+
+    def __init__(self, wallet: Any, token: str, spend_id: str) -> None:
+        super().__init__(daemon=True)
+        self.wallet, self.token, self.spend_id = wallet, token, spend_id
+        self.result: dict[str, Any] | None = None
+        self.started_polling = threading.Event()
+
+    def run(self) -> None:
+        with self.wallet.http(self.token) as agent:
+            self.started_polling.set()
+            answer = agent.get(f"/spend_requests/{self.spend_id}",
+                               params={"wait": 30, "include": "card"})
+            self.result = answer.json()
+
+
+def test_device_login_approved_by_phrase(wallet: Any, person: str, page: Any) -> None:
+    with wallet.http() as agent:
+        started = agent.post("/device/code", data={
+            "client_id": "link-cli", "connection_label": "Claude Code on test-laptop",
+            "client_hint": "Claude Code"}).json()
+        page.goto(local(wallet, started["verification_uri"]))
+        page.get_by_label("Phrase shown by your agent").fill(started["user_code"].upper())
+        page.get_by_role("button", name="Continue").click()
+        assert page.get_by_role("heading", name="Claude Code on test-laptop").is_visible()
+        assert page.locator("[data-phrase]").inner_text().lower() == \
+            started["user_code"].upper().lower()
+        page.get_by_role("button", name="Approve connection").click()
+        assert page.locator("[data-device-result]").get_attribute("data-device-result") == \
+            "approved"
+        token = agent.post("/device/token", data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": started["device_code"], "client_id": "link-cli"})
+    assert token.status_code == 200, token.text
+    assert token.json()["access_token"]
+    page.goto(base(wallet) + "/agents")
+    assert page.get_by_text("Claude Code on test-laptop").first.is_visible()
+
+
+def test_device_page_prefilled_from_complete_uri(wallet: Any, person: str, page: Any) -> None:
+    with wallet.http() as agent:
+        started = agent.post("/device/code", data={
+            "client_id": "link-cli", "connection_label": "cron job on build-box"}).json()
+    page.goto(local(wallet, started["verification_uri_complete"]))
+    page.get_by_role("button", name="Deny").click()
+    assert page.get_by_role("heading", name="Connection refused").is_visible()
+    with wallet.http() as agent:
+        refused = agent.post("/device/token", data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": started["device_code"], "client_id": "link-cli"})
+    assert refused.json()["error"] == "access_denied"
+
+
+def test_approve_purchase_agent_long_poll_gets_card(
+    wallet: Any, person: str, agent_token: Any, page: Any, viewport: str, output_dir: Any
+) -> None:
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    poll = LongPoll(wallet, agent_token.access_token, spend_id)
+    poll.start()
+    assert poll.started_polling.wait(10)
+    page.goto(f"{base(wallet)}/approve/{spend_id}")
+    assert page.locator("[data-amount]").inner_text() == "$25.99 USD"
+    assert page.locator("[data-merchant]").inner_text() == "Volt Supply"
+    assert page.locator("[data-domain]").inner_text() == "volt-supply.example"
+    page.screenshot(path=str(output_dir / f"approve-{viewport}.png"), full_page=True)
+    page.get_by_role("button", name="Approve $25.99 USD").click()
+    assert page.get_by_role("status").filter(has_text="Approved.").is_visible()
+    poll.join(35)
+    assert poll.result is not None
+    assert poll.result["status"] == "approved"
+    assert poll.result["card"]["number"] and poll.result["card"]["cvc"]
+    assert page.get_by_role("button", name=re.compile("Approve")).count() == 0
+
+
+def test_deny_purchase_without_javascript(
+    browser: Any, wallet: Any, person: str, agent_token: Any, viewport: str
+) -> None:
+    context = browser.new_context(java_script_enabled=False, **VIEWPORTS[viewport])
+    try:
+        page = context.new_page()
+        page.goto(local(wallet, signin_link(wallet, person)))
+        page.get_by_role("button", name=re.compile(r"^Sign in as ")).click()
+        spend_id = create_spend_request(wallet, agent_token.access_token)
+        poll = LongPoll(wallet, agent_token.access_token, spend_id)
+        poll.start()
+        assert poll.started_polling.wait(10)
+        page.goto(f"{base(wallet)}/approve/{spend_id}")
+        page.get_by_role("button", name="Deny").click()
+        assert page.locator("[data-status]").get_attribute("data-status") == "denied"
+        poll.join(35)
+        assert poll.result is not None and poll.result["status"] == "denied"
+        assert "card" not in poll.result or poll.result["card"] is None
+    finally:
+        context.close()
+
+
+def test_expired_request_shows_no_buttons(wallet: Any, person: str, agent_token: Any,
+                                          page: Any) -> None:
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    force_expiry(wallet, spend_id)
+    page.goto(f"{base(wallet)}/approve/{spend_id}")
+    assert page.locator("[data-status]").get_attribute("data-status") == "expired"
+    assert page.get_by_text("expired before a decision").is_visible()
+    assert page.get_by_role("button", name=re.compile("Approve|Deny")).count() == 0
+
+
+class _Attacker(BaseHTTPRequestHandler):
+    html = b""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(self.html)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.mark.parametrize("attacker_host", ["127.0.0.1", "localhost"])
+def test_forged_cross_site_form_is_refused(
+    wallet: Any, person: str, agent_token: Any, page: Any, viewport: str, attacker_host: str
+) -> None:
+    if viewport == "phone":
+        pytest.skip("one viewport is enough for the CSRF check")
+    from linkpay.wallet.spend.service import material_hash
+    from linkpay.wallet.store.models import SpendRequest
+
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    with wallet.session() as s:
+        shown_hash = material_hash(s.get(SpendRequest, spend_id))
+    handler = type("Attacker", (_Attacker,), {"html": (
+        f'<form id="f" method="post" action="{base(wallet)}/approve/{spend_id}">'
+        f'<input name="decision" value="approve"><input name="approval_hash" '
+        f'value="{shown_hash}"></form><script>document.getElementById("f").submit()</script>'
+    ).encode()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://{attacker_host}:{server.server_address[1]}/")
+        page.wait_for_url(re.compile(r"/approve/"))
+        assert page.get_by_role("heading", name=re.compile("Request refused|Signed out"))\
+            .is_visible()
+    finally:
+        server.shutdown()
+    with wallet.http(agent_token.access_token) as agent:
+        assert agent.get(f"/spend_requests/{spend_id}").json()["status"] == "pending_approval"
+
+
+def test_passkey_enrol_then_sign_in(browser: Any, wallet: Any, person: str, page: Any,
+                                    viewport: str) -> None:
+    if viewport == "phone":
+        pytest.skip("one viewport is enough for the WebAuthn ceremonies")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True,
+        "automaticPresenceSimulation": True}})
+    page.goto(base(wallet) + "/security")
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_url(re.compile(r"notice=passkey"))
+    assert page.get_by_text("Passkey enrolled").is_visible()
+    # Sign out, then back in with the passkey only.
+    page.locator("form.signout button").click()
+    page.wait_for_url(re.compile(r"/signin"))
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.get_by_role("heading", name="Waiting for you").is_visible()
