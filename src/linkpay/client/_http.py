@@ -226,15 +226,15 @@ def error_from_response(status: int, data: Any) -> LinkError:
     if status == 401:
         return NotAuthenticated(
             message or "The wallet did not accept the credentials. Run `link-cli auth login`.",
-            status=status,
+            http_status=status,
         )
     if status == 404 and code in (None, "not_found", "resource_missing"):
-        return NotFound(message or "Not found", status=status, **extra)
+        return NotFound(message or "Not found", http_status=status, **extra)
     if code is None:
         return InvalidResponse(
-            f"The wallet answered HTTP {status} without an error body", status=status
+            f"The wallet answered HTTP {status} without an error body", http_status=status
         )
-    return ApiError(message or code, code=code, status=status, **extra)
+    return ApiError(message or code, code=code, http_status=status, **extra)
 
 
 def parse(model: Any, data: Any) -> Any:

@@ -19,13 +19,13 @@ class LinkError(Exception):
     code = "LINK_ERROR"
 
     def __init__(
-        self, message: str, *, code: str | None = None, status: int | None = None, **extra: Any
+        self, message: str, *, code: str | None = None, http_status: int | None = None, **extra: Any
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
-        self.status = status
+        self.http_status = http_status
         self.extra = {key: value for key, value in extra.items() if value is not None}
 
     def to_dict(self) -> dict[str, Any]:

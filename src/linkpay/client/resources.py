@@ -105,7 +105,12 @@ class SpendRequests:
         from linkpay.wire import is_poll_terminal
 
         include = tuple(include)
-        deadline = time.monotonic() + timeout
+        budget = timeout
+        if max_attempts is not None:
+            # N attempts `interval` apart is the budget the caller asked for; a long-poll
+            # must not stretch it to N x 30 s.
+            budget = min(timeout, interval * max_attempts)
+        deadline = time.monotonic() + budget
         attempts = 0
         last_status: str | None = None
         while True:
@@ -128,7 +133,7 @@ class SpendRequests:
                 error = PollingTimeout(
                     f"Spend request {spend_request_id} is still {current.status} after "
                     f"{attempts} attempt{'s' if attempts != 1 else ''}"
-                    f" ({time.monotonic() - (deadline - timeout):.0f} s).",
+                    f" ({time.monotonic() - (deadline - budget):.0f} s).",
                     id=spend_request_id,
                     status=current.status,
                 )
