@@ -4,7 +4,7 @@ purchase hash and issuing the credential in the same transaction), deny, cancel,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -91,23 +91,59 @@ def approve_spend_request(
     return updated
 
 
+_RACE_RETRIES = 3
+
+
+def _move_from_current(
+    session: Session,
+    row: SpendRequest,
+    *,
+    allowed: tuple[str, ...],
+    to_status: str,
+    actor: str,
+    action: str,
+    now: datetime,
+    values: dict[str, Any] | None = None,
+) -> tuple[SpendRequest, str]:
+    """Move from whatever allowed state the request is in *now*. If a concurrent
+    writer changes it between our read and our compare-and-set (an approval landing
+    while the agent cancels), re-read and try again from the new state, so the
+    outcome is decided by the state machine, not by timing. Returns (row, previous)."""
+    for _ in range(_RACE_RETRIES):
+        if row.status not in allowed:
+            break
+        previous = row.status
+        updated = transition(
+            session,
+            row.id,
+            from_statuses=(previous,),
+            to_status=to_status,
+            actor=actor,
+            now=now,
+            values=values,
+        )
+        if updated is not None:
+            return updated, previous
+        fresh = session.get(SpendRequest, row.id, populate_existing=True)
+        if fresh is None:
+            raise invalid_state("gone", action)
+        row = expire_if_due(session, fresh, now)
+    raise invalid_state(row.status, action)
+
+
 def deny_spend_request(session: Session, *, user_id: str, spend_request_id: str) -> SpendRequest:
     now = utcnow()
     row = expire_if_due(session, load_for_user(session, user_id, spend_request_id), now)
-    if row.status not in ("created", "pending_approval"):
-        raise invalid_state(row.status, "deny")
-    updated = transition(
+    updated, _previous = _move_from_current(
         session,
-        row.id,
-        from_statuses=(row.status,),
+        row,
+        allowed=("created", "pending_approval"),
         to_status="denied",
         actor="person",
+        action="deny",
         now=now,
         values={"decided_at": now},
     )
-    if updated is None:
-        fresh = session.get(SpendRequest, row.id, populate_existing=True)
-        raise invalid_state(fresh.status if fresh else "gone", "deny")
     return updated
 
 
@@ -118,20 +154,15 @@ def cancel_spend_request(
     voided in the same transaction, so it can never be charged afterwards."""
     now = utcnow()
     row = expire_if_due(session, load_for_user(session, user_id, spend_request_id), now)
-    if row.status not in CANCELABLE_STATUSES:
-        raise invalid_state(row.status, "cancel")
-    previous = row.status
-    updated = transition(
+    updated, previous = _move_from_current(
         session,
-        row.id,
-        from_statuses=(previous,),
+        row,
+        allowed=CANCELABLE_STATUSES,
         to_status="canceled",
         actor=actor,
+        action="cancel",
         now=now,
     )
-    if updated is None:
-        fresh = session.get(SpendRequest, row.id, populate_existing=True)
-        raise invalid_state(fresh.status if fresh else "gone", "cancel")
     if previous == "approved":
         from linkpay.wallet.issuing.service import void_credentials
 

@@ -61,7 +61,7 @@ def read_versions(engine: Engine, ids: list[str]) -> dict[str, int]:
     return found
 
 
-@dataclass
+@dataclass(eq=False)  # waiters live in sets: hash by identity
 class _Waiter:
     version: int
     event: asyncio.Event = field(default_factory=asyncio.Event)
