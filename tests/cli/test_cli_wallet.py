@@ -144,8 +144,10 @@ def test_denied_is_never_shown_as_approved(wallet: Any, logged_in: str, cli: Any
         outcome = cli("spend-request", "retrieve", created["id"], "--interval", "1", "--format", fmt)
         assert outcome.code == 0, outcome
         assert "DENIED" in outcome.stdout and "APPROVED" not in outcome.stdout
-        if fmt in ("json", "jsonl"):
+        if fmt == "jsonl":
             assert [line["status"] for line in outcome.lines()] == ["denied"]
+        if fmt == "json":
+            assert outcome.json()["status"] == "denied"
 
 
 def test_polling_timeout(logged_in: str, cli: Any) -> None:
