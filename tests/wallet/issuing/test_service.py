@@ -75,15 +75,23 @@ def test_issue_card_is_idempotent_and_sealed(session: Session, settings: Setting
     assert card.billing_address is not None and card.billing_address.name == "Ada"
 
 
-def test_billing_address_from_default_shipping_address(session: Session, settings: Settings) -> None:
+def test_billing_address_from_default_shipping_address(
+    session: Session, settings: Settings
+) -> None:
     row = approved_request(session)
     session.add(
         ShippingAddress(
             id="shad_1",
             user_id=row.user_id,
             is_default=True,
-            address={"name": "Ada L", "line_1": "1 Main St", "locality": "Springfield",
-                     "administrative_area": "IL", "postal_code": "62701", "country_code": "US"},
+            address={
+                "name": "Ada L",
+                "line_1": "1 Main St",
+                "locality": "Springfield",
+                "administrative_area": "IL",
+                "postal_code": "62701",
+                "country_code": "US",
+            },
         )
     )
     service.issue_credential(session, row, settings=settings)
@@ -105,8 +113,9 @@ def test_numbers_unique_and_collisions_retried(
     from linkpay.wallet.issuing import test_issuer
 
     first = service.issue_credential(session, approved_request(session), settings=settings)
-    taken = service.reveal_card(session, session.get(SpendRequest, first.spend_request_id),
-                                settings=settings)
+    taken = service.reveal_card(
+        session, session.get(SpendRequest, first.spend_request_id), settings=settings
+    )
     assert taken is not None
     fresh = test_issuer.generate_card_number()
     draws = iter([taken.number, taken.number, fresh])
