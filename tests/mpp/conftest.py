@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -12,6 +14,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request
 
+from linkpay.merchant.embedded import start_embedded_merchant
+from linkpay.merchant.settings import MerchantSettings
 from linkpay.mpp.processor import PaymentIntentResult, ProcessorDeclined, ProcessorUnavailable
 from linkpay.mpp.server import PaymentGate, Price
 
@@ -42,7 +46,14 @@ class RecordingProcessor:
         return PaymentIntentResult(id=f"pi_{secrets.token_hex(6)}", status=status)
 
 
-def make_gate(processor: Any = None, *, store: Any = None, secret: Any = SECRET, clock: Any = None, realm: str = "merchant.test") -> PaymentGate:
+def make_gate(
+    processor: Any = None,
+    *,
+    store: Any = None,
+    secret: Any = SECRET,
+    clock: Any = None,
+    realm: str = "merchant.test",
+) -> PaymentGate:
     return PaymentGate(
         realm=realm,
         secret_key=secret,
@@ -103,9 +114,16 @@ class StubSpendRequests:
         self.created.append(body)
         now = "2026-06-01T12:00:00Z"
         return SpendRequest(
-            id="lsrq_new", status="pending_approval", context=body.context, amount=body.amount,
-            currency=body.currency, credential_type=body.credential_type, network_id=body.network_id,
-            approval_url="http://127.0.0.1:8765/approve/lsrq_new", created_at=now, updated_at=now,
+            id="lsrq_new",
+            status="pending_approval",
+            context=body.context,
+            amount=body.amount,
+            currency=body.currency,
+            credential_type=body.credential_type,
+            network_id=body.network_id,
+            approval_url="http://127.0.0.1:8765/approve/lsrq_new",
+            created_at=now,
+            updated_at=now,
         )
 
 
@@ -114,17 +132,100 @@ class StubLink:
     spend_requests: StubSpendRequests = field(default_factory=StubSpendRequests)
 
 
-def approved_spend_request(amount: int = 100, currency: str = "usd", network_id: str = NETWORK_ID, *, status: str = "approved", credential_type: str = "shared_payment_token", spt: str | None = "spt_test_123") -> Any:
+def approved_spend_request(
+    amount: int = 100,
+    currency: str = "usd",
+    network_id: str = NETWORK_ID,
+    *,
+    status: str = "approved",
+    credential_type: str = "shared_payment_token",
+    spt: str | None = "spt_test_123",
+) -> Any:
     from linkpay.wire import SharedPaymentToken, SpendRequest
 
     return SpendRequest(
-        id="lsrq_approved", status=status, context="x" * 100, amount=amount, currency=currency,
-        credential_type=credential_type, network_id=network_id if credential_type != "card" else None,
+        id="lsrq_approved",
+        status=status,
+        context="x" * 100,
+        amount=amount,
+        currency=currency,
+        credential_type=credential_type,
+        network_id=network_id if credential_type != "card" else None,
         shared_payment_token=SharedPaymentToken(id=spt) if spt else None,
-        created_at="2026-06-01T12:00:00Z", updated_at="2026-06-01T12:00:00Z",
+        created_at="2026-06-01T12:00:00Z",
+        updated_at="2026-06-01T12:00:00Z",
     )
 
 
 @pytest.fixture
 def processor() -> RecordingProcessor:
     return RecordingProcessor()
+
+
+# --------------------------------------------------------------------------- real wallet
+
+CONTEXT = (
+    "Buying one fortune from the demo merchant's paid API (GET /api/fortune, 1.00 USD) "
+    "because the person asked the agent for today's fortune."
+)
+
+
+@pytest.fixture
+def merchant(wallet: Any):
+    _, api_key, network_id = wallet.create_merchant("Fortune API")
+    settings = MerchantSettings(wallet_url=wallet.base_url, api_key=api_key, network_id=network_id)
+    with start_embedded_merchant(settings) as served:
+        served.api_key = api_key
+        served.network_id = network_id
+        served.settings = settings
+        yield served
+
+
+@pytest.fixture
+def cli(wallet: Any, agent_token: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
+    """`cli(*args) -> (exit code, JSON output)` through the real `link-cli` entry point."""
+    from linkpay.cli.app import run
+
+    monkeypatch.setenv("LINK_API_BASE_URL", wallet.base_url)
+    monkeypatch.setenv("LINK_AUTH_BASE_URL", wallet.base_url)
+    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", agent_token.access_token)
+    monkeypatch.setenv("NO_UPDATE_NOTIFIER", "1")
+
+    def invoke(*args: str) -> tuple[int, Any]:
+        out, err = io.StringIO(), io.StringIO()
+        code = run([*args, "--format", "json"], stdout=out, stderr=err)
+        assert "Traceback" not in out.getvalue() + err.getvalue()
+        return code, json.loads(out.getvalue())
+
+    return invoke
+
+
+def agent_get(wallet: Any, token: Any, spend_request_id: str) -> dict[str, Any]:
+    with wallet.http(token.access_token) as agent:
+        response = agent.get(f"/spend_requests/{spend_request_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def approved_spt(
+    wallet: Any, person: str, token: Any, network_id: str, amount: int = 100
+) -> tuple[str, str]:
+    with wallet.http(token.access_token) as agent:
+        created = agent.post(
+            "/spend_requests",
+            json={
+                "credential_type": "shared_payment_token",
+                "network_id": network_id,
+                "amount": amount,
+                "currency": "usd",
+                "context": CONTEXT,
+                "test": True,
+                "request_approval": True,
+            },
+        )
+        assert created.status_code == 200, created.text
+        sid = created.json()["id"]
+        wallet.approve(sid, person)
+        got = agent.get(f"/spend_requests/{sid}", params={"include": "shared_payment_token"})
+    return sid, got.json()["shared_payment_token"]["id"]

@@ -9,6 +9,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from conftest import (
     NETWORK_ID,
     RecordingProcessor,
@@ -17,16 +21,12 @@ from conftest import (
     make_app,
     make_gate,
 )
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
 from linkpay.merchant.embedded import serve_in_thread
 from linkpay.mpp import client as mpp_client
 from linkpay.mpp import wire
 from linkpay.mpp.errors import MppError
 
-CONTEXT = "Buying one fortune from the demo merchant's paid API because the user asked for a fortune today, for testing."
+CONTEXT = "Buying one fortune from the demo merchant's paid API because the user asked for a fortune today, for testing."  # noqa: E501
 
 
 class Recorder:
@@ -44,10 +44,14 @@ class Recorder:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        self.requests.append({
-            "method": scope["method"], "path": scope["path"], "body": body,
-            "headers": [(k.decode().lower(), v.decode()) for k, v in scope["headers"]],
-        })
+        self.requests.append(
+            {
+                "method": scope["method"],
+                "path": scope["path"],
+                "body": body,
+                "headers": [(k.decode().lower(), v.decode()) for k, v in scope["headers"]],
+            }
+        )
         delivered = False
 
         async def replay():
@@ -93,12 +97,19 @@ def link_with(spend_request=None) -> StubLink:
     return link
 
 
-def stripe_challenge_header(amount="100", currency="usd", network_id=NETWORK_ID, cid="c1", expires=None):
-    request = {"amount": amount, "currency": currency,
-               "methodDetails": {"networkId": network_id, "paymentMethodTypes": ["card"]}}
+def stripe_challenge_header(
+    amount="100", currency="usd", network_id=NETWORK_ID, cid="c1", expires=None
+):
+    request = {
+        "amount": amount,
+        "currency": currency,
+        "methodDetails": {"networkId": network_id, "paymentMethodTypes": ["card"]},
+    }
     expires = expires or wire.format_expires(datetime.now(UTC) + timedelta(minutes=5))
-    return (f'Payment id="{cid}", realm="scripted", method="stripe", intent="charge", '
-            f'request="{wire.canonical_b64url(request)}", expires="{expires}"')
+    return (
+        f'Payment id="{cid}", realm="scripted", method="stripe", intent="charge", '
+        f'request="{wire.canonical_b64url(request)}", expires="{expires}"'
+    )
 
 
 def test_c21_non_402_passes_through_without_paying():
@@ -114,13 +125,19 @@ def test_c21_non_402_passes_through_without_paying():
 def test_c22_402_without_challenge_is_invalid_response():
     with scripted(lambda r: Response("pay me", status_code=402)) as served:
         with pytest.raises(MppError) as info:
-            mpp_client.pay(served.base_url + "/x", link=link_with(approved_spend_request()), spend_request_id="lsrq_approved")
+            mpp_client.pay(
+                served.base_url + "/x",
+                link=link_with(approved_spend_request()),
+                spend_request_id="lsrq_approved",
+            )
     assert info.value.code == "INVALID_RESPONSE"
 
 
 def test_c23_happy_path_pays_once_and_decodes_the_receipt(merchant):
     link = link_with(approved_spend_request())
-    out = mpp_client.pay(f"{merchant.base_url}/api/fortune", link=link, spend_request_id="lsrq_approved")
+    out = mpp_client.pay(
+        f"{merchant.base_url}/api/fortune", link=link, spend_request_id="lsrq_approved"
+    )
     assert out["paid"] is True and out["status"] == 200
     assert out["receipt"]["status"] == "success" and out["receipt"]["method"] == "stripe"
     assert out["receipt"]["reference"].startswith("pi_")
@@ -136,8 +153,11 @@ def test_c23_happy_path_pays_once_and_decodes_the_receipt(merchant):
 def test_c24_retry_repeats_method_body_and_headers(merchant):
     link = link_with(approved_spend_request(amount=250))
     out = mpp_client.pay(
-        f"{merchant.base_url}/api/order", link=link, spend_request_id="lsrq_approved",
-        data='{"item": "mug"}', headers=["X-Trace: abc", "Accept: application/json"],
+        f"{merchant.base_url}/api/order",
+        link=link,
+        spend_request_id="lsrq_approved",
+        data='{"item": "mug"}',
+        headers=["X-Trace: abc", "Accept: application/json"],
     )
     assert out["paid"] is True, out
     first, second = merchant.recorder.requests
@@ -152,15 +172,24 @@ def test_c24_retry_repeats_method_body_and_headers(merchant):
 
 def test_c24_header_overrides_content_type(merchant):
     link = link_with(approved_spend_request(amount=250))
-    mpp_client.pay(f"{merchant.base_url}/api/order", link=link, spend_request_id="lsrq_approved",
-                   data="{}", headers=["Content-Type: application/vnd.test+json"], method="post")
+    mpp_client.pay(
+        f"{merchant.base_url}/api/order",
+        link=link,
+        spend_request_id="lsrq_approved",
+        data="{}",
+        headers=["Content-Type: application/vnd.test+json"],
+        method="post",
+    )
     assert merchant.recorder.header(1, "content-type") == ["application/vnd.test+json"]
 
 
 def test_c25_refused_payment_is_reported_once_and_needs_a_new_spend_request(merchant):
     merchant.processor.mode = "decline"
-    out = mpp_client.pay(f"{merchant.base_url}/api/fortune", link=link_with(approved_spend_request()),
-                         spend_request_id="lsrq_approved")
+    out = mpp_client.pay(
+        f"{merchant.base_url}/api/fortune",
+        link=link_with(approved_spend_request()),
+        spend_request_id="lsrq_approved",
+    )
     assert out["paid"] is False and out["status"] == 402
     assert out["problem"]["slug"] == "verification-failed"
     assert out["new_spend_request_required"] is True
@@ -177,7 +206,11 @@ def test_c26_5xx_after_sending_is_outcome_unknown():
 
     with scripted(handler) as served:
         with pytest.raises(MppError) as info:
-            mpp_client.pay(served.base_url + "/x", link=link_with(approved_spend_request()), spend_request_id="lsrq_approved")
+            mpp_client.pay(
+                served.base_url + "/x",
+                link=link_with(approved_spend_request()),
+                spend_request_id="lsrq_approved",
+            )
     assert info.value.code == "PAYMENT_OUTCOME_UNKNOWN"
     assert "never pay again" in info.value.message
     assert len(served.recorder.requests) == 2
@@ -212,8 +245,11 @@ def test_c26_dropped_connection_after_sending_is_outcome_unknown():
     thread.start()
     try:
         with pytest.raises(MppError) as info:
-            mpp_client.pay(f"http://127.0.0.1:{port}/x", link=link_with(approved_spend_request()),
-                           spend_request_id="lsrq_approved")
+            mpp_client.pay(
+                f"http://127.0.0.1:{port}/x",
+                link=link_with(approved_spend_request()),
+                spend_request_id="lsrq_approved",
+            )
     finally:
         thread.join(timeout=10)
         listener.close()
@@ -231,9 +267,15 @@ def test_c26_dropped_connection_after_sending_is_outcome_unknown():
         (approved_spend_request(spt=None), "no shared payment token"),
     ],
 )
-def test_c27_unusable_spend_request_fails_before_contacting_the_merchant(merchant, spend_request, fragment):
+def test_c27_unusable_spend_request_fails_before_contacting_the_merchant(
+    merchant, spend_request, fragment
+):
     with pytest.raises(MppError) as info:
-        mpp_client.pay(f"{merchant.base_url}/api/fortune", link=link_with(spend_request), spend_request_id="lsrq_approved")
+        mpp_client.pay(
+            f"{merchant.base_url}/api/fortune",
+            link=link_with(spend_request),
+            spend_request_id="lsrq_approved",
+        )
     assert info.value.code == "SPEND_REQUEST_NOT_USABLE"
     assert fragment in info.value.message
     assert merchant.recorder.requests == []
@@ -247,9 +289,15 @@ def test_c27_unusable_spend_request_fails_before_contacting_the_merchant(merchan
         (approved_spend_request(network_id="profile_other"), "network id"),
     ],
 )
-def test_c28_fresh_challenge_outside_the_approval_is_refused_before_sending(merchant, spend_request, fragment):
+def test_c28_fresh_challenge_outside_the_approval_is_refused_before_sending(
+    merchant, spend_request, fragment
+):
     with pytest.raises(MppError) as info:
-        mpp_client.pay(f"{merchant.base_url}/api/fortune", link=link_with(spend_request), spend_request_id="lsrq_approved")
+        mpp_client.pay(
+            f"{merchant.base_url}/api/fortune",
+            link=link_with(spend_request),
+            spend_request_id="lsrq_approved",
+        )
     assert info.value.code == "CHALLENGE_MISMATCH"
     assert fragment in info.value.message and "NOT sent" in info.value.message
     assert len(merchant.recorder.requests) == 1  # only the unpaid probe
@@ -259,8 +307,12 @@ def test_c28_fresh_challenge_outside_the_approval_is_refused_before_sending(merc
 def test_c12_expired_challenge_is_refused_before_sending(merchant):
     later = datetime.now(UTC) + timedelta(hours=1)
     with pytest.raises(MppError) as info:
-        mpp_client.pay(f"{merchant.base_url}/api/fortune", link=link_with(approved_spend_request()),
-                       spend_request_id="lsrq_approved", now=later)
+        mpp_client.pay(
+            f"{merchant.base_url}/api/fortune",
+            link=link_with(approved_spend_request()),
+            spend_request_id="lsrq_approved",
+            now=later,
+        )
     assert info.value.code == "CHALLENGE_EXPIRED"
     assert len(merchant.recorder.requests) == 1
 
@@ -272,24 +324,32 @@ def test_c29_redirect_after_payment_is_not_followed():
         def handler(request):
             if request.headers.get("authorization"):
                 return Response(status_code=302, headers={"Location": target})
-            return Response(status_code=402, headers={"WWW-Authenticate": stripe_challenge_header()})
+            return Response(
+                status_code=402, headers={"WWW-Authenticate": stripe_challenge_header()}
+            )
 
         with scripted(handler) as served:
-            out = mpp_client.pay(served.base_url + "/x", link=link_with(approved_spend_request()), spend_request_id="lsrq_approved")
+            out = mpp_client.pay(
+                served.base_url + "/x",
+                link=link_with(approved_spend_request()),
+                spend_request_id="lsrq_approved",
+            )
         assert out["status"] == 302 and out["paid"] is False
         assert out["headers"]["location"] == target
         assert elsewhere.recorder.requests == []  # the credential never left the origin
 
 
 def test_c29_redirect_on_probe_is_returned_not_followed():
-    with scripted(lambda r: Response(status_code=301, headers={"Location": "https://example.com/"})) as served:
+    with scripted(
+        lambda r: Response(status_code=301, headers={"Location": "https://example.com/"})
+    ) as served:
         out = mpp_client.pay(served.base_url + "/x", link=link_with(), context=CONTEXT)
     assert out["status"] == 301 and len(served.recorder.requests) == 1
 
 
 def test_c30_first_acceptable_stripe_challenge_is_used():
     invalid_request = wire.canonical_b64url({"amount": "100", "currency": "usd"})  # no networkId
-    broken = f'Payment id="bad", realm="s", method="stripe", intent="charge", request="{invalid_request}"'
+    broken = f'Payment id="bad", realm="s", method="stripe", intent="charge", request="{invalid_request}"'  # noqa: E501
     seen_ids: list[str] = []
 
     def handler(request):
@@ -306,7 +366,11 @@ def test_c30_first_acceptable_stripe_challenge_is_used():
         return response
 
     with scripted(handler) as served:
-        out = mpp_client.pay(served.base_url + "/x", link=link_with(approved_spend_request()), spend_request_id="lsrq_approved")
+        out = mpp_client.pay(
+            served.base_url + "/x",
+            link=link_with(approved_spend_request()),
+            spend_request_id="lsrq_approved",
+        )
     assert out["paid"] is True and seen_ids == ["good1"]
 
 
@@ -317,7 +381,11 @@ def test_c31_merchant_output_is_sanitized():
         return Response(status_code=402, headers={"WWW-Authenticate": stripe_challenge_header()})
 
     with scripted(handler) as served:
-        out = mpp_client.pay(served.base_url + "/x", link=link_with(approved_spend_request()), spend_request_id="lsrq_approved")
+        out = mpp_client.pay(
+            served.base_url + "/x",
+            link=link_with(approved_spend_request()),
+            spend_request_id="lsrq_approved",
+        )
     assert out["body"] == "ok done\n"
     assert out["headers"]["x-evil"] == "ab"
 
@@ -326,8 +394,17 @@ def test_c32_x402_only_is_unsupported():
     import base64
     import json
 
-    offer = base64.b64encode(json.dumps({"x402Version": 2, "accepts": [{"scheme": "exact", "network": "eip155:8453", "amount": "10000"}]}).encode()).decode()
-    with scripted(lambda r: Response(status_code=402, headers={"PAYMENT-REQUIRED": offer})) as served:
+    offer = base64.b64encode(
+        json.dumps(
+            {
+                "x402Version": 2,
+                "accepts": [{"scheme": "exact", "network": "eip155:8453", "amount": "10000"}],
+            }
+        ).encode()
+    ).decode()
+    with scripted(
+        lambda r: Response(status_code=402, headers={"PAYMENT-REQUIRED": offer})
+    ) as served:
         with pytest.raises(MppError) as info:
             mpp_client.pay(served.base_url + "/x", link=link_with(), context=CONTEXT)
     assert info.value.code == "UNSUPPORTED_PROTOCOL"
@@ -370,15 +447,20 @@ def test_c33_next_steps_reproduce_flags_safely_quoted(merchant):
 
     ctx = Context(mode="cli", format="json", human=False)
     ctx._link = link_with()
-    inp = PayInput(url=f"{merchant.base_url}/api/order", method="POST", data="{\"note\": \"it's $HOME\"}",
-                   header=["X-Trace: a b"], context=CONTEXT)
+    inp = PayInput(
+        url=f"{merchant.base_url}/api/order",
+        method="POST",
+        data='{"note": "it\'s $HOME"}',
+        header=["X-Trace: a b"],
+        context=CONTEXT,
+    )
     out = pay(inp, ctx)
     pay_command = out["_next"]["pay_command"]
     import shlex
 
     words = shlex.split(pay_command)
     assert words[:4] == ["link-cli", "mpp", "pay", f"{merchant.base_url}/api/order"]
-    assert words[words.index("-d") + 1] == "{\"note\": \"it's $HOME\"}"
+    assert words[words.index("-d") + 1] == '{"note": "it\'s $HOME"}'
     assert words[words.index("-H") + 1] == "X-Trace: a b"
     assert words[words.index("--spend-request-id") + 1] == "lsrq_new"
     assert "lsrq_new" in out["_next"]["command"] and "instruction" in out

@@ -4,7 +4,6 @@ E (the wallet as SPT processor) through our merchant-side processor client."""
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from dataclasses import replace
@@ -13,52 +12,9 @@ from typing import Any
 import anyio
 import pytest
 
+from conftest import CONTEXT, agent_get, approved_spt
 from linkpay.merchant.embedded import start_embedded_merchant
-from linkpay.merchant.settings import MerchantSettings
 from linkpay.mpp.processor import ProcessorDeclined, WalletProcessor
-
-CONTEXT = (
-    "Buying one fortune from the demo merchant's paid API (GET /api/fortune, 1.00 USD) "
-    "because the person asked the agent for today's fortune."
-)
-
-
-@pytest.fixture
-def merchant(wallet: Any):
-    _, api_key, network_id = wallet.create_merchant("Fortune API")
-    settings = MerchantSettings(wallet_url=wallet.base_url, api_key=api_key, network_id=network_id)
-    with start_embedded_merchant(settings) as served:
-        served.api_key = api_key
-        served.network_id = network_id
-        served.settings = settings
-        yield served
-
-
-@pytest.fixture
-def cli(wallet: Any, agent_token: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
-    """`cli(*args) -> (exit code, JSON output)` through the real `link-cli` entry point."""
-    from linkpay.cli.app import run
-
-    monkeypatch.setenv("LINK_API_BASE_URL", wallet.base_url)
-    monkeypatch.setenv("LINK_AUTH_BASE_URL", wallet.base_url)
-    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("LINK_ACCESS_TOKEN", agent_token.access_token)
-    monkeypatch.setenv("NO_UPDATE_NOTIFIER", "1")
-
-    def invoke(*args: str) -> tuple[int, Any]:
-        out, err = io.StringIO(), io.StringIO()
-        code = run([*args, "--format", "json"], stdout=out, stderr=err)
-        assert "Traceback" not in out.getvalue() + err.getvalue()
-        return code, json.loads(out.getvalue())
-
-    return invoke
-
-
-def agent_get(wallet: Any, token: Any, spend_request_id: str) -> dict[str, Any]:
-    with wallet.http(token.access_token) as agent:
-        response = agent.get(f"/spend_requests/{spend_request_id}")
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 def test_agent_pays_the_demo_merchant_once(wallet, person, agent_token, merchant, cli):
@@ -81,8 +37,10 @@ def test_agent_pays_the_demo_merchant_once(wallet, person, agent_token, merchant
     assert json.loads(paid["body"])["paid"]["reference"] == reference
     # The reference is the wallet's own payment intent, visible to the merchant.
     with wallet.http() as http:
-        intent = http.get(f"/v1/payment_intents/{reference}",
-                          headers={"Authorization": f"Bearer {merchant.api_key}"})
+        intent = http.get(
+            f"/v1/payment_intents/{reference}",
+            headers={"Authorization": f"Bearer {merchant.api_key}"},
+        )
     assert intent.status_code == 200 and intent.json()["status"] == "succeeded"
     assert agent_get(wallet, agent_token, spend_request["id"])["status"] == "succeeded"
 
@@ -92,14 +50,20 @@ def test_agent_pays_the_demo_merchant_once(wallet, person, agent_token, merchant
     assert "new spend request" in again["message"]
 
 
-def test_pay_refuses_a_higher_fresh_price_before_sending_the_token(wallet, person, agent_token, merchant, cli):
-    code, created = cli("mpp", "pay", f"{merchant.base_url}/api/fortune", "--context", CONTEXT, "--test")
+def test_pay_refuses_a_higher_fresh_price_before_sending_the_token(
+    wallet, person, agent_token, merchant, cli
+):
+    code, created = cli(
+        "mpp", "pay", f"{merchant.base_url}/api/fortune", "--context", CONTEXT, "--test"
+    )
     assert code == 0, created
     sid = created["spend_request"]["id"]
     wallet.approve(sid, person)
     dearer = replace(merchant.settings, fortune_price=150)
     with start_embedded_merchant(dearer) as raised:
-        code, refused = cli("mpp", "pay", f"{raised.base_url}/api/fortune", "--spend-request-id", sid)
+        code, refused = cli(
+            "mpp", "pay", f"{raised.base_url}/api/fortune", "--spend-request-id", sid
+        )
     assert code == 1 and refused["code"] == "CHALLENGE_MISMATCH"
     assert "amount 150 is above the approved 100" in refused["message"]
     # The token was never shown to the merchant: still approved and usable at the right price.
@@ -111,23 +75,18 @@ def test_pay_refuses_a_higher_fresh_price_before_sending_the_token(wallet, perso
 # --------------------------------------------------------------------------- group E
 
 
-def approved_spt(wallet: Any, person: str, token: Any, network_id: str, amount: int = 100) -> tuple[str, str]:
-    with wallet.http(token.access_token) as agent:
-        created = agent.post("/spend_requests", json={
-            "credential_type": "shared_payment_token", "network_id": network_id,
-            "amount": amount, "currency": "usd", "context": CONTEXT, "test": True,
-            "request_approval": True,
-        })
-        assert created.status_code == 200, created.text
-        sid = created.json()["id"]
-        wallet.approve(sid, person)
-        got = agent.get(f"/spend_requests/{sid}", params={"include": "shared_payment_token"})
-    return sid, got.json()["shared_payment_token"]["id"]
-
-
-def redeem(processor: WalletProcessor, spt: str, *, amount: int = 100, currency: str = "usd", key: str = "k1"):
+def redeem(
+    processor: WalletProcessor,
+    spt: str,
+    *,
+    amount: int = 100,
+    currency: str = "usd",
+    key: str = "k1",
+):
     async def go():
-        return await processor.create_payment_intent(amount=amount, currency=currency, spt=spt, idempotency_key=key)
+        return await processor.create_payment_intent(
+            amount=amount, currency=currency, spt=spt, idempotency_key=key
+        )
 
     return anyio.run(go)
 

@@ -4,11 +4,11 @@ import base64
 import json
 from datetime import UTC, datetime
 
-import mpp
 import pytest
-from mpp import Challenge, Credential
 
+import mpp
 from linkpay.mpp import wire
+from mpp import Challenge, Credential
 
 SECRET = "test-secret"
 REALM = "api.example.com"
@@ -55,7 +55,10 @@ def test_b16_credential_echoes_every_param_and_raw_request():
 
 def test_b17_external_id_is_echoed_in_the_payload():
     challenge = Challenge.create(
-        secret_key=SECRET, realm=REALM, method="stripe", intent="charge",
+        secret_key=SECRET,
+        realm=REALM,
+        method="stripe",
+        intent="charge",
         request=dict(REQUEST, externalId="order_1"),
     )
     data = unb64(wire.build_credential(challenge, "spt_9").split(" ", 1)[1])
@@ -64,7 +67,11 @@ def test_b17_external_id_is_echoed_in_the_payload():
 
 def test_b18_our_credential_parses_with_pympp():
     challenge = Challenge.create(
-        secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=REQUEST,
+        secret_key=SECRET,
+        realm=REALM,
+        method="stripe",
+        intent="charge",
+        request=REQUEST,
         expires="2030-01-01T00:00:00Z",
     )
     credential = Credential.from_authorization(wire.build_credential(challenge, "spt_1"))
@@ -78,11 +85,23 @@ def _receipt(obj: dict) -> str:
 
 
 def test_b19_receipt_parsing():
-    good = {"status": "success", "method": "stripe", "timestamp": "2026-01-01T00:00:00Z",
-            "reference": "pi_1", "challengeId": "c1", "externalId": "o1"}
+    good = {
+        "status": "success",
+        "method": "stripe",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "reference": "pi_1",
+        "challengeId": "c1",
+        "externalId": "o1",
+    }
     out = wire.receipt_to_dict(wire.parse_receipt(_receipt(good)))
-    assert out == {"status": "success", "method": "stripe", "reference": "pi_1",
-                   "timestamp": "2026-01-01T00:00:00Z", "externalId": "o1", "challengeId": "c1"}
+    assert out == {
+        "status": "success",
+        "method": "stripe",
+        "reference": "pi_1",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "externalId": "o1",
+        "challengeId": "c1",
+    }
     for broken in (
         {k: v for k, v in good.items() if k != "reference"},
         dict(good, status="failed"),
@@ -100,13 +119,23 @@ def test_b19_success_receipt_round_trips():
 
 def test_b20_hmac_golden_vectors():
     v1 = wire.generate_challenge_id(
-        secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=REQUEST,
+        secret_key=SECRET,
+        realm=REALM,
+        method="stripe",
+        intent="charge",
+        request=REQUEST,
         expires="2030-01-01T00:00:00Z",
     )
     assert v1 == "ltaQIrxYqgUnZASOiygft1mNyR24-apOQ0M_SX4nPOY"
     v2 = wire.generate_challenge_id(
-        secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=REQUEST,
-        expires="2030-01-01T00:00:00Z", digest="sha-256=abc", opaque={"order": "o1"},
+        secret_key=SECRET,
+        realm=REALM,
+        method="stripe",
+        intent="charge",
+        request=REQUEST,
+        expires="2030-01-01T00:00:00Z",
+        digest="sha-256=abc",
+        opaque={"order": "o1"},
     )
     assert v2 == "HiFjn_egHwi_DGR_Dg2jBo8NC-Twsc4MM0k6laFroPA"
     assert wire.canonical_b64url(REQUEST) == (
@@ -128,17 +157,30 @@ def test_b20_hmac_golden_vectors():
 )
 def test_b20_changing_any_slot_changes_the_id(change):
     base = dict(
-        secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=REQUEST,
-        expires="2030-01-01T00:00:00Z", digest="sha-256=abc", opaque={"order": "o1"},
+        secret_key=SECRET,
+        realm=REALM,
+        method="stripe",
+        intent="charge",
+        request=REQUEST,
+        expires="2030-01-01T00:00:00Z",
+        digest="sha-256=abc",
+        opaque={"order": "o1"},
     )
     assert wire.generate_challenge_id(**base) != wire.generate_challenge_id(**{**base, **change})
 
 
 def test_b20_key_order_does_not_change_the_id():
-    reordered = {"methodDetails": {"networkId": "profile_123", "paymentMethodTypes": ["card", "link"]},
-                 "currency": "usd", "amount": "5000"}
-    a = wire.generate_challenge_id(secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=REQUEST)
-    b = wire.generate_challenge_id(secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=reordered)
+    reordered = {
+        "methodDetails": {"networkId": "profile_123", "paymentMethodTypes": ["card", "link"]},
+        "currency": "usd",
+        "amount": "5000",
+    }
+    a = wire.generate_challenge_id(
+        secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=REQUEST
+    )
+    b = wire.generate_challenge_id(
+        secret_key=SECRET, realm=REALM, method="stripe", intent="charge", request=reordered
+    )
     assert a == b
 
 
@@ -149,16 +191,23 @@ def test_payment_credentials_are_extracted_from_multi_scheme_authorization():
 
 
 def test_x402_detection_lists_offers_sanitized():
-    body = {"x402Version": 2, "accepts": [{"scheme": "exact", "network": "eip155:8453\x1b[2J", "amount": "10000"}]}
+    body = {
+        "x402Version": 2,
+        "accepts": [{"scheme": "exact", "network": "eip155:8453\x1b[2J", "amount": "10000"}],
+    }
     encoded = base64.b64encode(json.dumps(body).encode()).decode()
     error = wire.detect_x402({"payment-required": encoded})
     assert error is not None and error.code == "UNSUPPORTED_PROTOCOL"
     assert "x402" in error.message and "not supported" in error.message
-    assert error.extra["offers"] == [{"scheme": "exact", "network": "eip155:8453", "amount": "10000"}]
+    assert error.extra["offers"] == [
+        {"scheme": "exact", "network": "eip155:8453", "amount": "10000"}
+    ]
     assert wire.detect_x402({}, json.dumps(body).encode()) is not None
     assert wire.detect_x402({}, b'{"type": "x"}') is None
 
 
 def test_expires_parsing():
-    assert wire.parse_expires("2030-01-01T00:00:00.123Z") == datetime(2030, 1, 1, 0, 0, 0, 123000, tzinfo=UTC)
+    assert wire.parse_expires("2030-01-01T00:00:00.123Z") == datetime(
+        2030, 1, 1, 0, 0, 0, 123000, tzinfo=UTC
+    )
     assert wire.parse_expires("2030-01-01T02:00:00+02:00") == datetime(2030, 1, 1, tzinfo=UTC)

@@ -5,11 +5,11 @@ import json
 import threading
 from datetime import timedelta
 
-import mpp
 import pytest
-from conftest import SECRET, Clock, RecordingProcessor, make_app, make_gate
 from starlette.testclient import TestClient
 
+import mpp
+from conftest import SECRET, Clock, RecordingProcessor, make_app, make_gate
 from linkpay.mpp import wire
 from linkpay.mpp.stores import MemoryUsedChallengeStore, SqlUsedChallengeStore
 
@@ -19,7 +19,9 @@ def client_for(gate) -> TestClient:
 
 
 def first_challenge(response) -> mpp.Challenge:
-    challenge, _ = wire.select_stripe(wire.parse_challenges(response.headers.get_list("www-authenticate")))
+    challenge, _ = wire.select_stripe(
+        wire.parse_challenges(response.headers.get_list("www-authenticate"))
+    )
     return challenge
 
 
@@ -29,8 +31,13 @@ def b64json(obj) -> str:
 
 def echo_dict(challenge: mpp.Challenge) -> dict:
     echo = challenge.to_echo()
-    out = {"id": echo.id, "realm": echo.realm, "method": echo.method, "intent": echo.intent,
-           "request": echo.request}
+    out = {
+        "id": echo.id,
+        "realm": echo.realm,
+        "method": echo.method,
+        "intent": echo.intent,
+        "request": echo.request,
+    }
     for key in ("expires", "digest", "opaque", "description"):
         if getattr(echo, key) is not None:
             out[key] = getattr(echo, key)
@@ -111,7 +118,9 @@ def _tamper_request(echo, **changes):
         lambda e: dict(e, realm="evil.example"),
         lambda e: dict(e, intent="session"),
         lambda e: dict(e, expires="2099-01-01T00:00:00Z"),
-        lambda e: dict(e, opaque=wire.canonical_b64url({"nonce": "n", "scope": "GET /api/fortune"})),
+        lambda e: dict(
+            e, opaque=wire.canonical_b64url({"nonce": "n", "scope": "GET /api/fortune"})
+        ),
         lambda e: dict(e, id="forged-id"),
     ],
     ids=["amount", "realm", "intent", "expires", "opaque", "id"],
@@ -130,17 +139,25 @@ def test_d37_expired_challenge(processor):
     client = client_for(make_gate(processor, clock=clock))
     challenge = first_challenge(client.get("/api/fortune"))
     clock.now += timedelta(minutes=6)
-    response = client.get("/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_1")})
+    response = client.get(
+        "/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_1")}
+    )
     assert_problem(response, 402, "payment-expired")
     assert processor.calls == []
 
 
 def test_d38_challenge_without_expires_is_refused(gate, client, processor):
     unexpiring = mpp.Challenge.create(
-        secret_key=SECRET, realm=gate.realm, method="stripe", intent="charge",
-        request=gate.request_for(wire_price()), meta={"nonce": "n", "scope": "GET /api/fortune"},
+        secret_key=SECRET,
+        realm=gate.realm,
+        method="stripe",
+        intent="charge",
+        request=gate.request_for(wire_price()),
+        meta={"nonce": "n", "scope": "GET /api/fortune"},
     )
-    response = client.get("/api/fortune", headers={"Authorization": wire.build_credential(unexpiring, "spt_1")})
+    response = client.get(
+        "/api/fortune", headers={"Authorization": wire.build_credential(unexpiring, "spt_1")}
+    )
     body = assert_problem(response, 402, "invalid-challenge")
     assert "expiry" in body["detail"]
     assert processor.calls == []
@@ -154,7 +171,9 @@ def wire_price():
 
 def test_d39_credential_for_another_route_is_refused(client, processor):
     challenge = first_challenge(client.get("/api/fortune"))
-    response = client.get("/api/other", headers={"Authorization": wire.build_credential(challenge, "spt_1")})
+    response = client.get(
+        "/api/other", headers={"Authorization": wire.build_credential(challenge, "spt_1")}
+    )
     body = assert_problem(response, 402, "invalid-challenge")
     assert "another resource" in body["detail"]
     assert processor.calls == []
@@ -162,7 +181,9 @@ def test_d39_credential_for_another_route_is_refused(client, processor):
 
 def test_d40_unsupported_method_is_400(client, processor):
     echo = dict(echo_dict(first_challenge(client.get("/api/fortune"))), method="tempo")
-    response = client.get("/api/fortune", headers={"Authorization": raw_credential(echo, {"spt": "x"})})
+    response = client.get(
+        "/api/fortune", headers={"Authorization": raw_credential(echo, {"spt": "x"})}
+    )
     assert_problem(response, 400, "method-unsupported")
     assert processor.calls == []
 
@@ -186,9 +207,13 @@ def test_d42_identical_credential_twice_settles_once(client, processor):
 
 def test_d42_same_challenge_with_a_different_spt_is_refused(client, processor):
     challenge = first_challenge(client.get("/api/fortune"))
-    first = client.get("/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_a")})
+    first = client.get(
+        "/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_a")}
+    )
     assert first.status_code == 200
-    second = client.get("/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_b")})
+    second = client.get(
+        "/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_b")}
+    )
     assert_problem(second, 402, "invalid-challenge")
     assert [call["spt"] for call in processor.calls] == ["spt_a"]
 
@@ -196,13 +221,21 @@ def test_d42_same_challenge_with_a_different_spt_is_refused(client, processor):
 def test_d44_requires_action(client, processor):
     processor.mode = "action"
     credential = wire.build_credential(first_challenge(client.get("/api/fortune")), "spt_1")
-    assert_problem(client.get("/api/fortune", headers={"Authorization": credential}), 402, "payment-action-required")
+    assert_problem(
+        client.get("/api/fortune", headers={"Authorization": credential}),
+        402,
+        "payment-action-required",
+    )
 
 
 def test_d44_declined_gets_verification_failed_and_a_fresh_challenge(client, processor):
     processor.mode = "decline"
     credential = wire.build_credential(first_challenge(client.get("/api/fortune")), "spt_1")
-    body = assert_problem(client.get("/api/fortune", headers={"Authorization": credential}), 402, "verification-failed")
+    body = assert_problem(
+        client.get("/api/fortune", headers={"Authorization": credential}),
+        402,
+        "verification-failed",
+    )
     assert "token_already_used" in body["detail"]
 
 
@@ -210,14 +243,19 @@ def test_d44_processor_unavailable_is_500_without_a_new_challenge(client, proces
     processor.mode = "unavailable"
     credential = wire.build_credential(first_challenge(client.get("/api/fortune")), "spt_1")
     body = assert_problem(
-        client.get("/api/fortune", headers={"Authorization": credential}), 500, "internal-payment-error", fresh=False
+        client.get("/api/fortune", headers={"Authorization": credential}),
+        500,
+        "internal-payment-error",
+        fresh=False,
     )
     assert "Do not pay again" in body["detail"]
 
 
 def test_d45_success_receipt_and_settlement_call(client, processor):
     challenge = first_challenge(client.get("/api/fortune"))
-    response = client.get("/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_ok")})
+    response = client.get(
+        "/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_ok")}
+    )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "private"
     receipt = wire.receipt_to_dict(wire.parse_receipt(response.headers["payment-receipt"]))
@@ -234,10 +272,16 @@ def test_d45_external_id_and_body_digest(client, processor):
     challenge = first_challenge(probe)
     assert challenge.digest and challenge.request["externalId"] == "order_42"
     credential = wire.build_credential(challenge, "spt_o")
-    tampered_body = client.post("/api/order", json={"item": "car"}, headers={"Authorization": credential})
+    tampered_body = client.post(
+        "/api/order", json={"item": "car"}, headers={"Authorization": credential}
+    )
     assert_problem(tampered_body, 402, "invalid-challenge")
     challenge = first_challenge(tampered_body)  # fresh one, bound to the new body
-    ok = client.post("/api/order", json={"item": "car"}, headers={"Authorization": wire.build_credential(challenge, "spt_o2")})
+    ok = client.post(
+        "/api/order",
+        json={"item": "car"},
+        headers={"Authorization": wire.build_credential(challenge, "spt_o2")},
+    )
     assert ok.status_code == 200 and ok.json() == {"ordered": {"item": "car"}}
     receipt = wire.receipt_to_dict(wire.parse_receipt(ok.headers["payment-receipt"]))
     assert receipt["externalId"] == "order_42"
@@ -246,33 +290,57 @@ def test_d45_external_id_and_body_digest(client, processor):
 
 def test_d45_payload_must_echo_external_id(client, processor):
     echo = echo_dict(first_challenge(client.post("/api/order", json={})))
-    response = client.post("/api/order", json={}, headers={"Authorization": raw_credential(echo, {"spt": "spt_1"})})
+    response = client.post(
+        "/api/order", json={}, headers={"Authorization": raw_credential(echo, {"spt": "spt_1"})}
+    )
     assert_problem(response, 402, "invalid-payload")
 
 
 def test_d46_two_payment_credentials_are_400(client, processor):
     credential = wire.build_credential(first_challenge(client.get("/api/fortune")), "spt_1")
-    response = client.get("/api/fortune", headers=[("Authorization", credential), ("Authorization", credential)])
+    response = client.get(
+        "/api/fortune", headers=[("Authorization", credential), ("Authorization", credential)]
+    )
     assert_problem(response, 400, "bad-request", fresh=False)
     assert processor.calls == []
 
 
 def test_d47_payment_next_to_bearer_is_found(client, processor):
     credential = wire.build_credential(first_challenge(client.get("/api/fortune")), "spt_1")
-    assert client.get("/api/fortune", headers={"Authorization": f"Bearer app-token, {credential}"}).status_code == 200
-    assert_problem(client.get("/api/fortune", headers={"Authorization": "Bearer app-token"}), 402, "payment-required")
+    assert (
+        client.get(
+            "/api/fortune", headers={"Authorization": f"Bearer app-token, {credential}"}
+        ).status_code
+        == 200
+    )
+    assert_problem(
+        client.get("/api/fortune", headers={"Authorization": "Bearer app-token"}),
+        402,
+        "payment-required",
+    )
 
 
 def test_d48_secret_rotation(processor):
     old = client_for(make_gate(processor, secret="o" * 40))
     challenge = first_challenge(old.get("/api/fortune"))
     rotated = client_for(make_gate(processor, secret=["n" * 40, "o" * 40]))
-    assert rotated.get("/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_1")}).status_code == 200
+    assert (
+        rotated.get(
+            "/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_1")}
+        ).status_code
+        == 200
+    )
     # Issued with the new key from now on; a gate that dropped the old key refuses it.
     assert first_challenge(rotated.get("/api/fortune")).verify("n" * 40, "merchant.test")
     dropped = client_for(make_gate(processor, secret="n" * 40))
     challenge = first_challenge(old.get("/api/fortune"))
-    assert_problem(dropped.get("/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_2")}), 402, "invalid-challenge")
+    assert_problem(
+        dropped.get(
+            "/api/fortune", headers={"Authorization": wire.build_credential(challenge, "spt_2")}
+        ),
+        402,
+        "invalid-challenge",
+    )
 
 
 def test_d55_discovery_lists_x_payment_info():
@@ -283,8 +351,15 @@ def test_d55_discovery_lists_x_payment_info():
     spec = TestClient(app).get("/openapi.json").json()
     operation = spec["paths"]["/api/fortune"]["get"]
     assert operation["x-payment-info"] == {
-        "offers": [{"intent": "charge", "method": "stripe", "amount": "100", "currency": "usd",
-                    "description": "One fortune"}]
+        "offers": [
+            {
+                "intent": "charge",
+                "method": "stripe",
+                "amount": "100",
+                "currency": "usd",
+                "description": "One fortune",
+            }
+        ]
     }
     assert "402" in operation["responses"]
 
@@ -335,7 +410,9 @@ def test_d43_parallel_requests_with_one_credential_settle_once(store_kind, datab
     from linkpay.merchant.embedded import serve_in_thread
 
     processor = RecordingProcessor(delay=0.05)
-    store = SqlUsedChallengeStore(database_url) if store_kind == "sql" else MemoryUsedChallengeStore()
+    store = (
+        SqlUsedChallengeStore(database_url) if store_kind == "sql" else MemoryUsedChallengeStore()
+    )
     gate = make_gate(processor, store=store)
     with serve_in_thread(lambda base: make_app(gate)) as served:
         url = f"{served.base_url}/api/fortune"
@@ -346,7 +423,9 @@ def test_d43_parallel_requests_with_one_credential_settle_once(store_kind, datab
 
         def attempt():
             barrier.wait()
-            statuses.append(httpx2.get(url, headers={"Authorization": credential}, timeout=30).status_code)
+            statuses.append(
+                httpx2.get(url, headers={"Authorization": credential}, timeout=30).status_code
+            )
 
         threads = [threading.Thread(target=attempt) for _ in range(10)]
         for t in threads:

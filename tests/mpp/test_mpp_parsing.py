@@ -5,7 +5,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from mpp import Challenge
 
 from linkpay.mpp import wire
 from linkpay.mpp.client import decode
@@ -15,6 +14,7 @@ from linkpay.mpp.errors import (
     MppError,
     NoStripeChallengeError,
 )
+from mpp import Challenge
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 REQUEST = {
@@ -85,7 +85,11 @@ def test_a4_quoted_commas_and_escaped_quotes_in_description():
 
 def test_a5_unicode_escapes_round_trip():
     challenge = Challenge.create(
-        secret_key="k", realm="r", method="stripe", intent="charge", request=REQUEST,
+        secret_key="k",
+        realm="r",
+        method="stripe",
+        intent="charge",
+        request=REQUEST,
         description="Café ☕ naïve",
     )
     value = challenge.to_www_authenticate("r")
@@ -95,7 +99,7 @@ def test_a5_unicode_escapes_round_trip():
 
 
 def test_a6_token_values_accepted_and_unknown_params_ignored():
-    value = f"Payment id=ch_6, realm=merchant.example, method=stripe, intent=charge, request={b64(REQUEST)}, future=thing"
+    value = f"Payment id=ch_6, realm=merchant.example, method=stripe, intent=charge, request={b64(REQUEST)}, future=thing"  # noqa: E501
     out = decode(value)
     assert out["id"] == "ch_6" and out["network_id"] == "profile_123"
 
@@ -109,14 +113,32 @@ def test_a6_token_values_accepted_and_unknown_params_ignored():
         ('Payment id="a", realm="r", intent="charge", request="e30"', "method"),
         ('Payment id="a", realm="r", method="stripe", request="e30"', "intent"),
         ('Payment id="a", realm="r", method="stripe", intent="charge"', "request"),
-        ('Payment id="a", id="b", realm="r", method="stripe", intent="charge", request="e30"', "uplicate"),
+        (
+            'Payment id="a", id="b", realm="r", method="stripe", intent="charge", request="e30"',
+            "uplicate",
+        ),
         ('Payment id="a", realm="r", method="Stripe", intent="charge", request="e30"', "method"),
         ('Payment id="a", realm="r", method="stripe", intent="charge", request="!!!"', ""),
-        ('Payment id="a", realm="r", method="stripe", intent="charge", request="bm90IGpzb24"', "JSON"),
-        ('Payment id="a", realm="r", method="stripe", intent="charge", request="WzEsMl0"', "object"),
-        ('Payment id="a", realm="r", method="stripe", intent="charge", request="InN0ciI"', "object"),
-        ('Payment id="a", realm="r", method="stripe", intent="charge", request="e30", opaque="eyJhIjp7ImIiOiJjIn19"', "opaque"),
-        ('Payment id="a", realm="r", method="stripe", intent="charge", request="e30", description="open', "unterminated"),
+        (
+            'Payment id="a", realm="r", method="stripe", intent="charge", request="bm90IGpzb24"',
+            "JSON",
+        ),
+        (
+            'Payment id="a", realm="r", method="stripe", intent="charge", request="WzEsMl0"',
+            "object",
+        ),
+        (
+            'Payment id="a", realm="r", method="stripe", intent="charge", request="InN0ciI"',
+            "object",
+        ),
+        (
+            'Payment id="a", realm="r", method="stripe", intent="charge", request="e30", opaque="eyJhIjp7ImIiOiJjIn19"',  # noqa: E501
+            "opaque",
+        ),
+        (
+            'Payment id="a", realm="r", method="stripe", intent="charge", request="e30", description="open',  # noqa: E501
+            "unterminated",
+        ),
     ],
 )
 def test_a7_malformed_challenges_are_rejected(value, fragment):
@@ -134,7 +156,9 @@ def test_a7_request_over_16_kib_is_rejected():
 
 
 def test_a7_broken_challenge_does_not_hide_a_later_valid_one():
-    value = 'Payment id="", realm="r", method="stripe", intent="charge", request="e30", ' + header("ok")
+    value = 'Payment id="", realm="r", method="stripe", intent="charge", request="e30", ' + header(
+        "ok"
+    )
     assert decode(value)["id"] == "ok"
 
 
@@ -149,16 +173,28 @@ def test_a8_standard_base64_with_padding_plus_and_slash():
     ("request_obj", "message"),
     [
         ({"currency": "usd", "methodDetails": {"networkId": "p"}}, "amount: missing"),
-        ({"amount": 100, "currency": "usd", "methodDetails": {"networkId": "p"}}, "amount: expected string, received number"),
+        (
+            {"amount": 100, "currency": "usd", "methodDetails": {"networkId": "p"}},
+            "amount: expected string, received number",
+        ),
         ({"amount": "01", "currency": "usd", "methodDetails": {"networkId": "p"}}, "amount:"),
         ({"amount": "-5", "currency": "usd", "methodDetails": {"networkId": "p"}}, "amount:"),
         ({"amount": "1.5", "currency": "usd", "methodDetails": {"networkId": "p"}}, "amount:"),
         ({"amount": "0", "currency": "usd", "methodDetails": {"networkId": "p"}}, "amount:"),
         ({"amount": "100", "methodDetails": {"networkId": "p"}}, "currency: missing"),
         ({"amount": "100", "currency": "USD", "methodDetails": {"networkId": "p"}}, "currency:"),
-        ({"amount": "100", "currency": "dollars", "methodDetails": {"networkId": "p"}}, "currency:"),
-        ({"amount": "100", "currency": "usd", "methodDetails": "p"}, "methodDetails: expected object"),
-        ({"amount": "100", "currency": "usd", "methodDetails": {"paymentMethodTypes": ["card"]}}, "methodDetails.networkId: missing"),
+        (
+            {"amount": "100", "currency": "dollars", "methodDetails": {"networkId": "p"}},
+            "currency:",
+        ),
+        (
+            {"amount": "100", "currency": "usd", "methodDetails": "p"},
+            "methodDetails: expected object",
+        ),
+        (
+            {"amount": "100", "currency": "usd", "methodDetails": {"paymentMethodTypes": ["card"]}},
+            "methodDetails.networkId: missing",
+        ),
     ],
 )
 def test_a9_stripe_request_validation_names_the_field(request_obj, message):
@@ -174,7 +210,7 @@ def test_a9_legacy_top_level_network_id_is_accepted_and_flagged():
 
 
 def test_a10_no_stripe_challenge():
-    value = 'Payment id="tempo_001", realm="merchant.example", method="tempo", intent="charge", request="e30="'
+    value = 'Payment id="tempo_001", realm="merchant.example", method="tempo", intent="charge", request="e30="'  # noqa: E501
     with pytest.raises(NoStripeChallengeError, match="does not include a stripe charge"):
         decode(value)
 
@@ -202,7 +238,10 @@ def test_a14_output_is_sanitized_recursively():
         "amount": "100",
         "currency": "usd",
         "description": "A\x1b[2Jb\rc\x00d\x7fe\nf\tg",
-        "methodDetails": {"networkId": "profile_\x1b]0;pwned\x07x", "paymentMethodTypes": ["ca\x1b[31mrd"]},
+        "methodDetails": {
+            "networkId": "profile_\x1b]0;pwned\x07x",
+            "paymentMethodTypes": ["ca\x1b[31mrd"],
+        },
     }
     out = decode(header(request=nasty, extra=', description="Nice\x1b[5m one"'))
     assert out["request_json"]["description"] == "Abcde\nf\tg"
@@ -215,8 +254,8 @@ def test_a14_output_is_sanitized_recursively():
 def test_a15_live_climate_stripe_dev_header():
     value = " ".join(
         [
-            'Payment id="gc2RV-_QuqyahPkrJPAmrVA4Iqam240ab6gGU4UmMXc", realm="climatestripe-d6929lvln.vercelapp.stripe.dev", method="tempo", intent="charge", request="eyJhbW91bnQiOiIxMDAwMDAwIiwiY3VycmVuY3kiOiIweDIwYzAwMDAwMDAwMDAwMDAwMDAwMDAwMGI5NTM3ZDExYzYwZThiNTAiLCJtZXRob2REZXRhaWxzIjp7ImNoYWluSWQiOjQyMTd9LCJyZWNpcGllbnQiOiIweDdiOWNhZTNjNmYzMzlkODY0YzdjNGNlZWVjOTcwM2M4NjRhNjhjOGIifQ", expires="2026-04-20T23:27:21.154Z",',
-            'Payment id="ZcLbITjkJRIuYj1PPaHLi9b8OHqFS3DLyzRWRLupZGY", realm="climatestripe-d6929lvln.vercelapp.stripe.dev", method="stripe", intent="charge", request="eyJhbW91bnQiOiIxMDAiLCJjdXJyZW5jeSI6InVzZCIsIm1ldGhvZERldGFpbHMiOnsibmV0d29ya0lkIjoicHJvZmlsZV82MVUxV25hT1JRNWRBQThaekE2VTFXbmExWlNRVDJXQWVCYXd3cVVwYzBQMiIsInBheW1lbnRNZXRob2RUeXBlcyI6WyJjYXJkIiwibGluayJdfX0", description="Climate contribution", expires="2026-04-20T23:27:19.863Z"',
+            'Payment id="gc2RV-_QuqyahPkrJPAmrVA4Iqam240ab6gGU4UmMXc", realm="climatestripe-d6929lvln.vercelapp.stripe.dev", method="tempo", intent="charge", request="eyJhbW91bnQiOiIxMDAwMDAwIiwiY3VycmVuY3kiOiIweDIwYzAwMDAwMDAwMDAwMDAwMDAwMDAwMGI5NTM3ZDExYzYwZThiNTAiLCJtZXRob2REZXRhaWxzIjp7ImNoYWluSWQiOjQyMTd9LCJyZWNpcGllbnQiOiIweDdiOWNhZTNjNmYzMzlkODY0YzdjNGNlZWVjOTcwM2M4NjRhNjhjOGIifQ", expires="2026-04-20T23:27:21.154Z",',  # noqa: E501
+            'Payment id="ZcLbITjkJRIuYj1PPaHLi9b8OHqFS3DLyzRWRLupZGY", realm="climatestripe-d6929lvln.vercelapp.stripe.dev", method="stripe", intent="charge", request="eyJhbW91bnQiOiIxMDAiLCJjdXJyZW5jeSI6InVzZCIsIm1ldGhvZERldGFpbHMiOnsibmV0d29ya0lkIjoicHJvZmlsZV82MVUxV25hT1JRNWRBQThaekE2VTFXbmExWlNRVDJXQWVCYXd3cVVwYzBQMiIsInBheW1lbnRNZXRob2RUeXBlcyI6WyJjYXJkIiwibGluayJdfX0", description="Climate contribution", expires="2026-04-20T23:27:19.863Z"',  # noqa: E501
         ]
     )
     out = decode(value, now=NOW)

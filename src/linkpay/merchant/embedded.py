@@ -1,6 +1,7 @@
 """The demo merchant in a background thread on loopback: for tests, `demo` and benches.
 
-    with start_embedded_merchant(MerchantSettings(wallet_url=..., api_key=..., network_id=...)) as m:
+    settings = MerchantSettings(wallet_url=..., api_key=..., network_id=...)
+    with start_embedded_merchant(settings) as m:
         m.base_url   # http://127.0.0.1:<port>; the paid API is f"{m.base_url}/api/fortune"
 
 Any ASGI app can be served the same way with `serve_in_thread(app_factory)`.
@@ -21,7 +22,9 @@ _STARTUP_TIMEOUT_SECONDS = 30.0
 
 
 class ServedApp:
-    def __init__(self, app: Any, base_url: str, server: Any, thread: threading.Thread, sock: socket.socket) -> None:
+    def __init__(
+        self, app: Any, base_url: str, server: Any, thread: threading.Thread, sock: socket.socket
+    ) -> None:
         self.app = app
         self.base_url = base_url
         self._server = server

@@ -182,8 +182,14 @@ def pay(
 
         if spend_request is None:
             return _create_spend_request(
-                link, challenge, charge, context=context, amount=amount,
-                payment_method_id=payment_method_id, test=test, now=now,
+                link,
+                challenge,
+                charge,
+                context=context,
+                amount=amount,
+                payment_method_id=payment_method_id,
+                test=test,
+                now=now,
             )
 
         if _is_expired(challenge, now):
@@ -278,11 +284,11 @@ def _check_binding(spend_request: Any, charge: wire.StripeCharge) -> None:
     """The fresh challenge must fit inside what the person approved."""
     problems = []
     if charge.amount > spend_request.amount:
-        problems.append(
-            f"amount {charge.amount} is above the approved {spend_request.amount}"
-        )
+        problems.append(f"amount {charge.amount} is above the approved {spend_request.amount}")
     if charge.currency != spend_request.currency:
-        problems.append(f"currency {charge.currency} differs from the approved {spend_request.currency}")
+        problems.append(
+            f"currency {charge.currency} differs from the approved {spend_request.currency}"
+        )
     if charge.network_id != spend_request.network_id:
         problems.append(
             f"network id {charge.network_id} differs from the approved {spend_request.network_id}"
@@ -387,7 +393,12 @@ def _result(response: httpx2.Response, *, paid: bool) -> dict[str, Any]:
     text = response.text
     if len(text) > MAX_BODY_CHARS:
         text = text[:MAX_BODY_CHARS] + "…[truncated]"
-    out: dict[str, Any] = {"paid": paid, "status": response.status_code, "headers": headers, "body": text}
+    out: dict[str, Any] = {
+        "paid": paid,
+        "status": response.status_code,
+        "headers": headers,
+        "body": text,
+    }
     raw_receipt = response.headers.get("payment-receipt")
     if raw_receipt:
         try:

@@ -99,7 +99,9 @@ class WalletProcessor:
             error = data.get("error") if isinstance(data, dict) else None
             error = error if isinstance(error, dict) else {}
             code = str(error.get("decline_code") or error.get("code") or "payment_failed")
-            message = sanitize_text(str(error.get("message") or "the processor refused the payment"))
+            message = sanitize_text(
+                str(error.get("message") or "the processor refused the payment")
+            )
             raise ProcessorDeclined(code, message, response.status_code)
         if not isinstance(data.get("id"), str) or not isinstance(data.get("status"), str):
             raise ProcessorUnavailable("processor answered without a payment intent id")

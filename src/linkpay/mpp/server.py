@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import mpp
 import rfc8785
 
+import mpp
 from linkpay.mpp import wire
 from linkpay.mpp.processor import (
     ProcessorDeclined,
@@ -131,7 +131,9 @@ class PaymentGate:
             request["externalId"] = price.external_id
         return request
 
-    def issue(self, price: Price, *, http_method: str, path: str, body: bytes | None = None) -> mpp.Challenge:
+    def issue(
+        self, price: Price, *, http_method: str, path: str, body: bytes | None = None
+    ) -> mpp.Challenge:
         """A fresh HMAC-bound challenge for this route and price."""
         expires = wire.format_expires(self._clock() + self.challenge_ttl)
         return mpp.Challenge.create(
@@ -181,7 +183,9 @@ class PaymentGate:
         """Check the request's Payment credential for `price`; settle it when valid."""
 
         def deny(slug: str, detail: str, **kw: Any) -> Denied:
-            return self._deny(slug, detail, price, http_method=http_method, path=path, body=body, **kw)
+            return self._deny(
+                slug, detail, price, http_method=http_method, path=path, body=body, **kw
+            )
 
         found = wire.extract_payment_credentials(authorization)
         if not found:
@@ -204,8 +208,12 @@ class PaymentGate:
             challenge = wire.echo_to_challenge(echo)
         except mpp.ParseError:
             return deny("malformed-credential", "The echoed challenge request is not valid.")
-        if echo.realm != self.realm or not any(challenge.verify(key, self.realm) for key in self._keys):
-            return deny("invalid-challenge", "The challenge was not issued by this merchant or was altered.")
+        if echo.realm != self.realm or not any(
+            challenge.verify(key, self.realm) for key in self._keys
+        ):
+            return deny(
+                "invalid-challenge", "The challenge was not issued by this merchant or was altered."
+            )
         if echo.intent != "charge":
             return deny("invalid-challenge", "Only intent 'charge' is accepted here.")
         if (challenge.opaque or {}).get("scope") != _scope(http_method, path):
@@ -221,7 +229,9 @@ class PaymentGate:
         if expires_at <= self._clock():
             return deny("payment-expired", "The challenge has expired; pay the fresh challenge.")
         if echo.digest and not wire.verify_body_digest(echo.digest, body or b""):
-            return deny("invalid-challenge", "The request body does not match the challenge digest.")
+            return deny(
+                "invalid-challenge", "The request body does not match the challenge digest."
+            )
 
         payload = credential.payload if isinstance(credential.payload, dict) else {}
         spt = payload.get("spt")
@@ -232,11 +242,15 @@ class PaymentGate:
             return deny("invalid-payload", "The payload must echo the request's externalId.")
 
         if not self.store.claim(echo.id, expires_at):
-            return deny("invalid-challenge", "This challenge was already used; pay the fresh challenge.")
+            return deny(
+                "invalid-challenge", "This challenge was already used; pay the fresh challenge."
+            )
 
         return await self._settle(challenge, spt, price, deny)
 
-    async def _settle(self, challenge: mpp.Challenge, spt: str, price: Price, deny: Callable[..., Denied]) -> Paid | Denied:
+    async def _settle(
+        self, challenge: mpp.Challenge, spt: str, price: Price, deny: Callable[..., Denied]
+    ) -> Paid | Denied:
         try:
             intent = await self.processor.create_payment_intent(
                 amount=price.amount,
@@ -247,7 +261,9 @@ class PaymentGate:
             )
         except ProcessorDeclined as exc:
             logger.info("mpp settlement declined: challenge=%s code=%s", challenge.id, exc.code)
-            return deny("verification-failed", f"The payment was refused: {exc.message} ({exc.code}).")
+            return deny(
+                "verification-failed", f"The payment was refused: {exc.message} ({exc.code})."
+            )
         except ProcessorUnavailable as exc:
             logger.warning("mpp settlement outcome unknown: challenge=%s (%s)", challenge.id, exc)
             return deny(
@@ -259,7 +275,9 @@ class PaymentGate:
         if intent.status == "requires_action":
             return deny("payment-action-required", "The payment needs an action from the payer.")
         if intent.status != "succeeded":
-            return deny("verification-failed", f"The payment did not succeed (status {intent.status}).")
+            return deny(
+                "verification-failed", f"The payment did not succeed (status {intent.status})."
+            )
         extensions: dict[str, Any] = {"challengeId": challenge.id}
         if price.external_id:
             extensions["externalId"] = price.external_id

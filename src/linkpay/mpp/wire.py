@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import mpp
-from mpp import Challenge, ChallengeEcho, Credential, Receipt, generate_challenge_id
-from mpp import errors as mpp_errors
 from mpp._body_digest import compute as compute_body_digest  # noqa: F401  (re-export)
 from mpp._body_digest import verify as verify_body_digest  # noqa: F401  (re-export)
 from mpp._canonical import canonical_b64url
 
+import mpp
 from linkpay.mpp.errors import (
     ChallengeParseError,
     InvalidStripeRequestError,
@@ -35,6 +33,8 @@ from linkpay.mpp.errors import (
     X402NotSupportedError,
 )
 from linkpay.mpp.sanitize import sanitize_deep, sanitize_text
+from mpp import Challenge, ChallengeEcho, Credential, Receipt, generate_challenge_id
+from mpp import errors as mpp_errors
 
 __all__ = [
     "Challenge",
@@ -66,7 +66,8 @@ MAX_REQUEST_B64 = 16 * 1024
 
 _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _PARAM_RE = re.compile(
-    r'^([!#$%&\'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([!#$%&\'*+.^_`|~0-9A-Za-z\-/:]+=*))$',
+    r"^([!#$%&\'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*"
+    r'(?:"((?:[^"\\]|\\.)*)"|([!#$%&\'*+.^_`|~0-9A-Za-z\-/:]+=*))$',
     re.DOTALL,
 )
 _SCHEME_START_RE = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]+(.*))?$", re.DOTALL)
@@ -341,7 +342,9 @@ def select_stripe(
         raise first_error
     wanted = " or ".join(intents)
     broken = [p.error for p in parsed if p.error]
-    hint = f" ({len(broken)} Payment challenge(s) could not be parsed: {broken[0]})" if broken else ""
+    hint = (
+        f" ({len(broken)} Payment challenge(s) could not be parsed: {broken[0]})" if broken else ""
+    )
     raise NoStripeChallengeError(
         f"WWW-Authenticate header does not include a stripe {wanted} challenge{hint}"
     )
@@ -455,7 +458,9 @@ PROBLEMS: dict[str, type[mpp_errors.PaymentError]] = {
 }
 
 
-def problem(slug: str, detail: str, *, status: int | None = None, challenge_id: str | None = None) -> dict[str, Any]:
+def problem(
+    slug: str, detail: str, *, status: int | None = None, challenge_id: str | None = None
+) -> dict[str, Any]:
     """An RFC 9457 problem body with the spec's type URI and pympp's title/status."""
     cls = PROBLEMS[slug]
     body: dict[str, Any] = {
@@ -533,4 +538,6 @@ def detect_x402(headers: Any, body: bytes | None = None) -> X402NotSupportedErro
 
 def describe(challenge: Challenge) -> str:
     """A short sanitized label for logs and messages (never the request body)."""
-    return sanitize_text(f"{challenge.method}/{challenge.intent} {challenge.realm} id={challenge.id}")
+    return sanitize_text(
+        f"{challenge.method}/{challenge.intent} {challenge.realm} id={challenge.id}"
+    )

@@ -11,9 +11,20 @@ from pydantic import Field
 
 from linkpay.cli.registry import CommandInput, Context, Flag, command
 
+DECODE_DESCRIPTION = (
+    "Decode a Payment challenge (WWW-Authenticate value) and show its stripe charge: id, "
+    "realm, amount, currency, network_id (for an SPT spend request), expiry."
+)
+PAY_DESCRIPTION = (
+    "Pay an HTTP 402 (MPP) endpoint with a shared payment token. Without "
+    "--spend-request-id: creates the SPT spend request from the merchant's challenge and "
+    "returns the next steps. With an approved one: pays exactly once and returns the "
+    "merchant's answer and receipt."
+)
+
 
 class DecodeInput(CommandInput):
-    """Decode a Payment challenge (WWW-Authenticate value) and show its stripe charge: id, realm, amount, currency, network_id (for an SPT spend request), expiry."""
+    """Input of `mpp decode`."""
 
     challenge: Annotated[
         str,
@@ -21,7 +32,7 @@ class DecodeInput(CommandInput):
     ]
 
 
-@command("mpp", "decode", input=DecodeInput, read_only=True)
+@command("mpp", "decode", input=DecodeInput, description=DECODE_DESCRIPTION, read_only=True)
 def decode(inp: DecodeInput, ctx: Context) -> dict[str, Any]:
     from linkpay.mpp.client import decode as decode_challenge
 
@@ -29,7 +40,7 @@ def decode(inp: DecodeInput, ctx: Context) -> dict[str, Any]:
 
 
 class PayInput(CommandInput):
-    """Pay an HTTP 402 (MPP) endpoint with a shared payment token. Without --spend-request-id: creates the SPT spend request from the merchant's challenge and returns the next steps. With an approved one: pays exactly once and returns the merchant's answer and receipt."""
+    """Input of `mpp pay`."""
 
     url: Annotated[str, Flag(positional=True), Field(description="The URL to fetch and pay")]
     spend_request_id: Annotated[
@@ -54,13 +65,14 @@ class PayInput(CommandInput):
     context: Annotated[
         str | None,
         Field(
-
             description="For a new spend request: what is bought and why (≥ 100 characters)",
         ),
     ] = None
     amount: Annotated[
         int | None,
-        Field(gt=0, description="Amount to request approval for, in cents (default: the challenge's)"),
+        Field(
+            gt=0, description="Amount to request approval for, in cents (default: the challenge's)"
+        ),
     ] = None
     payment_method_id: Annotated[
         str | None, Field(description="Payment method (default: the person's default)")
@@ -79,7 +91,7 @@ def _pay_command(inp: PayInput, spend_request_id: str) -> str:
     return " ".join(words)
 
 
-@command("mpp", "pay", input=PayInput, destructive=True)
+@command("mpp", "pay", input=PayInput, description=PAY_DESCRIPTION, destructive=True)
 def pay(inp: PayInput, ctx: Context) -> dict[str, Any]:
     from linkpay.mpp.client import pay as pay_url
 
