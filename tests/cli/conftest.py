@@ -117,3 +117,19 @@ def create_args(*extra: str, amount: str = "1500") -> list[str]:
         "--amount", amount, "--context", CONTEXT, "--line-item",
         f"name:Blue mug,quantity:1,unit_amount:{amount}", *extra,
     ]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def wait_until(condition: Any, timeout: float = 15.0, what: str = "condition") -> None:
+    """Wait for a condition (not a fixed sleep): checks every 10 ms until `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
