@@ -1,0 +1,136 @@
+"""The background sender and the apprise channel: a failing channel is retried and never
+blocks the caller; apprise URLs are kept encrypted and deliver to a real webhook."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkpay.wallet.notify.dispatch import Dispatcher
+from linkpay.wallet.notify.vault import decrypt_secret, encrypt_secret
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+
+from web_helpers import create_spend_request, csrf_from, signed_in_client  # noqa: E402
+
+
+def test_failing_job_is_retried_until_it_succeeds() -> None:
+    dispatcher = Dispatcher(retry_delays=(0.01, 0.01, 0.01))
+    attempts: list[int] = []
+
+    def flaky() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("smtp down")
+
+    dispatcher.submit("flaky", flaky)
+    assert dispatcher.wait_idle(5)
+    assert len(attempts) == 3
+    assert dispatcher.sent == 1 and dispatcher.failed_attempts == 2 and dispatcher.given_up == 0
+    dispatcher.stop()
+
+
+def test_job_that_keeps_failing_is_given_up_and_others_still_run() -> None:
+    dispatcher = Dispatcher(retry_delays=(0.01, 0.01))
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("always")
+
+    dispatcher.submit("broken", broken)
+    dispatcher.submit("fine", lambda: ran.append("fine"))
+    assert dispatcher.wait_idle(5)
+    assert ran == ["fine"]
+    assert dispatcher.given_up == 1 and dispatcher.failed_attempts == 3
+    dispatcher.stop()
+
+
+def test_submit_does_not_wait_for_the_work() -> None:
+    dispatcher = Dispatcher()
+    release = threading.Event()
+    dispatcher.submit("slow", lambda: release.wait(10))
+    # submit returned while the job is still blocked: the caller was not held up.
+    assert not dispatcher.wait_idle(0.05)
+    release.set()
+    assert dispatcher.wait_idle(5)
+    dispatcher.stop()
+
+
+def test_secret_is_bound_to_its_owner() -> None:
+    key = secrets.token_bytes(32)
+    blob = encrypt_secret(key, "nch_1", "ntfys://token@ntfy.sh/topic")
+    assert "token" not in blob
+    assert decrypt_secret(key, "nch_1", blob) == "ntfys://token@ntfy.sh/topic"
+    with pytest.raises(Exception):  # noqa: B017 - any authentication failure
+        decrypt_secret(key, "nch_2", blob)
+
+
+class Hook:
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.cond = threading.Condition()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with hook.cond:
+                    hook.bodies.append(json.loads(body))
+                    hook.cond.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_apprise_channel_added_on_the_page_gets_the_approval_link(notify_wallet: Any) -> None:
+    from sqlalchemy import select
+
+    from linkpay.wallet.store.web_models import NotificationChannel
+
+    hook = Hook()
+    try:
+        person = notify_wallet.create_user(f"hook-{secrets.token_hex(4)}@example.com")
+        notify_wallet.add_test_card(person)
+        url = f"json://127.0.0.1:{hook.port}/hook?secret-token=s3cr3t"
+        client = signed_in_client(notify_wallet, person)
+        try:
+            page = client.get("/notifications")
+            added = client.post("/notifications/channels", data={
+                "csrf_token": csrf_from(page.text), "url": url},
+                headers={"Origin": notify_wallet.base_url})
+            assert added.headers["location"] == "/notifications?notice=channel"
+            listing = client.get("/notifications").text
+            assert "json://127.0.0.1/…" in listing and "s3cr3t" not in listing
+        finally:
+            client.close()
+        with notify_wallet.session() as s:
+            stored = s.scalars(select(NotificationChannel).where(
+                NotificationChannel.user_id == person)).one()
+            assert "s3cr3t" not in stored.url_ciphertext
+
+        token = notify_wallet.agent_login(person)
+        spend_id = create_spend_request(notify_wallet, token.access_token)
+        approval_url = f"{notify_wallet.base_url}/approve/{spend_id}"
+        with hook.cond:
+            assert hook.cond.wait_for(
+                lambda: any(approval_url in b.get("message", "") for b in hook.bodies), 15)
+        body = next(b for b in hook.bodies if approval_url in b.get("message", ""))
+        assert body["title"] == "A purchase needs your approval"
+        assert not re.search(r"\d{13,19}", json.dumps(body))
+    finally:
+        hook.server.shutdown()
