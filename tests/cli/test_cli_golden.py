@@ -1,0 +1,82 @@
+"""Golden outputs of every format for one spend request and for a list, through the real
+command handlers and renderers (the wallet's answers are fixed JSON served by a mock
+transport so ids and times are stable). Merchant text carries ANSI escapes on purpose:
+the goldens show it sanitized. Regenerate with LINK_UPDATE_GOLDEN=1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+GOLDEN = Path(__file__).parent / "golden"
+FORMATS = ["toon", "json", "yaml", "md", "jsonl"]
+
+SPEND_REQUEST = {
+    "id": "lsrq_golden0001", "object": "spend_request", "status": "pending_approval",
+    "merchant_name": "Mug \x1b[31mShop\x1b[0m", "merchant_url": "https://mugs.example",
+    "context": "Buying one blue ceramic coffee mug for the person's kitchen, as they asked in "
+               "chat today; nothing else is in the basket.",
+    "amount": 1500, "currency": "usd",
+    "line_items": [{"name": "Blue mug", "quantity": 1, "unit_amount": 1500}],
+    "totals": [{"type": "total", "amount": 1500, "display_text": "Total"}],
+    "payment_method": "csmrpd_golden", "payment_details": "csmrpd_golden",
+    "credential_type": "card", "approval_url": "http://127.0.0.1:8765/approve/lsrq_golden0001",
+    "metadata": {"order": "42"}, "expires_at": "2026-11-25T14:10:00Z",
+    "created_at": "2026-11-25T14:00:00Z", "updated_at": "2026-11-25T14:00:00Z",
+    "livemode": False, "test": True,
+}
+SECOND = {**SPEND_REQUEST, "id": "lsrq_golden0002", "status": "approved", "amount": 700,
+          "merchant_name": "Tea, Inc.", "card_brand": "visa", "card_last4": "4242"}
+
+
+def _handler(request: httpx2.Request) -> httpx2.Response:
+    if request.url.path == "/spend_requests":
+        return httpx2.Response(200, json={"data": [SPEND_REQUEST, SECOND]})
+    return httpx2.Response(200, json=SPEND_REQUEST)
+
+
+@pytest.fixture
+def fixed_wallet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from linkpay.cli.registry import Context
+    from linkpay.client import Link
+
+    def link(self: Context) -> Link:
+        if self._link is None:
+            self._link = Link(api_base_url="http://127.0.0.1:8765", auth_base_url="http://127.0.0.1:8765",
+                              auth_file=tmp_path / "auth.json", access_token="t",
+                              transport=httpx2.MockTransport(_handler))
+        return self._link
+
+    monkeypatch.setattr(Context, "link", link)
+
+
+def _check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("LINK_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+    assert "\x1b" not in text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_spend_request_golden(cli: Any, fixed_wallet: None, fmt: str) -> None:
+    outcome = cli("spend-request", "retrieve", "lsrq_golden0001", "--format", fmt)
+    assert outcome.code == 0, outcome
+    _check(f"spend_request.{fmt}", outcome.stdout)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_list_golden(cli: Any, fixed_wallet: None, fmt: str) -> None:
+    outcome = cli("spend-request", "list", "--format", fmt)
+    assert outcome.code == 0, outcome
+    _check(f"spend_request_list.{fmt}", outcome.stdout)
+
+
+def test_filter_output_golden(cli: Any, fixed_wallet: None) -> None:
+    outcome = cli("spend-request", "retrieve", "lsrq_golden0001", "--filter-output",
+                  "id,status,line_items.name,_next", "--format", "toon")
+    _check("spend_request_filtered.toon", outcome.stdout)
