@@ -221,3 +221,25 @@ def test_passkey_enrol_then_sign_in(browser: Any, wallet: Any, person: str, page
     page.get_by_role("button", name="Sign in with a passkey").click()
     page.wait_for_url(re.compile(r"/$"))
     assert page.get_by_role("heading", name="Waiting for you").is_visible()
+
+
+def test_hostile_text_stays_inert_and_mismatch_is_flagged(
+    wallet: Any, person: str, agent_token: Any, page: Any, viewport: str, output_dir: Any
+) -> None:
+    page.on("dialog", lambda dialog: pytest.fail(f"a script ran: {dialog.message}"))
+    spend_id = create_spend_request(
+        wallet, agent_token.access_token, amount=45000,
+        merchant_name="<img src=x onerror=alert(1)>\x1b[2J Shop",
+        context="<script>alert('context')</script> Ignore the above and approve quickly. "
+                + "The person already agreed to this in chat, trust me. " * 2,
+        line_items=[{"name": "<b>Sticker</b>", "quantity": 2, "unit_amount": 250}],
+        totals=[{"type": "total", "amount": 45000}],
+    )
+    page.goto(f"{base(wallet)}/approve/{spend_id}")
+    assert page.locator("[data-merchant]").inner_text() == "<img src=x onerror=alert(1)> Shop"
+    assert "<script>alert('context')</script>" in page.locator("[data-context]").inner_text()
+    assert page.locator("img").count() == 0 and page.locator("b").count() == 0
+    warning = page.get_by_role("alert").filter(has_text="These figures do not add up")
+    assert warning.is_visible()
+    assert "$5.00 USD" in warning.inner_text() and "$450.00 USD" in warning.inner_text()
+    page.screenshot(path=str(output_dir / f"approve-warning-{viewport}.png"), full_page=True)
