@@ -108,6 +108,15 @@ class StubSpendRequests:
         self.retrieved.append((spend_request_id, tuple(include)))
         return self.current
 
+    waited: list[str] = field(default_factory=list)
+    outcome_after_wait: Any = None
+
+    def wait_for(self, spend_request_id: str, **kwargs: Any) -> Any:
+        """As if the person decided while we waited: `outcome_after_wait` becomes current."""
+        self.waited.append(spend_request_id)
+        self.current = self.outcome_after_wait
+        return self.current
+
     def create(self, body: Any) -> Any:
         from linkpay.wire import SpendRequest
 

@@ -478,3 +478,57 @@ def test_malformed_header_flag(bad):
     with pytest.raises(MppError) as info:
         mpp_client.pay("https://example.com/x", link=link_with(), context=CONTEXT, headers=[bad])
     assert info.value.code == "INVALID_INPUT"
+
+
+@pytest.mark.parametrize(("decision", "paid"), [("approved", True), ("denied", False)])
+def test_on_a_tty_pay_waits_for_the_person_then_pays(merchant, decision, paid):
+    import io
+
+    from linkpay.cli.commands.mpp import PayInput, pay
+    from linkpay.cli.registry import CommandError, Context
+
+    stderr = io.StringIO()
+    ctx = Context(mode="cli", format="toon", human=True, stderr=stderr)
+    link = link_with()
+    link.spend_requests.outcome_after_wait = approved_spend_request(status=decision)
+    ctx._link = link
+    inp = PayInput(url=f"{merchant.base_url}/api/fortune", context=CONTEXT)
+    if paid:
+        out = pay(inp, ctx)
+        assert out["paid"] is True and out["receipt"]["status"] == "success"
+        assert len(merchant.processor.calls) == 1
+    else:
+        with pytest.raises(CommandError) as info:
+            pay(inp, ctx)
+        assert info.value.code == "SPEND_REQUEST_NOT_APPROVED"
+        assert merchant.processor.calls == []
+    assert link.spend_requests.waited == ["lsrq_new"]
+    assert "http://127.0.0.1:8765/approve/lsrq_new" in stderr.getvalue()
+
+
+def test_merchant_requests_go_through_link_http_proxy(monkeypatch):
+    """LINK_HTTP_PROXY routes every request, merchant ones included (cli.md)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    seen: list[bytes] = []
+
+    def serve():
+        conn, _ = listener.accept()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        seen.append(data)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nvia proxy")
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    monkeypatch.setenv("LINK_HTTP_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        out = mpp_client.pay("http://127.0.0.1:9/resource", link=link_with(), context=CONTEXT)
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    assert out["status"] == 200 and out["body"] == "via proxy"
+    assert seen[0].startswith(b"GET http://127.0.0.1:9/resource HTTP/1.1")

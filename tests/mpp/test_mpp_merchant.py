@@ -362,6 +362,7 @@ def test_d55_discovery_lists_x_payment_info():
         ]
     }
     assert "402" in operation["responses"]
+    assert spec["x-service-info"]["categories"] == ["demo"]
 
 
 def test_gate_refuses_short_secrets():

@@ -63,6 +63,21 @@ def create_merchant_app(
     for factory in routers:
         app.include_router(factory(settings, gate))
 
+    def openapi() -> dict[str, object]:
+        """FastAPI's schema plus `x-service-info` (draft-payment-discovery)."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema["x-service-info"] = {
+                "categories": ["demo"],
+                "docs": {"homepage": settings.public_url},
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/", include_in_schema=False)
     async def index() -> dict[str, object]:
         return {"name": settings.name, "paid_api": "/api/fortune", "shop": "/shop"}

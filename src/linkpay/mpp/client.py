@@ -24,6 +24,7 @@ HTTPS only, except loopback (local merchants and tests).
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,11 +158,13 @@ def pay(
     test: bool = False,
     timeout: float = 30.0,
     transport: Any = None,
+    proxy: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """`mpp pay`. Returns the merchant's answer (`paid`, `status`, `headers`, `body`,
     `receipt`…) or, without `spend_request_id`, `{"approval_required": True,
-    "spend_request": …}` for the caller to wait on. Raises `MppError`/`LinkError`."""
+    "spend_request": …}` for the caller to wait on. Raises `MppError`/`LinkError`.
+    Merchant requests go through `proxy` (default: `LINK_HTTP_PROXY`) like the SDK's."""
     spec = HttpRequestSpec.build(url, method=method, data=data, headers=headers)
     if spend_request_id is None:
         _check_context(context)
@@ -174,7 +177,10 @@ def pay(
         )
         _check_usable(spend_request)
 
-    with httpx2.Client(timeout=timeout, follow_redirects=False, transport=transport) as http:
+    proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
+    with httpx2.Client(
+        timeout=timeout, follow_redirects=False, transport=transport, proxy=proxy
+    ) as http:
         probe = _send(http, spec, extra=None)
         if probe.status_code != 402:
             return _result(probe, paid=False)
