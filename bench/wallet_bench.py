@@ -81,9 +81,19 @@ def start_bare(tmp: Path, port: int) -> subprocess.Popen[bytes]:
     (tmp / "bare_app.py").write_text(BARE_APP)
     log = open(tmp / "bare.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port),
-         "--log-level", "info"],
-        cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+        ],
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     _wait_until_up(f"http://127.0.0.1:{port}/bare", proc)
     return proc
@@ -94,7 +104,9 @@ def start_wallet(tmp: Path, database_url: str, port: int) -> subprocess.Popen[by
     log = open(tmp / "wallet.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [LINK_WALLET, "serve", "--port", str(port), "--database-url", database_url],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     _wait_until_up(f"http://127.0.0.1:{port}/openapi.json", proc)
     return proc
@@ -126,9 +138,14 @@ def agent_token(tmp: Path, database_url: str, base_url: str) -> str:
     with transaction(factory) as s:
         approve_device_grant(s, user_id=user_id, user_code=code["user_code"])
     engine.dispose()
-    token = httpx2.post(f"{base_url}/device/token", data={
-        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-        "device_code": code["device_code"], "client_id": "bench"}).json()
+    token = httpx2.post(
+        f"{base_url}/device/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": code["device_code"],
+            "client_id": "bench",
+        },
+    ).json()
     return str(token["access_token"])
 
 
@@ -144,8 +161,9 @@ async def run_load(
     ok = errors = 0
     counter = 0
     limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx2.AsyncClient(base_url=base_url, headers=headers, limits=limits,
-                                  timeout=30) as client:
+    async with httpx2.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=30
+    ) as client:
         await request(client, -1)  # warm up the connection pool and the route
         deadline = time.perf_counter() + seconds
         started = time.perf_counter()
@@ -169,16 +187,22 @@ def bench_bare(tmp: Path, seconds: float, concurrency: int) -> Result:
     port = _free_port()
     proc = start_bare(tmp, port)
     try:
-        return asyncio.run(run_load(
-            "bare FastAPI GET", f"http://127.0.0.1:{port}", seconds, concurrency,
-            lambda c, _n: c.get("/bare"),
-        ))
+        return asyncio.run(
+            run_load(
+                "bare FastAPI GET",
+                f"http://127.0.0.1:{port}",
+                seconds,
+                concurrency,
+                lambda c, _n: c.get("/bare"),
+            )
+        )
     finally:
         stop(proc)
 
 
-def bench_wallet(tmp: Path, label: str, database_url: str, seconds: float,
-                 concurrency: int) -> list[Result]:
+def bench_wallet(
+    tmp: Path, label: str, database_url: str, seconds: float, concurrency: int
+) -> list[Result]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     proc = start_wallet(tmp, database_url, port)
@@ -188,10 +212,15 @@ def bench_wallet(tmp: Path, label: str, database_url: str, seconds: float,
         created: list[str] = []
 
         async def create(client: httpx2.AsyncClient, n: int) -> Any:
-            answer = await client.post("/spend_requests", json={
-                "amount": 1000 + (n % 40_000), "merchant_name": "Bench Shop",
-                "merchant_url": "https://bench.example", "context": CONTEXT.format(n=n),
-            })
+            answer = await client.post(
+                "/spend_requests",
+                json={
+                    "amount": 1000 + (n % 40_000),
+                    "merchant_name": "Bench Shop",
+                    "merchant_url": "https://bench.example",
+                    "context": CONTEXT.format(n=n),
+                },
+            )
             if answer.status_code == 200:
                 created.append(answer.json()["id"])
             return answer
@@ -199,13 +228,27 @@ def bench_wallet(tmp: Path, label: str, database_url: str, seconds: float,
         async def retrieve(client: httpx2.AsyncClient, n: int) -> Any:
             return await client.get(f"/spend_requests/{created[n % len(created)]}")
 
-        results = [asyncio.run(run_load(f"{label}: GET /userinfo", base_url, seconds,
-                                        concurrency, lambda c, _n: c.get("/userinfo"), auth))]
-        results += [asyncio.run(run_load(f"{label}: create", base_url, seconds, concurrency,
-                                        create, auth))]
+        results = [
+            asyncio.run(
+                run_load(
+                    f"{label}: GET /userinfo",
+                    base_url,
+                    seconds,
+                    concurrency,
+                    lambda c, _n: c.get("/userinfo"),
+                    auth,
+                )
+            )
+        ]
+        results += [
+            asyncio.run(run_load(f"{label}: create", base_url, seconds, concurrency, create, auth))
+        ]
         if created:
-            results.append(asyncio.run(run_load(f"{label}: retrieve", base_url, seconds,
-                                                concurrency, retrieve, auth)))
+            results.append(
+                asyncio.run(
+                    run_load(f"{label}: retrieve", base_url, seconds, concurrency, retrieve, auth)
+                )
+            )
         return results
     finally:
         stop(proc)
@@ -247,15 +290,15 @@ def main() -> int:
             tmp = tmp_root / db
             tmp.mkdir()
             if db == "sqlite":
-                results += bench_wallet(tmp, "sqlite", f"sqlite:///{tmp / 'wallet.db'}",
-                                        args.seconds, args.concurrency)
+                results += bench_wallet(
+                    tmp, "sqlite", f"sqlite:///{tmp / 'wallet.db'}", args.seconds, args.concurrency
+                )
             elif db == "postgres":
                 url = _pg_database(args.pg_url)
                 if url is None:
                     continue
                 try:
-                    results += bench_wallet(tmp, "postgres", url, args.seconds,
-                                            args.concurrency)
+                    results += bench_wallet(tmp, "postgres", url, args.seconds, args.concurrency)
                 finally:
                     _drop_pg(args.pg_url, url)
     finally:
@@ -266,8 +309,10 @@ def main() -> int:
     for r in results:
         ratio = r.rps / bare if bare else 0.0
         print(f"{r.name:<26} {r.rps:>9.0f} {r.ok:>7} {r.errors:>7} {ratio:>7.1%}")
-    print(f"\n{args.concurrency} concurrent keep-alive clients, {args.seconds:g} s each, "
-          f"{os.cpu_count()} CPUs; client and servers share the machine.")
+    print(
+        f"\n{args.concurrency} concurrent keep-alive clients, {args.seconds:g} s each, "
+        f"{os.cpu_count()} CPUs; client and servers share the machine."
+    )
     return 0
 
 

@@ -5,6 +5,8 @@
   postgres param is skipped when the server is unreachable, unless LINKPAY_REQUIRE_PG=1
   (CI), which turns that into a failure.
 - `wallet`: module-scoped `EmbeddedWallet` on that database (migrated, serving HTTP).
+- `wallet_factory`: `wallet_factory(**settings_overrides)` starts more wallets on the
+  same database with other settings (e.g. `access_token_ttl_seconds=1`).
 - `person`: a fresh user with a default test card (function scope, unique email).
 - `agent_token`: a `wire.TokenResponse` for `person`, from the real device flow.
 
@@ -95,6 +97,27 @@ def wallet(database_url: str) -> Iterator[Any]:
 
     with start_embedded_wallet(database_url=database_url) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def wallet_factory(database_url: str) -> Iterator[Any]:
+    """`wallet_factory(**settings_overrides) -> EmbeddedWallet` for tests that need
+    other settings (short windows, small TTLs). Same database as `wallet`; every wallet
+    started is stopped at the end of the module."""
+    from linkpay.wallet.embedded import start_embedded_wallet
+
+    started: list[Any] = []
+
+    def make(**settings_overrides: Any) -> Any:
+        running = start_embedded_wallet(
+            database_url=database_url, settings_overrides=settings_overrides
+        )
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
 
 
 @pytest.fixture

@@ -48,8 +48,9 @@ def test_migrate_reports_head(run: Any) -> None:
 
 def test_user_create_and_duplicate(run: Any, wallet: Any) -> None:
     address = email()
-    code, out, err = run("user", "create", "--email", address.upper(), "--name", "Grace Hopper",
-                         "--json")
+    code, out, err = run(
+        "user", "create", "--email", address.upper(), "--name", "Grace Hopper", "--json"
+    )
     assert code == 0, err
     created = json.loads(out)
     assert created["id"].startswith("usr_") and created["email"] == address
@@ -78,25 +79,37 @@ def test_card_add_test_card(run: Any, wallet: Any) -> None:
 
 def test_device_approve_and_deny(run: Any, wallet: Any) -> None:
     address = email()
-    user_id = wallet.create_user(address)
+    wallet.create_user(address)
     with wallet.http() as client:
-        code = client.post("/device/code", data={"client_id": "link-cli",
-                                                  "connection_label": "Agent on box"}).json()
-        exit_code, out, err = run("device", "approve", code["user_code"].replace("-", " "),
-                                  "--email", address, "--json")
+        code = client.post(
+            "/device/code", data={"client_id": "link-cli", "connection_label": "Agent on box"}
+        ).json()
+        exit_code, out, err = run(
+            "device", "approve", code["user_code"].replace("-", " "), "--email", address, "--json"
+        )
         assert exit_code == 0, err
         assert json.loads(out)["status"] == "approved"
         assert json.loads(out)["connection"] == "Agent on box"
-        token = client.post("/device/token", data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-            "device_code": code["device_code"], "client_id": "link-cli"}).json()
+        token = client.post(
+            "/device/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": code["device_code"],
+                "client_id": "link-cli",
+            },
+        ).json()
         assert token["access_token"].startswith("lk_at_")
         second = client.post("/device/code", data={"client_id": "link-cli"}).json()
         exit_code, _, err = run("device", "deny", second["user_code"], "--email", address)
         assert exit_code == 0, err
-        denied = client.post("/device/token", data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-            "device_code": second["device_code"], "client_id": "link-cli"}).json()
+        denied = client.post(
+            "/device/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": second["device_code"],
+                "client_id": "link-cli",
+            },
+        ).json()
         assert denied["error"] == "access_denied"
     exit_code, _, err = run("device", "approve", "no such phrase", "--email", address)
     assert exit_code == 1 and "phrase" in err
@@ -105,12 +118,17 @@ def test_device_approve_and_deny(run: Any, wallet: Any) -> None:
 def _pending_spend_request(wallet: Any, user_id: str) -> str:
     token = wallet.agent_login(user_id)
     with wallet.http(token.access_token) as client:
-        created = client.post("/spend_requests", json={
-            "amount": 2500, "merchant_name": "Tea Shop", "merchant_url": "https://tea.example",
-            "context": "Ordering the green tea the person asked for, two tins, standard post. "
-                       "They confirmed the price in the chat a minute ago.",
-            "request_approval": True,
-        })
+        created = client.post(
+            "/spend_requests",
+            json={
+                "amount": 2500,
+                "merchant_name": "Tea Shop",
+                "merchant_url": "https://tea.example",
+                "context": "Ordering the green tea the person asked for, two tins, standard post. "
+                "They confirmed the price in the chat a minute ago.",
+                "request_approval": True,
+            },
+        )
         assert created.status_code == 200, created.text
         return str(created.json()["id"])
 
@@ -119,8 +137,7 @@ def test_approve_and_deny_spend_requests(run: Any, wallet: Any, person: str) -> 
     first = _pending_spend_request(wallet, person)
     code, out, err = run("approve", first, "--json")
     assert code == 0, err
-    assert json.loads(out) == {"id": first, "status": "approved", "amount": 2500,
-                               "currency": "usd"}
+    assert json.loads(out) == {"id": first, "status": "approved", "amount": 2500, "currency": "usd"}
     second = _pending_spend_request(wallet, person)
     code, out, err = run("deny", second, "--json")
     assert code == 0, err
@@ -130,8 +147,9 @@ def test_approve_and_deny_spend_requests(run: Any, wallet: Any, person: str) -> 
 
 
 def test_merchant_create_prints_key_once(run: Any, wallet: Any) -> None:
-    code, out, err = run("--json", "merchant", "create", "--name", "Tea Shop",
-                         "--url", "https://tea.example")
+    code, out, err = run(
+        "--json", "merchant", "create", "--name", "Tea Shop", "--url", "https://tea.example"
+    )
     assert code == 0, err
     merchant = json.loads(out)
     assert merchant["api_key"].startswith("sk_test_")
@@ -148,7 +166,10 @@ def test_entry_point_subprocess_has_no_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
         [LINK_WALLET, "--database-url", "postgresql://nobody@127.0.0.1:1/none", "migrate"],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert done.returncode == 1
     assert done.stderr.startswith("link-wallet: error: cannot use the database")
@@ -165,11 +186,19 @@ def test_serve_migrates_ensures_owner_and_answers(tmp_path: Path, database_url: 
     if not database_url.startswith("sqlite"):
         pytest.skip("serve is exercised once; the database layer is covered elsewhere")
     port = _free_port()
-    env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp_path),
-           "LINKPAY_OWNER_EMAIL": "me@home.example"}
+    env = {
+        **os.environ,
+        "LINKPAY_DATA_DIR": str(tmp_path),
+        "LINKPAY_OWNER_EMAIL": "me@home.example",
+    }
     env.pop("LINKPAY_DATABASE_URL", None)
-    proc = subprocess.Popen([LINK_WALLET, "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [LINK_WALLET, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         answer = None
@@ -186,6 +215,7 @@ def test_serve_migrates_ensures_owner_and_answers(tmp_path: Path, database_url: 
         proc.terminate()
         proc.wait(timeout=15)
     assert (tmp_path / "wallet.db").exists()
-    code = main(["--database-url", f"sqlite:///{tmp_path / 'wallet.db'}", "device", "approve",
-                 "x y z"])  # owner exists: resolved without --email, phrase is wrong
+    code = main(
+        ["--database-url", f"sqlite:///{tmp_path / 'wallet.db'}", "device", "approve", "x y z"]
+    )  # owner exists: resolved without --email, phrase is wrong
     assert code == 1

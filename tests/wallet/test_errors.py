@@ -26,7 +26,10 @@ def client(tmp_path_factory: Any) -> Iterator[TestClient]:
     @app.get("/_test/api-error", include_in_schema=False)
     def api_error() -> None:
         raise ApiException(
-            429, "spend_request_rate_limited", "slow down", headers={"Retry-After": "7"},
+            429,
+            "spend_request_rate_limited",
+            "slow down",
+            headers={"Retry-After": "7"},
             retry_after=7,
         )
 
@@ -82,8 +85,11 @@ def _agent_token(client: TestClient) -> str:
         approve_device_grant(s, user_id=user_id, user_code=code["user_code"])
     token = client.post(
         "/device/token",
-        data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-              "device_code": code["device_code"], "client_id": "t"},
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": code["device_code"],
+            "client_id": "t",
+        },
     ).json()
     return str(token["access_token"])
 

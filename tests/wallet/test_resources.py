@@ -45,8 +45,13 @@ def test_shipping_addresses(wallet: Any, person: str, agent_token: Any) -> None:
                 user_id=person,
                 is_default=True,
                 nickname="Home",
-                address={"name": "Ada Lovelace", "line_1": "1 Main St", "locality": "London",
-                         "postal_code": "N1", "country_code": "GB"},
+                address={
+                    "name": "Ada Lovelace",
+                    "line_1": "1 Main St",
+                    "locality": "London",
+                    "postal_code": "N1",
+                    "country_code": "GB",
+                },
             )
         )
     addresses = get(wallet, agent_token, "/shipping_addresses").json()["shipping_addresses"]
@@ -104,8 +109,14 @@ def test_transactions_pagination_and_filters(wallet: Any, person: str, agent_tok
     assert [t["id"] for t in back.json()["data"]] == newest_first[1:3]
     books = get(wallet, agent_token, "/transactions", category="books", limit=100).json()["data"]
     assert {t["category"] for t in books} == {"books"} and len(books) == 4
-    ranged = get(wallet, agent_token, "/transactions", date_start="2026-03-02",
-                 date_end="2026-03-03", limit=100).json()["data"]
+    ranged = get(
+        wallet,
+        agent_token,
+        "/transactions",
+        date_start="2026-03-02",
+        date_end="2026-03-03",
+        limit=100,
+    ).json()["data"]
     assert [t["id"] for t in ranged] == [ids[2], ids[1]]
     unix = int(datetime(2026, 3, 6, tzinfo=UTC).timestamp())
     assert len(get(wallet, agent_token, "/transactions", date_start=unix).json()["data"]) == 2
@@ -128,7 +139,9 @@ def test_transactions_bad_params_name_the_field(wallet: Any, person: str, agent_
         assert error["code"] == "invalid_request" and error["param"] == param, error
 
 
-def test_other_persons_transactions_are_invisible(wallet: Any, person: str, agent_token: Any) -> None:
+def test_other_persons_transactions_are_invisible(
+    wallet: Any, person: str, agent_token: Any
+) -> None:
     stranger = wallet.create_user(f"txn-stranger-{person[-8:]}@example.com")
     theirs = _add_transactions(wallet, stranger, 2)
     assert get(wallet, agent_token, "/transactions").json()["data"] == []
@@ -137,8 +150,13 @@ def test_other_persons_transactions_are_invisible(wallet: Any, person: str, agen
 
 
 def test_agent_observations(wallet: Any, person: str, agent_token: Any) -> None:
-    body = {"domain": "books.example", "outcome": "blocked", "tags": ["captcha"],
-            "step": "checkout", "freeform_context": "The site asked for a CAPTCHA."}
+    body = {
+        "domain": "books.example",
+        "outcome": "blocked",
+        "tags": ["captcha"],
+        "step": "checkout",
+        "freeform_context": "The site asked for a CAPTCHA.",
+    }
     with wallet.http(agent_token.access_token) as client:
         answer = client.post("/agent_observations", json=body)
         assert answer.status_code == 200, answer.text

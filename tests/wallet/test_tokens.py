@@ -151,8 +151,11 @@ def test_agent_tokens_have_no_route_to_approve_or_change_limits(
         assert created.status_code == 200, created.text
         spend_id = created.json()["id"]
         assert client.post(f"/spend_requests/{spend_id}/request_approval").status_code == 200
-        for path in (f"/approve/{spend_id}", f"/spend_requests/{spend_id}/approve",
-                     f"/spend_requests/{spend_id}/deny"):
+        for path in (
+            f"/approve/{spend_id}",
+            f"/spend_requests/{spend_id}/approve",
+            f"/spend_requests/{spend_id}/deny",
+        ):
             answer = client.post(path, data={"decision": "approve"})
             assert answer.status_code >= 400, (path, answer.status_code)
         after = client.get(f"/spend_requests/{spend_id}")

@@ -56,15 +56,17 @@ def ensure_user(session: Session, *, email: str, name: str | None = None) -> Use
     return find_user_by_email(session, email) or create_user(session, email=email, name=name)
 
 
-def add_test_card(session: Session, *, user_id: str, make_default: bool | None = None) -> PaymentMethod:
+def add_test_card(
+    session: Session, *, user_id: str, make_default: bool | None = None
+) -> PaymentMethod:
     """Add Stripe's test card (4242 4242 4242 4242) as a funding source. It becomes the
     default when the person has no default yet (or when `make_default`)."""
     if session.get(User, user_id) is None:
         raise ApiException(404, "not_found", "No such user")
     has_default = session.scalars(
-        select(func.count()).select_from(PaymentMethod).where(
-            PaymentMethod.user_id == user_id, PaymentMethod.is_default.is_(True)
-        )
+        select(func.count())
+        .select_from(PaymentMethod)
+        .where(PaymentMethod.user_id == user_id, PaymentMethod.is_default.is_(True))
     ).one()
     default = (not has_default) if make_default is None else make_default
     if default and has_default:

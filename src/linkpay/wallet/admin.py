@@ -81,9 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
     settings = _settings(args)
     factory = _prepare(settings)
     with transaction(factory) as session:
-        owner = accounts.ensure_user(
-            session, email=settings.owner_email, name=settings.owner_name
-        )
+        owner = accounts.ensure_user(session, email=settings.owner_email, name=settings.owner_name)
         owner_id = owner.id
         from linkpay.wallet.web.signin import create_signin_link
 
@@ -95,8 +93,11 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
         f"{owner_id}); database {_safe_url(settings.database_url)}",
         file=sys.stderr,
     )
-    print(f"link-wallet: sign in to your wallet (one use, expires in "
-          f"{settings.signin_link_ttl_seconds // 60} min): {signin_url}", file=sys.stderr)
+    print(
+        f"link-wallet: sign in to your wallet (one use, expires in "
+        f"{settings.signin_link_ttl_seconds // 60} min): {signin_url}",
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return None
 
@@ -138,7 +139,8 @@ def cmd_card_add(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "id": method.id,
             "user": user.email,
-            "card": f"{method.brand} •••• {method.last4} exp {method.exp_month:02d}/{method.exp_year}",
+            "card": f"{method.brand} •••• {method.last4}",
+            "expires": f"{method.exp_month:02d}/{method.exp_year}",
             "default": method.is_default,
         }
 
@@ -249,7 +251,9 @@ def _add_common_options(parser: argparse.ArgumentParser, *, top: bool = False) -
         help="SQLAlchemy URL (default: LINKPAY_DATABASE_URL or SQLite in the data dir)",
     )
     parser.add_argument(
-        "--json", action="store_true", default=False if top else argparse.SUPPRESS,
+        "--json",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
         help="print results as JSON",
     )
 

@@ -131,9 +131,7 @@ class EmbeddedWallet:
         from linkpay.wallet.spend import service
 
         with self.session() as s:
-            row = service.deny_spend_request(
-                s, user_id=user_id, spend_request_id=spend_request_id
-            )
+            row = service.deny_spend_request(s, user_id=user_id, spend_request_id=spend_request_id)
             return service.to_wire(s, row, settings=self.settings)
 
     def create_merchant(self, name: str, url: str | None = None) -> tuple[str, str, str]:
@@ -158,8 +156,11 @@ class EmbeddedWallet:
         from linkpay.wallet.auth.device import DEVICE_CODE_GRANT_TYPE
         from linkpay.wire import DeviceCodeResponse, TokenResponse
 
-        form = {"client_id": client_id, "connection_label": connection_label,
-                "client_hint": client_id}
+        form = {
+            "client_id": client_id,
+            "connection_label": connection_label,
+            "client_hint": client_id,
+        }
         if scope:
             form["scope"] = scope
         with self.http() as client:

@@ -160,7 +160,10 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_exception(request: Request, exc: Exception) -> JSONResponse:
     log.error(
-        "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
+        "unhandled %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
         exc_info=exc,
     )
     return error_response(500, "internal_error", "Something went wrong on the wallet")

@@ -157,6 +157,12 @@ class Settings:
 
 def _coerce(name: str, type_: Any, raw: str) -> Any:
     type_name = type_ if isinstance(type_, str) else getattr(type_, "__name__", str(type_))
+    type_name = type_name.replace(" | None", "").replace("None | ", "").strip()
+    if type_name == "float":
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ValueError(f"LINKPAY_{name.upper()}: expected a number") from exc
     if type_name == "bool":
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.auth.principal import AgentDep, AgentPrincipal, require_scope
 from linkpay.wallet.api.deps import SessionDep
+from linkpay.wallet.auth.principal import AgentDep, AgentPrincipal, require_scope
 from linkpay.wallet.errors import ERROR_RESPONSES, ApiException
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store import models
@@ -80,12 +80,8 @@ def _payment_detail(row: models.PaymentMethod) -> PaymentDetail:
     )
 
 
-@router.get(
-    "/shipping_addresses", response_model=ShippingAddressList, summary="Shipping addresses"
-)
-def list_shipping_addresses(
-    principal: PaymentsAgent, session: SessionDep
-) -> ShippingAddressList:
+@router.get("/shipping_addresses", response_model=ShippingAddressList, summary="Shipping addresses")
+def list_shipping_addresses(principal: PaymentsAgent, session: SessionDep) -> ShippingAddressList:
     rows = session.scalars(
         select(models.ShippingAddress)
         .where(models.ShippingAddress.user_id == principal.user_id)
@@ -243,9 +239,7 @@ def create_agent_observation(
             )
         ).first()
         if owner != principal.user_id:
-            raise ApiException(
-                404, "not_found", "No such spend request", param="spend_request_id"
-            )
+            raise ApiException(404, "not_found", "No such spend request", param="spend_request_id")
     row = models.AgentObservation(
         id=new_id("obs"),
         user_id=principal.user_id,

@@ -189,9 +189,7 @@ def list_connections(session: Session, user_id: str) -> list[Connection]:
         families.setdefault(row.family_id, []).append(row)
     connections = []
     for family_id, members in families.items():
-        live = [
-            m for m in members if m.rotated_at is None and m.refresh_expires_at > now
-        ]
+        live = [m for m in members if m.rotated_at is None and m.refresh_expires_at > now]
         if not live:
             continue
         newest = live[-1]

@@ -1,8 +1,8 @@
 """The word list device-login phrases are drawn from.
 
 Short, common, lower-case ASCII words, easy to read aloud and type; no homophone
-pairs. Three words from this list give ~24.8 bits; with a 10-minute lifetime and rate-limited guesses
-that is far beyond guessing range.
+pairs. Three words from this list give ~24.8 bits; with a 10-minute lifetime and
+rate-limited guesses that is far beyond guessing range.
 """
 
 WORDS: tuple[str, ...] = tuple(

@@ -1,12 +1,12 @@
 """Maintenance commands for the migrations (developers only).
 
-    python -m linkpay.wallet.store.migrations regenerate-initial
-        Rewrite versions/0001_initial.py from store/models.py (allowed until release).
-    python -m linkpay.wallet.store.migrations revision --rev-id 0002_web -m "web tables"
-        Autogenerate a new revision against a scratch SQLite database at head.
-    python -m linkpay.wallet.store.migrations check [DATABASE_URL]
-        Upgrade (a scratch SQLite database by default) and fail if models and
-        migrations differ.
+python -m linkpay.wallet.store.migrations regenerate-initial
+    Rewrite versions/0001_initial.py from store/models.py (allowed until release).
+python -m linkpay.wallet.store.migrations revision --rev-id 0002_web -m "web tables"
+    Autogenerate a new revision against a scratch SQLite database at head.
+python -m linkpay.wallet.store.migrations check [DATABASE_URL]
+    Upgrade (a scratch SQLite database by default) and fail if models and
+    migrations differ.
 """
 
 from __future__ import annotations
