@@ -12,8 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import VIEWPORTS
-from web_helpers import create_spend_request, force_expiry, signin_link
+from web_helpers import VIEWPORTS, create_spend_request, force_expiry, signin_link
 
 pytestmark = pytest.mark.browser
 

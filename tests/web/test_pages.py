@@ -267,3 +267,33 @@ def test_password_signin(wallet: Any, person: str, browser_client: Any) -> None:
             "password": "correct horse battery", "next": "/limits"})
         assert good.status_code == 303 and good.headers["location"] == "/limits"
         assert client.get("/limits").status_code == 200
+
+
+def test_wrong_device_phrases_are_rate_limited(wallet: Any) -> None:
+    user = wallet.create_user(f"guesser-{secrets.token_hex(4)}@example.com")
+    client = signed_in_client(wallet, user)
+    try:
+        statuses = [client.get("/device", params={"code": f"wrong phrase {i}"}).status_code
+                    for i in range(12)]
+    finally:
+        client.close()
+    assert statuses[0] == 404
+    assert 429 in statuses
+    assert statuses[-1] == 429
+
+
+def test_pwa_assets(wallet: Any) -> None:
+    with wallet.http() as client:
+        manifest = client.get("/manifest.webmanifest")
+        assert manifest.headers["content-type"].startswith("application/manifest+json")
+        body = manifest.json()
+        assert body["display"] == "standalone" and body["start_url"] == "/"
+        sizes = {icon["sizes"] for icon in body["icons"]}
+        assert {"192x192", "512x512"} <= sizes
+        for icon in body["icons"]:
+            assert client.get(icon["src"]).status_code == 200
+        worker = client.get("/sw.js")
+        assert worker.headers["service-worker-allowed"] == "/"
+        assert "addEventListener(\"push\"" in worker.text
+        assert client.get("/static/../settings.py").status_code == 404
+        assert client.get("/static/nope.js").status_code == 404

@@ -8,6 +8,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+              "device_scale_factor": 2},
+}
 CONTEXT = (
     "Buying a replacement phone charger for the person: their old one broke this morning "
     "and they asked me to order the same model from the usual shop before Friday."
@@ -42,7 +47,8 @@ def signed_in_client(wallet: Any, user_id: str) -> Any:
 def spend_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "amount": 2599, "currency": "usd", "merchant_name": "Volt Supply",
-        "merchant_url": "https://volt-supply.example/charger", "context": f"{CONTEXT} [{secrets.token_hex(4)}]",
+        "merchant_url": "https://volt-supply.example/charger",
+        "context": f"{CONTEXT} [{secrets.token_hex(4)}]",
         "line_items": [{"name": "USB-C charger 65W", "quantity": 1, "unit_amount": 2199},
                        {"name": "Braided cable", "quantity": 1, "unit_amount": 400}],
         "totals": [{"type": "subtotal", "amount": 2599}, {"type": "total", "amount": 2599}],

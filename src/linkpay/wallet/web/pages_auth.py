@@ -14,6 +14,7 @@ from linkpay.wallet.store.db import transaction
 from linkpay.wallet.web import passkeys, signin
 from linkpay.wallet.web.http import WebError, WebRoute, client_address, redirect, render, safe_next
 from linkpay.wallet.web.sessions import (
+    SESSION_COOKIE,
     check_csrf,
     check_presession_csrf,
     clear_session_cookie,
@@ -22,13 +23,12 @@ from linkpay.wallet.web.sessions import (
     load_person,
     presession_token,
     require_person,
+    session_data,
     set_presession_cookies,
     set_session_data,
-    session_data,
     sign_value,
     start_session,
     unsign_value,
-    SESSION_COOKIE,
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)

@@ -93,7 +93,8 @@ def money_in_words(amount: int | None, currency: str | None) -> str:
     one, many, minor_one, minor_many = names
     text = f"{number_in_words(major)} {one if major == 1 else many}"
     if minor and minor_one:
-        text += f" and {number_in_words(minor)} {minor_one if minor == 1 else minor_many}"
+        cents = f"{number_in_words(minor)} {minor_one if minor == 1 else minor_many}"
+        text = cents if major == 0 else f"{text} and {cents}"
     return prefix + text
 
 
