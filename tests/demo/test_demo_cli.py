@@ -2,45 +2,17 @@
 (what `scripts/demo` does), and the interactive menu + approval prompt under tmux."""
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-
-LINK_CLI = str(Path(sys.executable).parent / "link-cli")
-CARD_NUMBER_RUN = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
-
-
-def _clean_env(tmp_path: Path) -> dict[str, str]:
-    """No LINK_*/LINKPAY_* settings, a fresh HOME and XDG dirs, a private TMPDIR."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("LINK_", "LINKPAY_", "XDG_"))
-    }
-    for name in ("home", "config", "data", "cache", "state", "tmp"):
-        (tmp_path / name).mkdir()
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_STATE_HOME=str(tmp_path / "state"),
-        TMPDIR=str(tmp_path / "tmp"),
-        NO_UPDATE_NOTIFIER="1",
-        NO_COLOR="1",
-    )
-    return env
+from demo_helpers import CARD_NUMBER_RUN, LINK_CLI, Tmux, clean_env
 
 
 def test_noninteractive_demo_runs_both_flows_end_to_end(tmp_path):
-    env = _clean_env(tmp_path)
+    env = clean_env(tmp_path)
     done = subprocess.run(
         [LINK_CLI, "demo", "--yes", "--format", "json"],
         env=env,
@@ -77,7 +49,7 @@ def test_noninteractive_demo_runs_both_flows_end_to_end(tmp_path):
 def test_demo_flags_exclude_each_other(tmp_path):
     done = subprocess.run(
         [LINK_CLI, "demo", "--only-card", "--only-spt", "--format", "json"],
-        env=_clean_env(tmp_path),
+        env=clean_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
@@ -89,7 +61,7 @@ def test_demo_flags_exclude_each_other(tmp_path):
 def test_demo_without_tty_is_noninteractive_and_honours_only_spt(tmp_path):
     done = subprocess.run(
         [LINK_CLI, "demo", "--only-spt", "--format", "json"],
-        env=_clean_env(tmp_path),
+        env=clean_env(tmp_path),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -100,53 +72,9 @@ def test_demo_without_tty_is_noninteractive_and_honours_only_spt(tmp_path):
     assert list(summary["flows"]) == ["spt"] and summary["flows"]["spt"]["http_status"] == 200
 
 
-class Tmux:
-    """One private tmux server (own socket) running one command in a 120x60 pane."""
-
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.socket = f"linkpay-demo-{uuid.uuid4().hex[:8]}"
-        self.env = env
-        self._tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "60", " ".join(command))
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-J", "-S", "-1000", "-t", "demo")
-
-    def send(self, *keys: str) -> None:
-        self._tmux("send-keys", "-t", "demo", *keys)
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.socket, "kill-server"],
-            env=self.env,
-            capture_output=True,
-            timeout=20,
-        )
-
-
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_interactive_demo_menu_card_flow_and_approval_prompt(tmp_path):
-    env = _clean_env(tmp_path)
+    env = clean_env(tmp_path)
     env["TERM"] = "xterm-256color"
     script = tmp_path / "run.sh"
     script.write_text(f'#!/bin/sh\n"{LINK_CLI}" demo\necho "DEMO EXIT $?"\nsleep 120\n')
@@ -174,3 +102,57 @@ def test_interactive_demo_menu_card_flow_and_approval_prompt(tmp_path):
         assert not CARD_NUMBER_RUN.search(screen)
     finally:
         tmux.close()
+
+
+def test_demo_on_a_configured_wallet_waits_for_the_persons_approval(tmp_path, wallet, person):
+    """With LINK_API_BASE_URL answering and the demo merchant registered there, the demo
+    uses that wallet and the agent's own login, and waits for the person (who approves
+    here through the same service call the approval page makes)."""
+    from linkpay.demo.servers import free_loopback_port
+    from linkpay.wallet.spend.service import list_for_user
+
+    port = free_loopback_port()
+    merchant_url = f"http://127.0.0.1:{port}"
+    _, api_key, network_id = wallet.create_merchant("Linkpay Demo Shop", url=merchant_url)
+    env = clean_env(tmp_path)
+    env.update(
+        LINK_API_BASE_URL=wallet.base_url,
+        LINK_AUTH_BASE_URL=wallet.base_url,
+        LINK_ACCESS_TOKEN=wallet.agent_login(person).access_token,
+        LINKPAY_MERCHANT_API_KEY=api_key,
+        LINKPAY_MERCHANT_NETWORK_ID=network_id,
+        LINKPAY_MERCHANT_PUBLIC_URL=merchant_url,
+    )
+    process = subprocess.Popen(
+        [LINK_CLI, "demo", "--yes", "--format", "json"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    approved: set[str] = set()
+    try:
+        while process.poll() is None and len(approved) < 2:
+            with wallet.session() as session:
+                pending = [
+                    row.id
+                    for row in list_for_user(session, person)
+                    if row.status == "pending_approval" and row.id not in approved
+                ]
+            for spend_request_id in pending:
+                wallet.approve(spend_request_id, person)
+                approved.add(spend_request_id)
+            time.sleep(0.05)  # the person's reaction time; the demo long-polls meanwhile
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, out + err
+    summary = json.loads(out)
+    assert summary["mode"] == "configured" and summary["wallet_url"] == wallet.base_url
+    assert summary["merchant_url"] == merchant_url
+    assert {flow["spend_request_id"] for flow in summary["flows"].values()} == approved
+    assert summary["flows"]["card"]["status"] == "succeeded"
+    assert summary["flows"]["spt"]["receipt"]["status"] == "success"
+    assert "Waiting for the person to approve" in err

@@ -19,6 +19,7 @@ from linkpay.demo.environment import DemoEnvironment
 from linkpay.demo.terminal import clean, mask_card
 
 APPROVAL_TIMEOUT_SECONDS = 600.0
+_WATCH_SLICE_SECONDS = 2
 
 CARD_CONTEXT = (
     "Demo purchase: I am buying the items in the cart at the Linkpay Demo Shop (coffee beans "
@@ -55,14 +56,18 @@ def obtain_approval(env: DemoEnvironment, narrator: Any, spend_request: Any) -> 
     approval_url = spend_request.approval_url or f"{env.wallet_url}/approve/{spend_request.id}"
     narrator.show_link("Approval page (open it on this machine)", approval_url)
 
+    if not narrator.interactive and env.can_approve_here:
+        narrator.info("Approving as the test person (non-interactive mode).")
+        env.approve(spend_request.id)
+        current = link.spend_requests.wait_for(spend_request.id, timeout=APPROVAL_TIMEOUT_SECONDS)
+        return _approved_or_fail(narrator, spend_request.id, current)
+
     settled = threading.Event()
     outcome: dict[str, Any] = {}
 
     def watch() -> None:
         try:
-            outcome["request"] = link.spend_requests.wait_for(
-                spend_request.id, timeout=APPROVAL_TIMEOUT_SECONDS
-            )
+            outcome["request"] = _wait_until_settled(link, spend_request.id)
         except Exception as exc:  # reported to the main thread below
             outcome["error"] = exc
         finally:
@@ -70,11 +75,7 @@ def obtain_approval(env: DemoEnvironment, narrator: Any, spend_request: Any) -> 
 
     watcher = threading.Thread(target=watch, name="demo-approval-watch", daemon=True)
     watcher.start()
-
-    if not narrator.interactive and env.can_approve_here:
-        narrator.info("Approving as the test person (non-interactive mode).")
-        env.approve(spend_request.id)
-    elif narrator.interactive and env.can_approve_here:
+    if env.can_approve_here:
         answer = narrator.wait_for_approval(
             "Approve in the browser, or here: approve as the test person?", settled.is_set
         )
@@ -89,11 +90,31 @@ def obtain_approval(env: DemoEnvironment, narrator: Any, spend_request: Any) -> 
     watcher.join()
     if "error" in outcome:
         raise outcome["error"]
-    current = outcome["request"]
+    return _approved_or_fail(narrator, spend_request.id, outcome["request"])
+
+
+def _approved_or_fail(narrator: Any, spend_request_id: str, current: Any) -> Any:
     if current.status != "approved":
         raise FlowFailed("NOT_APPROVED", f"The spend request ended {current.status}, not approved.")
-    narrator.ok(f"The person approved {spend_request.id}.")
+    narrator.ok(f"The person approved {spend_request_id}.")
     return current
+
+
+def _wait_until_settled(link: Any, spend_request_id: str) -> Any:
+    """Long-poll in short slices until the status is terminal for polling.
+
+    Short slices (not the SDK's 30 s `wait_for`) because the wallet's long-poll waits
+    for a change from the status *at the time of the call*: an approval landing between
+    two fetches would otherwise be seen only when the 30 s slice ends."""
+    import time
+
+    from linkpay.wire import is_poll_terminal
+
+    deadline = time.monotonic() + APPROVAL_TIMEOUT_SECONDS
+    while True:
+        current = link.spend_requests.retrieve(spend_request_id, wait=_WATCH_SLICE_SECONDS)
+        if is_poll_terminal(current) or time.monotonic() > deadline:
+            return current
 
 
 def run_card_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) -> None:
