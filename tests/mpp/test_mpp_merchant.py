@@ -437,3 +437,74 @@ def test_d43_parallel_requests_with_one_credential_settle_once(store_kind, datab
     assert len(processor.calls) == 1
     if store_kind == "sql":
         store.close()
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_echo_keys = ["id", "realm", "method", "intent", "request", "expires", "digest", "opaque"]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    echo=st.dictionaries(st.sampled_from(_echo_keys), _json | st.just("stripe"), max_size=8),
+    payload=_json,
+    request_obj=_json,
+    raw=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
+)
+def test_garbage_credentials_never_cause_a_500(client, processor, echo, payload, request_obj, raw):
+    if isinstance(request_obj, dict):
+        echo = dict(echo, request=b64json(request_obj))
+    for authorization in (
+        "Payment " + b64json({"challenge": echo, "payload": payload}),
+        "Payment " + raw,
+    ):
+        response = client.get("/api/fortune", headers={"Authorization": authorization})
+        assert response.status_code in (400, 402), response.text
+        assert "payment-receipt" not in response.headers
+    assert processor.calls == []
+
+
+def test_asgi_middleware_prices_routes_of_any_app(processor):
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from linkpay.mpp.middleware import PaymentMiddleware
+    from linkpay.mpp.server import Price
+
+    async def report(request):
+        paid = request.scope["state"]["mpp_payment"]
+        body = await request.body()
+        return JSONResponse({"reference": paid.reference, "body": body.decode()})
+
+    async def free(request):
+        return JSONResponse({"free": True})
+
+    inner = Starlette(routes=[Route("/report", report, methods=["POST"]), Route("/free", free)])
+    gate = make_gate(processor)
+    app = PaymentMiddleware(inner, gate=gate, prices={"post /report": Price(250, "usd")})
+    client = TestClient(app)
+    assert client.get("/free").json() == {"free": True}
+    probe = client.post("/report", content=b"q=1")
+    assert_problem(probe, 402, "payment-required")
+    credential = wire.build_credential(first_challenge(probe), "spt_mw")
+    paid = client.post("/report", content=b"q=1", headers={"Authorization": credential})
+    assert paid.status_code == 200 and paid.json()["body"] == "q=1"
+    assert paid.headers["cache-control"] == "private"
+    receipt = wire.receipt_to_dict(wire.parse_receipt(paid.headers["payment-receipt"]))
+    assert receipt["reference"] == paid.json()["reference"]
+    replay = client.post("/report", content=b"q=1", headers={"Authorization": credential})
+    assert_problem(replay, 402, "invalid-challenge")
+    assert [c["amount"] for c in processor.calls] == [250]

@@ -208,9 +208,7 @@ class PaymentGate:
             challenge = wire.echo_to_challenge(echo)
         except mpp.ParseError:
             return deny("malformed-credential", "The echoed challenge request is not valid.")
-        if echo.realm != self.realm or not any(
-            challenge.verify(key, self.realm) for key in self._keys
-        ):
+        if echo.realm != self.realm or not self._issued_by_us(challenge):
             return deny(
                 "invalid-challenge", "The challenge was not issued by this merchant or was altered."
             )
@@ -247,6 +245,16 @@ class PaymentGate:
             )
 
         return await self._settle(challenge, spt, price, deny)
+
+    def _issued_by_us(self, challenge: mpp.Challenge) -> bool:
+        """HMAC check under every key; odd JSON (NaN-like floats…) simply fails."""
+        for key in self._keys:
+            try:
+                if challenge.verify(key, self.realm):
+                    return True
+            except Exception:  # noqa: BLE001 - untrusted input that cannot be canonicalized
+                return False
+        return False
 
     async def _settle(
         self, challenge: mpp.Challenge, spt: str, price: Price, deny: Callable[..., Denied]
