@@ -93,7 +93,9 @@ def test_install_redaction_covers_every_logger(caplog: pytest.LogCaptureFixture)
     install_redaction()
     install_redaction()  # idempotent
     with caplog.at_level(logging.INFO):
-        logging.getLogger("uvicorn.access").info('%s "%s %s"', "127.0.0.1", "GET", f"/x?n={PAN}")
+        logging.getLogger("linkpay.test.access").info(
+            '%s "%s %s"', "127.0.0.1", "GET", f"/x?n={PAN}"
+        )
         logging.getLogger("some.library.deep").warning("payload %r", {"cvc": "456", "n": PAN})
         logging.getLogger("linkpay").info("Authorization: Bearer lk_at_s3cr3t")
     text = caplog.text

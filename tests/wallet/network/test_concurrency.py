@@ -108,3 +108,38 @@ def test_same_idempotency_key_in_parallel_gives_one_intent(flow: Flow, shop: Mer
     replayed = [a for a in answers if a.headers.get("Idempotent-Replayed") == "true"]
     assert len(replayed) == PARALLEL - 1
     _settled_once(flow, spend_request_id, answers[0].json()["id"])
+
+
+def test_charges_racing_a_cancel_stay_consistent(flow: Flow, shop: Merchant) -> None:
+    """A cancel and charges at the same instant: one side wins, never both, no deadlock."""
+    spend_request_id, card = flow.approved_card()
+    body = charge_body(card)
+    cancel_slot = PARALLEL // 2
+    counter = iter(range(PARALLEL))
+    lock = threading.Lock()
+
+    def send(client: Any) -> Any:
+        with lock:
+            index = next(counter)
+        if index == cancel_slot:
+            return client.post(
+                f"/spend_requests/{spend_request_id}/cancel",
+                headers={"Authorization": f"Bearer {flow.token.access_token}"},
+            )
+        return client.post("/v1/test_network/card_charges", json=body, headers=shop.headers())
+
+    answers = race(flow, send)
+    assert all(answer.status_code in (200, 402, 409) for answer in answers), [
+        (a.status_code, a.text) for a in answers if a.status_code not in (200, 402, 409)
+    ]
+    charged = [a for a in answers if a.status_code == 200 and a.json().get("object") == "charge"]
+    status = flow.get(spend_request_id)["status"]
+    with flow.wallet.session() as s:
+        credential = s.scalars(
+            select(Credential).where(Credential.spend_request_id == spend_request_id)
+        ).one()
+        credential_status = credential.status
+    if status == "succeeded":
+        assert len(charged) == 1 and credential_status == "used"
+    else:
+        assert status == "canceled" and not charged and credential_status == "voided"

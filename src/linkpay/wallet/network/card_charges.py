@@ -55,6 +55,9 @@ from linkpay.wallet.spend.windows import expire_if_due
 from linkpay.wallet.store.models import Charge, Credential, Merchant, SpendRequest
 
 MAX_VERIFICATION_MISSES = 3
+# The request left `approved` between our reads of the card and of the request (another
+# charge just won, the clock ran out): answer as if the card showed it already.
+_REQUEST_STATUS_DECLINES = {"succeeded": "card_already_used", "expired": "expired_card"}
 _VERIFICATION_CODES = ("incorrect_cvc", "invalid_expiry_month", "invalid_expiry_year")
 
 _MESSAGES = {
@@ -143,7 +146,9 @@ def _check_card(
         return _decline(
             miss, burn=_misses_so_far(session, credential.id) + 1 >= MAX_VERIFICATION_MISSES
         )
-    if request.status != "approved" or request.approval_hash != credential.approval_hash:
+    if request.status != "approved":
+        return _decline(_REQUEST_STATUS_DECLINES.get(request.status, "revocation_of_authorization"))
+    if request.approval_hash != credential.approval_hash:
         return _decline("revocation_of_authorization")
     if material_hash(request) != credential.approval_hash:
         return _decline("revocation_of_authorization")

@@ -200,7 +200,15 @@ def _check_token(session: Session, attempt: Attempt) -> Decline | None:
         return _decline("revocation_of_authorization")
     if credential.network_id != attempt.merchant.network_id:
         return _decline("merchant_mismatch", burn=True)
-    if request.status != "approved" or request.approval_hash != credential.approval_hash:
+    if request.status != "approved":
+        # It left `approved` between our two reads (a parallel redemption just won).
+        code = {
+            "succeeded": "token_already_used",
+            "failed": "token_already_used",
+            "expired": "token_expired",
+        }.get(request.status, "revocation_of_authorization")
+        return _decline(code)
+    if request.approval_hash != credential.approval_hash:
         return _decline("revocation_of_authorization")
     if material_hash(request) != credential.approval_hash:
         return _decline("revocation_of_authorization")
