@@ -33,8 +33,7 @@ def local(wallet: Any, url: str) -> str:
     return url.replace("127.0.0.1", "localhost", 1)
 
 
-@pytest.fixture
-def page(browser: Any, wallet: Any, person: str, viewport: str) -> Iterator[Any]:
+def _signed_in_page(browser: Any, wallet: Any, person: str, viewport: str) -> Iterator[Any]:
     """A page signed in as `person` with the owner sign-in link."""
     context = browser.new_context(**VIEWPORTS[viewport])
     page = context.new_page()
@@ -44,6 +43,17 @@ def page(browser: Any, wallet: Any, person: str, viewport: str) -> Iterator[Any]
     assert page.get_by_role("heading", name="Waiting for you").is_visible()
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser: Any, wallet: Any, person: str, viewport: str) -> Iterator[Any]:
+    yield from _signed_in_page(browser, wallet, person, viewport)
+
+
+@pytest.fixture
+def desktop_page(browser: Any, wallet: Any, person: str) -> Iterator[Any]:
+    """For checks where the viewport does not matter (CSRF, WebAuthn)."""
+    yield from _signed_in_page(browser, wallet, person, "desktop")
 
 
 def base(wallet: Any) -> str:
@@ -172,10 +182,9 @@ class _Attacker(BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize("attacker_host", ["127.0.0.1", "localhost"])
 def test_forged_cross_site_form_is_refused(
-    wallet: Any, person: str, agent_token: Any, page: Any, viewport: str, attacker_host: str
+    wallet: Any, person: str, agent_token: Any, desktop_page: Any, attacker_host: str
 ) -> None:
-    if viewport == "phone":
-        pytest.skip("one viewport is enough for the CSRF check")
+    page = desktop_page
     from linkpay.wallet.spend.service import material_hash
     from linkpay.wallet.store.models import SpendRequest
 
@@ -200,10 +209,8 @@ def test_forged_cross_site_form_is_refused(
         assert agent.get(f"/spend_requests/{spend_id}").json()["status"] == "pending_approval"
 
 
-def test_passkey_enrol_then_sign_in(browser: Any, wallet: Any, person: str, page: Any,
-                                    viewport: str) -> None:
-    if viewport == "phone":
-        pytest.skip("one viewport is enough for the WebAuthn ceremonies")
+def test_passkey_enrol_then_sign_in(wallet: Any, person: str, desktop_page: Any) -> None:
+    page = desktop_page
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
