@@ -297,3 +297,60 @@ def test_pwa_assets(wallet: Any) -> None:
         assert "addEventListener(\"push\"" in worker.text
         assert client.get("/static/../settings.py").status_code == 404
         assert client.get("/static/nope.js").status_code == 404
+
+
+def _approve_on_page(wallet: Any, client: Any, spend_id: str) -> None:
+    page = client.get(f"/approve/{spend_id}")
+    shown_hash = re.search(r'name="approval_hash" value="([0-9a-f]+)"', page.text).group(1)
+    done = client.post(f"/approve/{spend_id}", headers=_same_origin(wallet), data={
+        "csrf_token": csrf_from(page.text), "decision": "approve", "approval_hash": shown_hash})
+    assert done.status_code == 303, done.text
+
+
+def test_activity_shows_the_charge_and_its_outcome(wallet: Any, person: str,
+                                                   agent_token: Any, browser_client: Any
+                                                   ) -> None:
+    _merchant, api_key, _network = wallet.create_merchant(
+        f"Volt Supply {secrets.token_hex(3)}", url="https://volt-supply.example")
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    _approve_on_page(wallet, browser_client, spend_id)
+    with wallet.http(agent_token.access_token) as agent:
+        card = agent.get(f"/spend_requests/{spend_id}", params={"include": "card"}).json()["card"]
+    with wallet.http(headers={"Authorization": f"Bearer {api_key}"}) as merchant:
+        charged = merchant.post("/v1/test_network/card_charges", json={
+            "number": card["number"], "exp_month": card["exp_month"],
+            "exp_year": card["exp_year"], "cvc": card["cvc"], "amount": 2599,
+            "currency": "usd", "description": "Charger order"})
+    assert charged.status_code == 200, charged.text
+    activity = html.unescape(browser_client.get("/activity").text)
+    assert spend_id in activity and "succeeded" in activity
+    assert "$25.99 USD" in activity
+    assert card["number"] not in activity  # card numbers never reach a page
+    approval = html.unescape(browser_client.get(f"/approve/{spend_id}").text)
+    assert "Paid: the one-time credential was used." in approval
+    assert card["number"] not in approval and card["cvc"] not in re.findall(r"\d+", approval)
+
+
+def test_spt_request_shows_the_registered_merchant(wallet: Any, person: str,
+                                                   agent_token: Any, browser_client: Any
+                                                   ) -> None:
+    _merchant, _key, network_id = wallet.create_merchant(
+        "Fortune API", url="https://fortunes.example")
+    spend_id = create_spend_request(
+        wallet, agent_token.access_token, credential_type="shared_payment_token",
+        network_id=network_id, merchant_name=None, merchant_url=None, amount=150,
+        line_items=None, totals=None)
+    text = html.unescape(browser_client.get(f"/approve/{spend_id}").text)
+    assert "Fortune API" in text and "fortunes.example" in text
+    assert "Registered merchant on the payment network" in text
+    assert "Shared payment token" in text
+    assert "$1.50 USD" in text and "one US dollar and fifty cents" in text
+
+
+def test_add_a_test_card_from_the_page(wallet: Any, browser_client: Any) -> None:
+    page = browser_client.get("/payment-methods")
+    before = page.text.count("ending in 4242")
+    added = browser_client.post("/payment-methods/test-card", headers=_same_origin(wallet),
+                                data={"csrf_token": csrf_from(page.text)})
+    assert added.headers["location"] == "/payment-methods?notice=card"
+    assert browser_client.get("/payment-methods").text.count("ending in 4242") == before + 1
