@@ -156,3 +156,26 @@ def test_demo_on_a_configured_wallet_waits_for_the_persons_approval(tmp_path, wa
     assert summary["flows"]["card"]["status"] == "succeeded"
     assert summary["flows"]["spt"]["receipt"]["status"] == "success"
     assert "Waiting for the person to approve" in err
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_demo_yes_on_a_terminal_explains_each_step_without_asking(tmp_path):
+    """What a person sees running `scripts/demo` (`link-cli demo --yes` on a TTY)."""
+    env = clean_env(tmp_path)
+    env["TERM"] = "xterm-256color"
+    script = tmp_path / "run.sh"
+    script.write_text(f'#!/bin/sh\n"{LINK_CLI}" demo --yes\necho "DEMO EXIT $?"\nsleep 120\n')
+    script.chmod(0o755)
+    tmux = Tmux([str(script)], env)
+    try:
+        screen = tmux.wait_for("DEMO EXIT", timeout=90)
+        assert "DEMO EXIT 0" in screen
+        assert "Choose 1-3" not in screen and "[y/n]" not in screen
+        assert "Step 2/5: The person approves" in screen
+        assert "Step 5/5: The agent pays (`link-cli mpp pay --spend-request-id`)" in screen
+        assert "Done: every step succeeded." in screen
+        assert re.search(r"flows\.card\.status\s+succeeded", screen)
+        assert re.search(r"flows\.spt\.http_status\s+200", screen)
+        assert not CARD_NUMBER_RUN.search(screen)
+    finally:
+        tmux.close()

@@ -57,3 +57,18 @@ def test_quiet_narrator_never_asks_and_strips_control_characters():
 def test_masking_and_cleaning():
     assert mask_card("visa", "4242", 2, 2031) == "Visa •••• 4242  exp 02/31"
     assert clean("a\x1b]0;title\x07b\tc\n\u202e") == "ab\tc\n"
+
+
+def test_auto_terminal_narrator_explains_but_never_asks_or_draws_qr():
+    out = io.StringIO()
+    auto = TerminalNarrator(out=out, inp=io.StringIO(""), auto=True)
+    assert auto.interactive is False and auto.draws_on_terminal is True
+    assert auto.choose_flows(OPTIONS) == ["card", "spt"]
+    assert auto.confirm("Run?", default=True) is True
+    assert auto.wait_for_approval("Approve?", lambda: False) is True
+    auto.step(1, 5, "The agent asks", "Because.")
+    auto.show_link("Approval page", "http://127.0.0.1:1/approve/lsrq_x")
+    text = out.getvalue()
+    assert "Step 1/5: The agent asks" in text and "Because." in text
+    assert "http://127.0.0.1:1/approve/lsrq_x" in text and "█" not in text
+    assert "Choose" not in text and "[Y/n]" not in text

@@ -40,6 +40,7 @@ class QuietNarrator:
     """Non-interactive: one line per step on stderr; approvals are automatic."""
 
     interactive = False
+    draws_on_terminal = False
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stderr
@@ -76,13 +77,18 @@ class QuietNarrator:
 
 
 class TerminalNarrator:
-    """Interactive: explanations, colours (unless NO_COLOR), QR codes and questions."""
+    """Interactive: explanations, colours (unless NO_COLOR), QR codes and questions.
 
-    interactive = True
+    `auto=True` (a person watching `demo --yes` on a terminal): the same explained
+    steps, but no questions, no QR codes, and approvals made as the test person."""
 
-    def __init__(self, out: TextIO | None = None, inp: TextIO | None = None) -> None:
+    def __init__(
+        self, out: TextIO | None = None, inp: TextIO | None = None, *, auto: bool = False
+    ) -> None:
         from rich.console import Console
 
+        self.interactive = not auto
+        self.draws_on_terminal = True
         self.out = out or sys.stdout
         self.inp = inp or sys.stdin
         self.console = Console(file=self.out, highlight=False, soft_wrap=True)
@@ -114,7 +120,7 @@ class TerminalNarrator:
     def show_link(self, label: str, url: str, *, qr: bool = True) -> None:
         self._print(f"  {label}:")
         self._print(f"  {url}", "underline")
-        if qr:
+        if qr and self.interactive:
             import segno
 
             segno.make(url, error="m").terminal(out=self.out, compact=True, border=1)
@@ -127,6 +133,8 @@ class TerminalNarrator:
         return None if line == "" else line.strip()
 
     def choose_flows(self, options: list[tuple[str, str]]) -> list[str]:
+        if not self.interactive:
+            return [key for key, _ in options]
         self._print()
         self._print("What would you like to try?", "bold")
         for index, (_, label) in enumerate(options, start=1):
@@ -142,6 +150,8 @@ class TerminalNarrator:
             self._print(f"  Please type a number from 1 to {both}.", "yellow")
 
     def confirm(self, question: str, default: bool = True) -> bool:
+        if not self.interactive:
+            return default
         hint = "[Y/n]" if default else "[y/N]"
         while True:
             answer = self._ask(f"{question} {hint} ")
@@ -155,6 +165,8 @@ class TerminalNarrator:
     def wait_for_approval(self, question: str, is_settled: Callable[[], bool]) -> bool | None:
         """Ask `question` while watching the spend request: returns True/False when the
         person answers here, None when it was settled elsewhere (the browser page)."""
+        if not self.interactive:
+            return True
         self.console.print(f"{clean(question)} [y/n] ", end="", markup=False)
         self.out.flush()
         readable = _selectable(self.inp)

@@ -59,7 +59,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the chosen flows (both unless `only`, or the person picks from the menu)."""
     narrator.title("linkpay demo — test mode: no real money moves")
-    quiet = narrator.interactive and not verbose
+    quiet = narrator.draws_on_terminal and not verbose
     # Quieted after the servers start: uvicorn (re)configures its loggers at startup.
     with open_environment(say=narrator.info, verbose=verbose) as env, quiet_server_logs(quiet):
         if env.mode == "embedded":

@@ -45,12 +45,15 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def make_narrator(ctx: Context, *, interactive: bool) -> Any:
+    """Interactive: the explained walk-through with questions. `--yes` with the TTY view
+    (a person watching `scripts/demo`): the same explanations, no questions. Otherwise
+    one plain line per step on stderr, so stdout stays one parseable document."""
     from linkpay.demo.terminal import QuietNarrator, TerminalNarrator
 
     if interactive:
-        # Narration shares stdout with the TTY view; with a machine --format it goes to
-        # stderr so stdout stays one parseable document.
         return TerminalNarrator(out=sys.stdout if ctx.human else ctx.stderr, inp=sys.stdin)
+    if ctx.human:
+        return TerminalNarrator(out=sys.stdout, auto=True)
     return QuietNarrator(out=ctx.stderr)
 
 
