@@ -138,7 +138,7 @@ def test_returns_unchanged_after_wait(agent: Any) -> None:
 
 def test_update_keeping_status_does_not_end_the_wait(wallet: Any, agent: Any) -> None:
     request = pending(agent)
-    waiting = _Wait(agent, request["id"], wait=2)
+    waiting = _Wait(agent, request["id"], wait=1)
     _wait_until_watching(wallet, request["id"])
     changed = agent.post(
         f"/spend_requests/{request['id']}",
@@ -146,7 +146,7 @@ def test_update_keeping_status_does_not_end_the_wait(wallet: Any, agent: Any) ->
     )
     assert changed.status_code == 200
     waiting.join()
-    assert waiting.received_at - waiting.started_at >= 2.0
+    assert waiting.received_at - waiting.started_at >= 1.0
     body = waiting.response.json()
     assert (body["status"], body["amount"]) == ("pending_approval", 2500)
 
