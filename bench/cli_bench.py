@@ -40,8 +40,9 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     process would report the parent's pages."""
     timer = ["/usr/bin/time", "-f", "%M"] if os.path.exists("/usr/bin/time") else []
     started = time.perf_counter()
-    proc = subprocess.Popen([*timer, *argv], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*timer, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     _out, err = proc.communicate()
     elapsed = time.perf_counter() - started
     peak_kb = int(err.strip().splitlines()[-1]) if timer else 0
@@ -68,15 +69,42 @@ def approval_latency(wallet, user_id: str, env: dict[str, str], rounds: int) -> 
     samples = []
     for index in range(rounds):
         created = subprocess.run(
-            [str(BIN / "link-cli"), "spend-request", "create", "-m", "Bench Mugs",
-             "--merchant-url", "https://mugs.example", "--amount", str(1000 + index),
-             "--context", CONTEXT, "--request-approval", "--format", "json"],
-            env=env, capture_output=True, text=True, check=True,
+            [
+                str(BIN / "link-cli"),
+                "spend-request",
+                "create",
+                "-m",
+                "Bench Mugs",
+                "--merchant-url",
+                "https://mugs.example",
+                "--amount",
+                str(1000 + index),
+                "--context",
+                CONTEXT,
+                "--request-approval",
+                "--format",
+                "json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         spend_id = json.loads(created.stdout)["id"]
         proc = subprocess.Popen(
-            [str(BIN / "link-cli"), "spend-request", "retrieve", spend_id, "--interval", "20",
-             "--format", "jsonl"], env=env, stdout=subprocess.PIPE, text=True,
+            [
+                str(BIN / "link-cli"),
+                "spend-request",
+                "retrieve",
+                spend_id,
+                "--interval",
+                "20",
+                "--format",
+                "jsonl",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert json.loads(proc.stdout.readline())["status"] == "pending_approval"
         watcher = None
@@ -121,9 +149,25 @@ def main() -> None:
             "NO_UPDATE_NOTIFIER": "1",
         }
         created = subprocess.run(
-            [str(BIN / "link-cli"), "spend-request", "create", "-m", "Bench Mugs",
-             "--merchant-url", "https://mugs.example", "--amount", "999", "--context", CONTEXT,
-             "--format", "json"], env=env, capture_output=True, text=True, check=True,
+            [
+                str(BIN / "link-cli"),
+                "spend-request",
+                "create",
+                "-m",
+                "Bench Mugs",
+                "--merchant-url",
+                "https://mugs.example",
+                "--amount",
+                "999",
+                "--context",
+                CONTEXT,
+                "--format",
+                "json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         spend_id = json.loads(created.stdout)["id"]
         print(f"link-cli start-up, {args.runs} runs each, wallet at {wallet.base_url}")

@@ -101,7 +101,9 @@ def point_at(wallet: Any, monkeypatch: pytest.MonkeyPatch, cli_env: dict[str, st
 
 
 @pytest.fixture
-def logged_in(wallet: Any, person: str, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+def logged_in(
+    wallet: Any, person: str, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> str:
     """The CLI points at the real wallet with tokens for `person` in its auth file."""
     from linkpay.client.tokens import Tokens, TokenStore
 
@@ -113,9 +115,19 @@ def logged_in(wallet: Any, person: str, cli_env: dict[str, str], monkeypatch: py
 
 def create_args(*extra: str, amount: str = "1500") -> list[str]:
     return [
-        "spend-request", "create", "-m", "Mug Shop", "--merchant-url", "https://mugs.example",
-        "--amount", amount, "--context", CONTEXT, "--line-item",
-        f"name:Blue mug,quantity:1,unit_amount:{amount}", *extra,
+        "spend-request",
+        "create",
+        "-m",
+        "Mug Shop",
+        "--merchant-url",
+        "https://mugs.example",
+        "--amount",
+        amount,
+        "--context",
+        CONTEXT,
+        "--line-item",
+        f"name:Blue mug,quantity:1,unit_amount:{amount}",
+        *extra,
     ]
 
 

@@ -16,21 +16,37 @@ GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ["toon", "json", "yaml", "md", "jsonl"]
 
 SPEND_REQUEST = {
-    "id": "lsrq_golden0001", "object": "spend_request", "status": "pending_approval",
-    "merchant_name": "Mug \x1b[31mShop\x1b[0m", "merchant_url": "https://mugs.example",
+    "id": "lsrq_golden0001",
+    "object": "spend_request",
+    "status": "pending_approval",
+    "merchant_name": "Mug \x1b[31mShop\x1b[0m",
+    "merchant_url": "https://mugs.example",
     "context": "Buying one blue ceramic coffee mug for the person's kitchen, as they asked in "
-               "chat today; nothing else is in the basket.",
-    "amount": 1500, "currency": "usd",
+    "chat today; nothing else is in the basket.",
+    "amount": 1500,
+    "currency": "usd",
     "line_items": [{"name": "Blue mug", "quantity": 1, "unit_amount": 1500}],
     "totals": [{"type": "total", "amount": 1500, "display_text": "Total"}],
-    "payment_method": "csmrpd_golden", "payment_details": "csmrpd_golden",
-    "credential_type": "card", "approval_url": "http://127.0.0.1:8765/approve/lsrq_golden0001",
-    "metadata": {"order": "42"}, "expires_at": "2026-11-25T14:10:00Z",
-    "created_at": "2026-11-25T14:00:00Z", "updated_at": "2026-11-25T14:00:00Z",
-    "livemode": False, "test": True,
+    "payment_method": "csmrpd_golden",
+    "payment_details": "csmrpd_golden",
+    "credential_type": "card",
+    "approval_url": "http://127.0.0.1:8765/approve/lsrq_golden0001",
+    "metadata": {"order": "42"},
+    "expires_at": "2026-11-25T14:10:00Z",
+    "created_at": "2026-11-25T14:00:00Z",
+    "updated_at": "2026-11-25T14:00:00Z",
+    "livemode": False,
+    "test": True,
 }
-SECOND = {**SPEND_REQUEST, "id": "lsrq_golden0002", "status": "approved", "amount": 700,
-          "merchant_name": "Tea, Inc.", "card_brand": "visa", "card_last4": "4242"}
+SECOND = {
+    **SPEND_REQUEST,
+    "id": "lsrq_golden0002",
+    "status": "approved",
+    "amount": 700,
+    "merchant_name": "Tea, Inc.",
+    "card_brand": "visa",
+    "card_last4": "4242",
+}
 
 
 def _handler(request: httpx2.Request) -> httpx2.Response:
@@ -46,9 +62,13 @@ def fixed_wallet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
     def link(self: Context) -> Link:
         if self._link is None:
-            self._link = Link(api_base_url="http://127.0.0.1:8765", auth_base_url="http://127.0.0.1:8765",
-                              auth_file=tmp_path / "auth.json", access_token="t",
-                              transport=httpx2.MockTransport(_handler))
+            self._link = Link(
+                api_base_url="http://127.0.0.1:8765",
+                auth_base_url="http://127.0.0.1:8765",
+                auth_file=tmp_path / "auth.json",
+                access_token="t",
+                transport=httpx2.MockTransport(_handler),
+            )
         return self._link
 
     monkeypatch.setattr(Context, "link", link)
@@ -77,6 +97,13 @@ def test_list_golden(cli: Any, fixed_wallet: None, fmt: str) -> None:
 
 
 def test_filter_output_golden(cli: Any, fixed_wallet: None) -> None:
-    outcome = cli("spend-request", "retrieve", "lsrq_golden0001", "--filter-output",
-                  "id,status,line_items.name,_next", "--format", "toon")
+    outcome = cli(
+        "spend-request",
+        "retrieve",
+        "lsrq_golden0001",
+        "--filter-output",
+        "id,status,line_items.name,_next",
+        "--format",
+        "toon",
+    )
     _check("spend_request_filtered.toon", outcome.stdout)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,14 @@ def test_auth_upgrade_widens_scope(
     assert result["authenticated"] is True and result["message"] == "Access widened."
     assert set(result["scope"].split()) == {"userinfo:read", "payment_methods.agentic"}
     with wallet.http() as client:  # the narrow session's refresh token was revoked
-        refreshed = client.post("/device/token", data={
-            "grant_type": "refresh_token", "refresh_token": narrow.refresh_token, "client_id": "link-cli"})
+        refreshed = client.post(
+            "/device/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": narrow.refresh_token,
+                "client_id": "link-cli",
+            },
+        )
         assert refreshed.status_code == 400
     assert cli("payment-methods", "list", "--format", "json").code == 0
 
@@ -45,13 +50,17 @@ class _Tty(io.StringIO):
         return True
 
 
-def test_tty_create_shows_link_waits_and_reports_denial(wallet: Any, logged_in: str, cli_env: dict[str, str]) -> None:
+def test_tty_create_shows_link_waits_and_reports_denial(
+    wallet: Any, logged_in: str, cli_env: dict[str, str]
+) -> None:
     from linkpay.cli.app import run
 
     out, err = _Tty(), _Tty()
     codes: list[int] = []
     worker = threading.Thread(
-        target=lambda: codes.append(run(create_args("--request-approval", amount="2600"), stdout=out, stderr=err))
+        target=lambda: codes.append(
+            run(create_args("--request-approval", amount="2600"), stdout=out, stderr=err)
+        )
     )
     worker.start()
 
@@ -60,8 +69,10 @@ def test_tty_create_shows_link_waits_and_reports_denial(wallet: Any, logged_in: 
         return list(watcher._waiters) if watcher else []
 
     try:
-        wait_until(lambda: "/approve/lsrq_" in err.getvalue() and bool(waiting_ids()),
-                   what="the approval link and the wait")
+        wait_until(
+            lambda: "/approve/lsrq_" in err.getvalue() and bool(waiting_ids()),
+            what="the approval link and the wait",
+        )
         spend_id = err.getvalue().split("/approve/")[1].split()[0]
         assert spend_id in waiting_ids()
         wallet.deny(spend_id, logged_in)

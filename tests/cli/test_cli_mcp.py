@@ -24,13 +24,19 @@ def _params(cli_env: dict[str, str]) -> Any:
 
 
 @pytest.mark.anyio
-async def test_mcp_tools_against_the_wallet(wallet: Any, logged_in: str, cli_env: dict[str, str]) -> None:
+async def test_mcp_tools_against_the_wallet(
+    wallet: Any, logged_in: str, cli_env: dict[str, str]
+) -> None:
     from mcp import Client
 
     async with Client(_params(cli_env)) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert {"spend_request_create", "spend_request_retrieve", "auth_status",
-                "payment_methods_list"} <= set(tools)
+        assert {
+            "spend_request_create",
+            "spend_request_retrieve",
+            "auth_status",
+            "payment_methods_list",
+        } <= set(tools)
         assert "serve" not in tools and "demo" not in tools
         schema = tools["spend_request_create"].input_schema
         assert {"amount", "merchant_name", "context", "line_item"} <= set(schema["properties"])
@@ -38,32 +44,50 @@ async def test_mcp_tools_against_the_wallet(wallet: Any, logged_in: str, cli_env
         assert set(schema["required"]) == {"amount", "context"}
         assert tools["spend_request_retrieve"].annotations.read_only_hint is True
 
-        bad = await client.call_tool("spend_request_create", {"amount": 0, "context": CONTEXT,
-                                                               "merchant_name": "Mugs",
-                                                               "merchant_url": "https://mugs.example"})
+        bad = await client.call_tool(
+            "spend_request_create",
+            {
+                "amount": 0,
+                "context": CONTEXT,
+                "merchant_name": "Mugs",
+                "merchant_url": "https://mugs.example",
+            },
+        )
         assert bad.is_error and bad.structured_content["code"] == "INVALID_INPUT"
         assert bad.structured_content["message"].startswith("amount:")
 
-        created = await client.call_tool("spend_request_create", {
-            "amount": 2400, "context": CONTEXT, "merchant_name": "Mugs",
-            "merchant_url": "https://mugs.example", "request_approval": True,
-            "line_item": ["name:Blue mug,quantity:1,unit_amount:2400"],
-        })
+        created = await client.call_tool(
+            "spend_request_create",
+            {
+                "amount": 2400,
+                "context": CONTEXT,
+                "merchant_name": "Mugs",
+                "merchant_url": "https://mugs.example",
+                "request_approval": True,
+                "line_item": ["name:Blue mug,quantity:1,unit_amount:2400"],
+            },
+        )
         assert not created.is_error, created
         request = created.structured_content
         assert request["status"] == "pending_approval"
         assert request["_next"]["tool"] == "spend_request_retrieve"
         assert request["_next"]["arguments"]["id"] == request["id"]
 
-        waiting = await client.call_tool("spend_request_retrieve", {"id": request["id"], "interval": 1, "timeout": 1})
+        waiting = await client.call_tool(
+            "spend_request_retrieve", {"id": request["id"], "interval": 1, "timeout": 1}
+        )
         assert not waiting.is_error  # bounded wait: returns, never blocks on the person
         assert waiting.structured_content["status"] == "pending_approval"
         assert waiting.structured_content["_next"]["tool"] == "spend_request_retrieve"
 
         wallet.approve(request["id"], logged_in)
-        approved = await client.call_tool("spend_request_retrieve", {"id": request["id"], "interval": 1})
+        approved = await client.call_tool(
+            "spend_request_retrieve", {"id": request["id"], "interval": 1}
+        )
         assert approved.structured_content["status"] == "approved"
-        with_card = await client.call_tool("spend_request_retrieve", {"id": request["id"], "include": ["card"]})
+        with_card = await client.call_tool(
+            "spend_request_retrieve", {"id": request["id"], "include": ["card"]}
+        )
         number = with_card.structured_content["card"]["number"]
         for reply in (created, waiting, approved):
             assert number not in json.dumps(reply.structured_content)
@@ -93,18 +117,33 @@ def test_serve_rejects_foreign_origin(cli_env: dict[str, str]) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkpay.cli", "serve", "--port", str(port)],
-        env={**os.environ, **cli_env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         wait_until(lambda: _accepting(port) or proc.poll() is not None, what="serve to listen")
         assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
-        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "pytest", "version": "1"}}}
-        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "pytest", "version": "1"},
+            },
+        }
+        headers = {
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+        }
         with httpx2.Client(timeout=10) as client:
-            foreign = client.post(f"{base}/mcp", json=init, headers={**headers, "Origin": "https://evil.example"})
+            foreign = client.post(
+                f"{base}/mcp", json=init, headers={**headers, "Origin": "https://evil.example"}
+            )
             assert foreign.status_code == 403
             assert client.get(f"{base}/other").status_code == 404
             local = client.post(f"{base}/mcp", json=init, headers={**headers, "Origin": base})
@@ -119,7 +158,10 @@ def test_serve_warns_on_non_loopback_bind(cli_env: dict[str, str]) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkpay.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
-        env={**os.environ, **cli_env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         first = proc.stderr.readline()  # type: ignore[union-attr]

@@ -25,9 +25,24 @@ def test_long_poll_sees_approval_while_polling(
     spend_id = created["id"]
     fallback_interval = 20  # if long-poll did not work, approval would be seen after 20 s
     proc = subprocess.Popen(
-        [sys.executable, "-m", "linkpay.cli", "spend-request", "retrieve", spend_id,
-         "--interval", str(fallback_interval), "--timeout", "60", "--format", "jsonl"],
-        env={**os.environ, **cli_env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "linkpay.cli",
+            "spend-request",
+            "retrieve",
+            spend_id,
+            "--interval",
+            str(fallback_interval),
+            "--timeout",
+            "60",
+            "--format",
+            "jsonl",
+        ],
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         first = json.loads(proc.stdout.readline())  # type: ignore[union-attr]

@@ -23,23 +23,41 @@ BASE = "http://wallet.test"
 
 
 def _request_json(sr_id: str, status: str) -> dict[str, Any]:
-    return {"id": sr_id, "status": status, "context": "c" * 100, "amount": 100,
-            "currency": "usd", "credential_type": "card",
-            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+    return {
+        "id": sr_id,
+        "status": status,
+        "context": "c" * 100,
+        "amount": 100,
+        "currency": "usd",
+        "credential_type": "card",
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
 
 
 def _token_json(n: int) -> dict[str, Any]:
-    return {"access_token": f"access-{n}", "refresh_token": f"refresh-{n}",
-            "token_type": "Bearer", "expires_in": 3600, "scope": "userinfo:read"}
+    return {
+        "access_token": f"access-{n}",
+        "refresh_token": f"refresh-{n}",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "scope": "userinfo:read",
+    }
 
 
-def _link(tmp_path: Path, handler: Any, tokens: Tokens | None, monkeypatch: pytest.MonkeyPatch, **env: str) -> Link:
+def _link(
+    tmp_path: Path, handler: Any, tokens: Tokens | None, monkeypatch: pytest.MonkeyPatch, **env: str
+) -> Link:
     for key in ("LINK_ACCESS_TOKEN", "LINK_REFRESH_TOKEN", "LINK_NO_REFRESH", "LINK_HTTP_PROXY"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    link = Link(api_base_url=BASE, auth_base_url=BASE, auth_file=tmp_path / "auth.json",
-                transport=httpx2.MockTransport(handler))
+    link = Link(
+        api_base_url=BASE,
+        auth_base_url=BASE,
+        auth_file=tmp_path / "auth.json",
+        transport=httpx2.MockTransport(handler),
+    )
     if tokens is not None:
         link.store.save(tokens)
     return link
@@ -49,26 +67,36 @@ def test_refreshes_expired_token_first(tmp_path: Path, monkeypatch: pytest.Monke
     seen: list[str] = []
 
     def handler(request: httpx2.Request) -> httpx2.Response:
-        seen.append(f"{request.method} {request.url.path} {request.headers.get('authorization', '')}")
+        seen.append(
+            f"{request.method} {request.url.path} {request.headers.get('authorization', '')}"
+        )
         if request.url.path == "/device/token":
-            assert b"grant_type=refresh_token" in request.content and b"refresh-0" in request.content
+            assert (
+                b"grant_type=refresh_token" in request.content and b"refresh-0" in request.content
+            )
             return httpx2.Response(200, json=_token_json(1))
         return httpx2.Response(200, json={"email": "a@example.com"})
 
-    link = _link(tmp_path, handler, Tokens("access-0", "refresh-0", expires_at=time.time() - 1), monkeypatch)
+    link = _link(
+        tmp_path, handler, Tokens("access-0", "refresh-0", expires_at=time.time() - 1), monkeypatch
+    )
     assert link.user_info.retrieve().email == "a@example.com"
     assert seen == ["POST /device/token ", "GET /userinfo Bearer access-1"]
     assert link.store.load().refresh_token == "refresh-1"  # type: ignore[union-attr]
 
 
-def test_refreshes_once_on_401_then_gives_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refreshes_once_on_401_then_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[str] = []
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         calls.append(request.url.path)
         if request.url.path == "/device/token":
             return httpx2.Response(200, json=_token_json(len(calls)))
-        return httpx2.Response(401, json={"error": {"code": "authentication_required", "message": "no"}})
+        return httpx2.Response(
+            401, json={"error": {"code": "authentication_required", "message": "no"}}
+        )
 
     link = _link(tmp_path, handler, Tokens("access-0", "refresh-0"), monkeypatch)
     with pytest.raises(NotAuthenticated):
@@ -76,7 +104,9 @@ def test_refreshes_once_on_401_then_gives_up(tmp_path: Path, monkeypatch: pytest
     assert calls == ["/userinfo", "/device/token", "/userinfo"]
 
     calls.clear()
-    no_refresh = _link(tmp_path / "b", handler, Tokens("access-0", "refresh-0"), monkeypatch, LINK_NO_REFRESH="1")
+    no_refresh = _link(
+        tmp_path / "b", handler, Tokens("access-0", "refresh-0"), monkeypatch, LINK_NO_REFRESH="1"
+    )
     with pytest.raises(NotAuthenticated):
         no_refresh.user_info.retrieve()
     assert calls == ["/userinfo"]
@@ -95,24 +125,35 @@ def test_posts_carry_an_idempotency_key(tmp_path: Path, monkeypatch: pytest.Monk
     assert all(keys) and keys[0] != keys[1]
 
 
-def test_device_poll_honours_interval_and_slow_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = iter([
-        httpx2.Response(400, json={"error": "authorization_pending"}),
-        httpx2.Response(400, json={"error": "slow_down"}),
-        httpx2.Response(200, json=_token_json(1)),
-    ])
+def test_device_poll_honours_interval_and_slow_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = iter(
+        [
+            httpx2.Response(400, json={"error": "authorization_pending"}),
+            httpx2.Response(400, json={"error": "slow_down"}),
+            httpx2.Response(200, json=_token_json(1)),
+        ]
+    )
     link = _link(tmp_path, lambda request: next(answers), None, monkeypatch)
     slept: list[float] = []
     token = link.device.poll("dev", interval=5, timeout=600, sleep=slept.append)
     assert token.access_token == "access-1" and slept == [5, 10]
 
-    denied = _link(tmp_path / "d", lambda r: httpx2.Response(400, json={"error": "access_denied"}), None, monkeypatch)
+    denied = _link(
+        tmp_path / "d",
+        lambda r: httpx2.Response(400, json={"error": "access_denied"}),
+        None,
+        monkeypatch,
+    )
     with pytest.raises(Exception) as err:
         denied.device.poll("dev", interval=1, timeout=10, sleep=slept.append)
     assert getattr(err.value, "code", None) == "access_denied"
 
 
-def test_polling_falls_back_to_interval_without_long_poll(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_polling_falls_back_to_interval_without_long_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     statuses = iter(["pending_approval", "pending_approval", "pending_approval", "approved"])
     waits: list[str | None] = []
 
@@ -123,28 +164,48 @@ def test_polling_falls_back_to_interval_without_long_poll(tmp_path: Path, monkey
     link = _link(tmp_path, handler, Tokens("t"), monkeypatch)
     slept: list[float] = []
     changes: list[str] = []
-    final = link.spend_requests.wait_for("lsrq_1", interval=2, timeout=600, sleep=slept.append,
-                                         on_change=lambda r: changes.append(r.status))
+    final = link.spend_requests.wait_for(
+        "lsrq_1",
+        interval=2,
+        timeout=600,
+        sleep=slept.append,
+        on_change=lambda r: changes.append(r.status),
+    )
     assert final.status == "approved"
     assert changes == ["pending_approval", "approved"]  # only changes are reported
     assert waits[0] is None and all(w is not None for w in waits[1:])  # long-poll asked for
     assert slept == [2, 2]  # the wallet answered at once: fall back to the interval
 
-    stuck = _link(tmp_path / "s", lambda r: httpx2.Response(200, json=_request_json("lsrq_1", "pending_approval")),
-                  Tokens("t"), monkeypatch)
+    stuck = _link(
+        tmp_path / "s",
+        lambda r: httpx2.Response(200, json=_request_json("lsrq_1", "pending_approval")),
+        Tokens("t"),
+        monkeypatch,
+    )
     with pytest.raises(PollingTimeout) as err:
         stuck.spend_requests.wait_for("lsrq_1", interval=0.01, max_attempts=3, sleep=lambda s: None)
     assert err.value.extra["status"] == "pending_approval"
 
 
 def test_error_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = iter([
-        httpx2.Response(429, json={"error": {"code": "spend_request_rate_limited", "message": "dup",
-                                             "retry_after": 30, "duplicate_spend_request": {"id": "lsrq_9"}}}),
-        httpx2.Response(500, text="oops"),
-        httpx2.Response(200, text="<html>"),
-        httpx2.Response(200, json={"unexpected": True}),
-    ])
+    answers = iter(
+        [
+            httpx2.Response(
+                429,
+                json={
+                    "error": {
+                        "code": "spend_request_rate_limited",
+                        "message": "dup",
+                        "retry_after": 30,
+                        "duplicate_spend_request": {"id": "lsrq_9"},
+                    }
+                },
+            ),
+            httpx2.Response(500, text="oops"),
+            httpx2.Response(200, text="<html>"),
+            httpx2.Response(200, json={"unexpected": True}),
+        ]
+    )
     link = _link(tmp_path, lambda request: next(answers), Tokens("t"), monkeypatch)
     with pytest.raises(ApiError) as dup:
         link.spend_requests.list()
@@ -166,8 +227,12 @@ class _RecordingProxy(socketserver.BaseRequestHandler):
             data += chunk
         _RecordingProxy.lines.append(data.split(b"\r\n", 1)[0].decode())
         body = json.dumps({"email": "via-proxy@example.com"}).encode()
-        self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        self.request.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
 
 
 def test_link_http_proxy_routes_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

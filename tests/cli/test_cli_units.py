@@ -17,19 +17,22 @@ import pytest
 
 from linkpay.cli.output.render import filter_output, prepare, render
 from linkpay.cli.output.sanitize import sanitize, sanitize_text
-from linkpay.cli.parsing import parse_line_items, parse_pairs, LINE_ITEM_KEYS
+from linkpay.cli.parsing import LINE_ITEM_KEYS, parse_line_items, parse_pairs
 from linkpay.cli.registry import CommandError, load_commands
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("Mug \x1b[31mShop\x1b[0m", "Mug Shop"),
-    ("A\x1b]8;;https://evil.example\x07link\x1b]8;;\x07", "Alink"),
-    ("Approve\r\x1b[2KDENIED", "ApproveDENIED"),
-    ("tab\tand\nnewline kept", "tab\tand\nnewline kept"),
-    ("bell\x07 nul\x00 del\x7f c1\x9b31m", "bell nul del c1"),
-    ("bidi \u202eevil\u202c", "bidi evil"),
-    ("plain café ✓", "plain café ✓"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Mug \x1b[31mShop\x1b[0m", "Mug Shop"),
+        ("A\x1b]8;;https://evil.example\x07link\x1b]8;;\x07", "Alink"),
+        ("Approve\r\x1b[2KDENIED", "ApproveDENIED"),
+        ("tab\tand\nnewline kept", "tab\tand\nnewline kept"),
+        ("bell\x07 nul\x00 del\x7f c1\x9b31m", "bell nul del c1"),
+        ("bidi \u202eevil\u202c", "bidi evil"),
+        ("plain café ✓", "plain café ✓"),
+    ],
+)
 def test_sanitize_text(raw: str, clean: str) -> None:
     assert sanitize_text(raw) == clean
 
@@ -110,11 +113,25 @@ def test_token_file_is_private_and_refuses_links(tmp_path: Path) -> None:
 def test_registry_projects_every_command() -> None:
     commands = load_commands()
     names = {cmd.name for cmd in commands}
-    assert {"auth login", "auth status", "auth logout", "auth upgrade", "payment-methods list",
-            "payment-methods add", "spend-request create", "spend-request update",
-            "spend-request retrieve", "spend-request list", "spend-request cancel",
-            "spend-request request-approval", "shipping-address list", "user-info retrieve",
-            "transactions list", "report", "serve"} <= names
+    assert {
+        "auth login",
+        "auth status",
+        "auth logout",
+        "auth upgrade",
+        "payment-methods list",
+        "payment-methods add",
+        "spend-request create",
+        "spend-request update",
+        "spend-request retrieve",
+        "spend-request list",
+        "spend-request cancel",
+        "spend-request request-approval",
+        "shipping-address list",
+        "user-info retrieve",
+        "transactions list",
+        "report",
+        "serve",
+    } <= names
     for cmd in commands:
         assert cmd.tool_name == cmd.name.replace("-", "_").replace(" ", "_")
         schema = cmd.input_schema(for_mcp=True)
@@ -128,8 +145,12 @@ def test_schema_and_llms(cli: Any) -> None:
     schema = cli("spend-request", "create", "--schema", "--format", "json").json()
     assert schema["properties"]["context"]["description"].startswith("At least 100 characters")
     listing = cli("--llms", "--format", "json").json()
-    assert {"command": "link-cli spend-request create", "mcp_tool": "spend_request_create"}.items() <= next(
-        row for row in listing if row["command"] == "link-cli spend-request create").items()
+    assert {
+        "command": "link-cli spend-request create",
+        "mcp_tool": "spend_request_create",
+    }.items() <= next(
+        row for row in listing if row["command"] == "link-cli spend-request create"
+    ).items()
     full = cli("--llms-full", "--format", "json").json()
     create = next(row for row in full if row["command"] == "link-cli spend-request create")
     flags = {param["flag"]: param for param in create["parameters"]}

@@ -34,7 +34,9 @@ def test_device_login_through_the_cli(
     assert code["_next"]["command"].startswith("link-cli auth login --interval")
 
     wallet.approve_device(code["phrase"], person)
-    polled = cli("auth", "login", "--client-name", "pytest-agent", "--interval", "1", "--format", "jsonl")
+    polled = cli(
+        "auth", "login", "--client-name", "pytest-agent", "--interval", "1", "--format", "jsonl"
+    )
     assert polled.code == 0, polled
     first, last = polled.lines()[0], polled.lines()[-1]
     assert first["phrase"] == code["phrase"]  # resumed the same login, not a new one
@@ -67,12 +69,14 @@ def test_denied_login_exits_1(
     wallet.deny_device(code["phrase"], person)
     denied = cli("auth", "login", "--interval", "1", "--format", "json")
     assert denied.code == 1
-    error = json.loads(denied.stdout[denied.stdout.rindex("{\n  \"code\""):])
+    error = json.loads(denied.stdout[denied.stdout.rindex('{\n  "code"') :])
     assert error["code"] == "access_denied"
     assert not Path(cli_env["LINK_AUTH_FILE"]).exists()
 
 
-def test_card_flow_create_approve_poll_retrieve(wallet: Any, logged_in: str, cli: Any, tmp_path: Path) -> None:
+def test_card_flow_create_approve_poll_retrieve(
+    wallet: Any, logged_in: str, cli: Any, tmp_path: Path
+) -> None:
     created = _create(cli, "--total", "type:total,amount:1500", "--metadata", "order:42")
     assert created["status"] == "pending_approval" or created["status"] == "created"
     assert created["id"].startswith("lsrq_")
@@ -91,7 +95,9 @@ def test_card_flow_create_approve_poll_retrieve(wallet: Any, logged_in: str, cli
     assert "card" not in approved and approved["card_last4"]
     assert "--include card" in approved["_next"]["command"]
 
-    with_card = cli("spend-request", "retrieve", spend_id, "--include", "card", "--format", "json").json()
+    with_card = cli(
+        "spend-request", "retrieve", spend_id, "--include", "card", "--format", "json"
+    ).json()
     number = with_card["card"]["number"]
     assert number.endswith(approved["card_last4"]) and len(number) >= 15
 
@@ -102,29 +108,47 @@ def test_card_flow_create_approve_poll_retrieve(wallet: Any, logged_in: str, cli
         assert listed.code == 0 and spend_id in listed.stdout and number not in listed.stdout
 
     target = tmp_path / f"card-{spend_id}.json"
-    to_file = cli("spend-request", "retrieve", spend_id, "--output-file", str(target), "--format", "json")
+    to_file = cli(
+        "spend-request", "retrieve", spend_id, "--output-file", str(target), "--format", "json"
+    )
     assert to_file.code == 0, to_file
     shown = to_file.json()
     assert number not in to_file.stdout
     assert shown["card"] == {
-        "brand": with_card["card"]["brand"], "last4": number[-4:],
-        "exp_month": with_card["card"]["exp_month"], "exp_year": with_card["card"]["exp_year"],
+        "brand": with_card["card"]["brand"],
+        "last4": number[-4:],
+        "exp_month": with_card["card"]["exp_month"],
+        "exp_year": with_card["card"]["exp_year"],
         "output_file": str(target.resolve()),
     }
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert json.loads(target.read_text())["number"] == number
 
-    exists = cli("spend-request", "retrieve", spend_id, "--output-file", str(target), "--format", "json")
+    exists = cli(
+        "spend-request", "retrieve", spend_id, "--output-file", str(target), "--format", "json"
+    )
     assert exists.code == 1 and exists.json()["code"] == "OUTPUT_FILE_EXISTS"
     target.write_text("stale")
-    forced = cli("spend-request", "retrieve", spend_id, "--output-file", str(target), "--force", "--format", "json")
+    forced = cli(
+        "spend-request",
+        "retrieve",
+        spend_id,
+        "--output-file",
+        str(target),
+        "--force",
+        "--format",
+        "json",
+    )
     assert forced.code == 0 and json.loads(target.read_text())["number"] == number
 
 
 def test_unknown_id_is_not_found(logged_in: str, cli: Any) -> None:
     outcome = cli("spend-request", "retrieve", "lsrq_doesnotexist", "--format", "json")
     assert outcome.code == 1 and outcome.json()["code"] == "NOT_FOUND"
-    assert cli("spend-request", "cancel", "lsrq_nope", "--format", "json").json()["code"] == "NOT_FOUND"
+    assert (
+        cli("spend-request", "cancel", "lsrq_nope", "--format", "json").json()["code"]
+        == "NOT_FOUND"
+    )
 
 
 def test_duplicate_names_the_existing_request(logged_in: str, cli: Any) -> None:
@@ -141,7 +165,9 @@ def test_denied_is_never_shown_as_approved(wallet: Any, logged_in: str, cli: Any
     created = _create(cli, "--request-approval", amount="1800")
     wallet.deny(created["id"], logged_in)
     for fmt in FORMATS:
-        outcome = cli("spend-request", "retrieve", created["id"], "--interval", "1", "--format", fmt)
+        outcome = cli(
+            "spend-request", "retrieve", created["id"], "--interval", "1", "--format", fmt
+        )
         assert outcome.code == 0, outcome
         assert "DENIED" in outcome.stdout and "APPROVED" not in outcome.stdout
         if fmt == "jsonl":
@@ -152,20 +178,49 @@ def test_denied_is_never_shown_as_approved(wallet: Any, logged_in: str, cli: Any
 
 def test_polling_timeout(logged_in: str, cli: Any) -> None:
     created = _create(cli, "--request-approval", amount="1900")
-    timed_out = cli("spend-request", "retrieve", created["id"], "--interval", "0.2", "--timeout", "0.5", "--format", "json")
+    timed_out = cli(
+        "spend-request",
+        "retrieve",
+        created["id"],
+        "--interval",
+        "0.2",
+        "--timeout",
+        "0.5",
+        "--format",
+        "json",
+    )
     assert timed_out.code == 1
     error = timed_out.json()
     assert error["code"] == "POLLING_TIMEOUT" and error["status"] == "pending_approval"
     assert error["_next"]["command"].startswith(f"link-cli spend-request retrieve {created['id']}")
-    by_attempts = cli("spend-request", "retrieve", created["id"], "--interval", "0.2", "--max-attempts", "2", "--format", "json")
+    by_attempts = cli(
+        "spend-request",
+        "retrieve",
+        created["id"],
+        "--interval",
+        "0.2",
+        "--max-attempts",
+        "2",
+        "--format",
+        "json",
+    )
     assert by_attempts.code == 1 and by_attempts.json()["code"] == "POLLING_TIMEOUT"
 
 
 def test_update_cancel_and_request_approval(logged_in: str, cli: Any) -> None:
     created = _create(cli, amount="2000")
     spend_id = created["id"]
-    updated = cli("spend-request", "update", spend_id, "--amount", "2100", "--line-item",
-                  "name:Blue mug,quantity:1,unit_amount:2100", "--format", "json")
+    updated = cli(
+        "spend-request",
+        "update",
+        spend_id,
+        "--amount",
+        "2100",
+        "--line-item",
+        "name:Blue mug,quantity:1,unit_amount:2100",
+        "--format",
+        "json",
+    )
     if created["status"] == "created":
         assert updated.code == 0, updated
         assert updated.json()["amount"] == 2100
@@ -178,13 +233,33 @@ def test_update_cancel_and_request_approval(logged_in: str, cli: Any) -> None:
 
 def test_shared_payment_token_request(wallet: Any, logged_in: str, cli: Any) -> None:
     _merchant, _key, network_id = wallet.create_merchant("Robot Shop")
-    outcome = cli("spend-request", "create", "--credential-type", "shared_payment_token",
-                  "--network-id", network_id, "--amount", "700", "--context", CONTEXT,
-                  "--request-approval", "--format", "json")
+    outcome = cli(
+        "spend-request",
+        "create",
+        "--credential-type",
+        "shared_payment_token",
+        "--network-id",
+        network_id,
+        "--amount",
+        "700",
+        "--context",
+        CONTEXT,
+        "--request-approval",
+        "--format",
+        "json",
+    )
     assert outcome.code == 0, outcome
     spend_id = outcome.json()["id"]
     wallet.approve(spend_id, logged_in)
-    got = cli("spend-request", "retrieve", spend_id, "--include", "shared_payment_token", "--format", "json").json()
+    got = cli(
+        "spend-request",
+        "retrieve",
+        spend_id,
+        "--include",
+        "shared_payment_token",
+        "--format",
+        "json",
+    ).json()
     assert got["status"] == "approved" and got["shared_payment_token"]["id"].startswith("spt_")
 
 
@@ -194,18 +269,32 @@ def test_account_commands(logged_in: str, cli: Any) -> None:
     assert cli("user-info", "retrieve", "--format", "json").json()["email"].endswith("@example.com")
     assert cli("shipping-address", "list", "--format", "json").code == 0
     assert "data" in cli("transactions", "list", "--limit", "5", "--format", "json").json()
-    reported = cli("report", "--domain", "mugs.example", "--outcome", "abandoned", "--tag", "price", "--format", "json")
+    reported = cli(
+        "report",
+        "--domain",
+        "mugs.example",
+        "--outcome",
+        "abandoned",
+        "--tag",
+        "price",
+        "--format",
+        "json",
+    )
     assert reported.code == 0, reported
     page = cli("payment-methods", "add", "--format", "json").json()
     assert page["url"].startswith("http://127.0.0.1")
 
 
-def test_env_tokens_and_refresh(wallet: Any, person: str, cli: Any, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_tokens_and_refresh(
+    wallet: Any, person: str, cli: Any, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from linkpay.client.tokens import Tokens, TokenStore
 
     point_at(wallet, monkeypatch, cli_env)
     token = wallet.agent_login(person)
-    env_only = cli("user-info", "retrieve", "--format", "json", LINK_ACCESS_TOKEN=token.access_token)
+    env_only = cli(
+        "user-info", "retrieve", "--format", "json", LINK_ACCESS_TOKEN=token.access_token
+    )
     assert env_only.code == 0 and not Path(cli_env["LINK_AUTH_FILE"]).exists()
     monkeypatch.delenv("LINK_ACCESS_TOKEN")
 
@@ -231,7 +320,9 @@ def test_env_tokens_and_refresh(wallet: Any, person: str, cli: Any, cli_env: dic
     assert no_refresh.code == 1 and no_refresh.json()["code"] == "NOT_AUTHENTICATED"
 
 
-def test_verbose_logs_traffic_without_secrets(logged_in: str, cli: Any, cli_env: dict[str, str]) -> None:
+def test_verbose_logs_traffic_without_secrets(
+    logged_in: str, cli: Any, cli_env: dict[str, str]
+) -> None:
     outcome = cli("payment-methods", "list", "--verbose", "--format", "json")
     assert outcome.code == 0
     assert "GET " in outcome.stderr and "/payment-details -> 200" in outcome.stderr

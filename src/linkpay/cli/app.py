@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TextIO
 
 from linkpay.cli.output.render import FORMATS, prepare, render
-from linkpay.cli.registry import Command, CommandError, Context, find_command, load_commands
+from linkpay.cli.registry import Command, CommandError, Context, load_commands
 from linkpay.client.errors import LinkError
 
 GROUP_HELP = {
@@ -176,7 +176,9 @@ def build_input(cmd: Command, values: dict[str, Any]) -> Any:
         first = exc.errors()[0]
         loc = [str(part) for part in first.get("loc", ())]
         where = cmd.flag_name(loc[0]) if loc else cmd.name
-        raise CommandError("INVALID_INPUT", f"{where}: {first.get('msg', 'invalid value')}") from None
+        raise CommandError(
+            "INVALID_INPUT", f"{where}: {first.get('msg', 'invalid value')}"
+        ) from None
 
 
 def build_app(commands: list[Command], ctx: Context) -> Any:

@@ -32,14 +32,18 @@ INSTRUCTIONS = (
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
-def run_tool(cmd: Command, arguments: dict[str, Any], *, auth_file: str | None, verbose: bool) -> Any:
+def run_tool(
+    cmd: Command, arguments: dict[str, Any], *, auth_file: str | None, verbose: bool
+) -> Any:
     """One tool call: validate, run the handler in MCP mode, shape the reply."""
     from mcp.types import CallToolResult, TextContent
 
     from linkpay.cli.app import build_input
     from linkpay.client.errors import LinkError
 
-    ctx = Context(mode="mcp", format="json", auth_file=auth_file, verbose=verbose, stderr=sys.stderr)
+    ctx = Context(
+        mode="mcp", format="json", auth_file=auth_file, verbose=verbose, stderr=sys.stderr
+    )
     try:
         result = cmd.handler(build_input(cmd, arguments), ctx)
         data = prepare(result)
@@ -50,7 +54,10 @@ def run_tool(cmd: Command, arguments: dict[str, Any], *, auth_file: str | None, 
         data, is_error = prepare(exc.to_dict()), True
         data["message"] = _flags_to_params(cmd, str(data.get("message", "")))
     except Exception as exc:  # noqa: BLE001 - a tool reply, never a traceback
-        data = {"code": "INTERNAL_ERROR", "message": f"Unexpected internal error ({type(exc).__name__})"}
+        data = {
+            "code": "INTERNAL_ERROR",
+            "message": f"Unexpected internal error ({type(exc).__name__})",
+        }
         is_error = True
     finally:
         ctx.close()
@@ -145,10 +152,14 @@ class OriginGuard:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
             origin = headers.get("origin")
             if origin is not None and not _origin_allowed(origin):
-                await _plain(send, 403, {"code": "FORBIDDEN_ORIGIN", "message": "Origin not allowed"})
+                await _plain(
+                    send, 403, {"code": "FORBIDDEN_ORIGIN", "message": "Origin not allowed"}
+                )
                 return
             if scope["path"].rstrip("/") != self.path:
                 await _plain(send, 404, {"code": "NOT_FOUND", "message": "Only /mcp is served"})
@@ -158,13 +169,22 @@ class OriginGuard:
 
 async def _plain(send: Any, status: int, body: dict[str, str]) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
-def http_app(*, host: str = "127.0.0.1", auth_file: str | None = None, verbose: bool = False) -> Any:
+def http_app(
+    *, host: str = "127.0.0.1", auth_file: str | None = None, verbose: bool = False
+) -> Any:
     from mcp.server.transport_security import TransportSecuritySettings
 
     server = build_server(auth_file=auth_file, verbose=verbose)
@@ -175,11 +195,15 @@ def http_app(*, host: str = "127.0.0.1", auth_file: str | None = None, verbose: 
             allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"],
             allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         )
-    app = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host)
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp", transport_security=security, host=host
+    )
     return OriginGuard(app), app
 
 
-def serve_http(*, host: str, port: int, auth_file: str | None, verbose: bool, stderr: TextIO) -> None:
+def serve_http(
+    *, host: str, port: int, auth_file: str | None, verbose: bool, stderr: TextIO
+) -> None:
     import uvicorn
 
     if not is_loopback(host):

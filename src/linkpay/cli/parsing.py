@@ -63,7 +63,7 @@ def parse_pairs(raw: str, allowed: dict[str, type], flag: str) -> dict[str, Any]
                     "INVALID_INPUT",
                     f"{flag}: unknown key '{key}'; allowed keys: {', '.join(allowed)}",
                 )
-            pairs.append([key, segment[match.end():]])
+            pairs.append([key, segment[match.end() :]])
         elif pairs:
             pairs[-1][1] += "," + segment
         else:

@@ -200,8 +200,10 @@ class Context:
         for key, value in arguments.items():
             if value is None or value is False:
                 continue
-            positional = target is not None and key in target.input.model_fields and (
-                target.flag_meta(key).positional
+            positional = (
+                target is not None
+                and key in target.input.model_fields
+                and (target.flag_meta(key).positional)
             )
             if positional:
                 words.append(shlex.quote(str(value)))

@@ -58,9 +58,7 @@ def with_guidance(
     if status == "created":
         sentence += " Ask for approval next."
         hint = ctx.next_step(("spend-request", "request-approval"), id=request.id)
-    elif status == "pending_approval" or (
-        status == "requires_action" and _resumes(request)
-    ):
+    elif status == "pending_approval" or (status == "requires_action" and _resumes(request)):
         if request.approval_url:
             sentence += (
                 f" Show the person this link and ask them to approve: {request.approval_url} ."

@@ -9,9 +9,9 @@ import os
 import sys
 import time
 import uuid
-from urllib.parse import urlencode
 from collections.abc import Callable
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 import httpx2
 
@@ -110,8 +110,7 @@ class HttpSession:
             )
         except (ApiError, NotAuthenticated) as exc:
             raise NotAuthenticated(
-                "The session could not be refreshed "
-                f"({exc.code}). Run `link-cli auth login` again."
+                f"The session could not be refreshed ({exc.code}). Run `link-cli auth login` again."
             ) from None
         response = parse(TokenResponse, data)
         tokens = Tokens.from_token_response(response, client_name=current.client_name)

@@ -52,7 +52,9 @@ class DeviceLogin:
         ]
         for index, detail in enumerate(authorization_details or []):
             _bracket_encode(f"authorization_details[{index}]", detail, form)
-        data = self._http.request("POST", "/device/code", base="auth", form=form, authenticated=False)
+        data = self._http.request(
+            "POST", "/device/code", base="auth", form=form, authenticated=False
+        )
         return parse(DeviceCodeResponse, data)
 
     def exchange(self, device_code: str) -> Any:
@@ -77,10 +79,13 @@ class DeviceLogin:
             if exc.code in (PENDING, "slow_down"):
                 return exc.code
             if exc.code == "access_denied":
-                raise DeviceLoginError("The person denied this login.", code="access_denied") from None
+                raise DeviceLoginError(
+                    "The person denied this login.", code="access_denied"
+                ) from None
             if exc.code in ("expired_token", "invalid_grant"):
                 raise DeviceLoginError(
-                    "The login code expired before it was approved. Run `link-cli auth login` again.",
+                    "The login code expired before it was approved. "
+                    "Run `link-cli auth login` again.",
                     code="expired_token",
                 ) from None
             raise

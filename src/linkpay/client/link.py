@@ -1,8 +1,8 @@
 """`Link`: the SDK's entry point.
 
-    from linkpay.client import Link
-    link = Link()                                   # env + token file, like link-cli
-    request = link.spend_requests.retrieve("lsrq_…", wait=30)
+from linkpay.client import Link
+link = Link()                                   # env + token file, like link-cli
+request = link.spend_requests.retrieve("lsrq_…", wait=30)
 """
 
 import os

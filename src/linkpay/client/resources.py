@@ -151,7 +151,9 @@ class PaymentMethods:
     def list(self) -> list[Any]:
         from linkpay.wire import PaymentDetailsList
 
-        return parse(PaymentDetailsList, self._http.request("GET", "/payment-details")).payment_details
+        return parse(
+            PaymentDetailsList, self._http.request("GET", "/payment-details")
+        ).payment_details
 
 
 class ShippingAddresses:

@@ -96,11 +96,15 @@ class TokenStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise NotAuthenticated(f"Cannot read the auth file {self.path}: {exc.strerror}") from None
+            raise NotAuthenticated(
+                f"Cannot read the auth file {self.path}: {exc.strerror}"
+            ) from None
         if stat.S_ISLNK(info.st_mode):
             raise NotAuthenticated(f"Refusing to read the auth file {self.path}: it is a symlink")
         if not stat.S_ISREG(info.st_mode):
-            raise NotAuthenticated(f"Refusing to read the auth file {self.path}: not a regular file")
+            raise NotAuthenticated(
+                f"Refusing to read the auth file {self.path}: not a regular file"
+            )
         if info.st_mode & 0o077:
             raise NotAuthenticated(
                 f"Refusing to read the auth file {self.path}: it is readable by other users "

@@ -35,7 +35,9 @@ class TransactionsInput(CommandInput):
     date_start: str | None = Field(default=None, description="ISO date or unix seconds")
     date_end: str | None = Field(default=None, description="ISO date or unix seconds")
     category: str | None = Field(default=None, description="Only this category")
-    origin: Literal["link", "external_connection"] | None = Field(default=None, description="Only this origin")
+    origin: Literal["link", "external_connection"] | None = Field(
+        default=None, description="Only this origin"
+    )
     source: list[str] | None = Field(default=None, description="Repeatable: only these source ids")
 
 
@@ -59,24 +61,31 @@ class ReportInput(CommandInput):
     what their agent ran into)."""
 
     domain: str = Field(description="Merchant domain, e.g. shop.example.com")
-    outcome: Literal["success", "blocked", "abandoned"] = Field(description="success, blocked or abandoned")
+    outcome: Literal["success", "blocked", "abandoned"] = Field(
+        description="success, blocked or abandoned"
+    )
     spend_request_id: str | None = Field(default=None, description="The spend request involved")
     tag: Annotated[list[str] | None, Flag()] = Field(default=None, description="Repeatable tag")
     step: str | None = Field(default=None, description="Where it ended (e.g. checkout)")
-    freeform_context: str | None = Field(default=None, description="What happened, ≤ 500 characters")
+    freeform_context: str | None = Field(
+        default=None, description="What happened, ≤ 500 characters"
+    )
 
 
 @command("report", input=ReportInput)
 def report(inp: ReportInput, ctx: Context) -> Any:
     from linkpay.wire import AgentObservation
 
-    body = validate_wire(AgentObservation, {
-        "domain": inp.domain,
-        "outcome": inp.outcome,
-        "spend_request_id": inp.spend_request_id,
-        "tags": inp.tag or [],
-        "step": inp.step,
-        "freeform_context": inp.freeform_context,
-    })
+    body = validate_wire(
+        AgentObservation,
+        {
+            "domain": inp.domain,
+            "outcome": inp.outcome,
+            "spend_request_id": inp.spend_request_id,
+            "tags": inp.tag or [],
+            "step": inp.step,
+            "freeform_context": inp.freeform_context,
+        },
+    )
     answer = ctx.link().reports.create(body)
     return answer if isinstance(answer, dict) and answer else {"reported": True}

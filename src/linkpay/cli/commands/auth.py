@@ -21,9 +21,22 @@ MCP_MAX_WAIT_SECONDS = 25
 class LoginInput(CommandInput):
     """Log in to the person's wallet with a device code they approve."""
 
-    client_name: str = Field(default="link-cli", min_length=1, max_length=80, description="Shown to the person as \"NAME on HOSTNAME\"")
-    scope: str | None = Field(default=None, description="Space-separated scopes (default: userinfo:read payment_methods.agentic)")
-    interval: float | None = Field(default=None, gt=0, le=60, description="Poll every S seconds until approved (exit 0), denied or expired (exit 1)")
+    client_name: str = Field(
+        default="link-cli",
+        min_length=1,
+        max_length=80,
+        description='Shown to the person as "NAME on HOSTNAME"',
+    )
+    scope: str | None = Field(
+        default=None,
+        description="Space-separated scopes (default: userinfo:read payment_methods.agentic)",
+    )
+    interval: float | None = Field(
+        default=None,
+        gt=0,
+        le=60,
+        description="Poll every S seconds until approved (exit 0), denied or expired (exit 1)",
+    )
     timeout: float = Field(default=600, gt=0, le=3600, description="Stop polling after S seconds")
 
 
@@ -67,7 +80,7 @@ def _code_view(pending: dict[str, Any], ctx: Context, upgrade: bool) -> dict[str
         "expires_in": max(0, int(pending["expires_at"] - time.time())),
         "instruction": (
             f"Ask the person to open {pending['verification_uri_complete']} , check that the "
-            f"phrase shown is \"{pending['user_code']}\", and approve. Then poll."
+            f'phrase shown is "{pending["user_code"]}", and approve. Then poll.'
         ),
         "_next": ctx.next_step(("auth", verb), interval=pending["interval"]),
     }
@@ -114,7 +127,8 @@ def _device_flow(inp: LoginInput, ctx: Context, scope: str, *, upgrade: bool) ->
     previous = link.tokens if upgrade else None
     try:
         response = link.device.poll(
-            pending["device_code"], interval=max(interval, float(pending["interval"])),
+            pending["device_code"],
+            interval=max(interval, float(pending["interval"])),
             timeout=max(timeout, 0.1),
         )
     except DeviceLoginError:

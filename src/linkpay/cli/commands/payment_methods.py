@@ -17,17 +17,19 @@ def list_methods(inp: ListInput, ctx: Context) -> Any:
     for method in ctx.link().payment_methods.list():
         card = method.card_details
         bank = method.bank_account_details
-        rows.append({
-            "id": method.id,
-            "type": method.type,
-            "is_default": method.is_default,
-            "nickname": method.nickname,
-            "brand": card.brand if card else None,
-            "last4": card.last4 if card else (bank.last4 if bank else None),
-            "exp_month": card.exp_month if card else None,
-            "exp_year": card.exp_year if card else None,
-            "bank_name": bank.bank_name if bank else None,
-        })
+        rows.append(
+            {
+                "id": method.id,
+                "type": method.type,
+                "is_default": method.is_default,
+                "nickname": method.nickname,
+                "brand": card.brand if card else None,
+                "last4": card.last4 if card else (bank.last4 if bank else None),
+                "exp_month": card.exp_month if card else None,
+                "exp_year": card.exp_year if card else None,
+                "bank_name": bank.bank_name if bank else None,
+            }
+        )
     return rows
 
 

@@ -19,5 +19,11 @@ class ServeInput(CommandInput):
 def serve(inp: ServeInput, ctx: Context) -> Any:
     from linkpay.cli.mcp_server import serve_http
 
-    serve_http(host=inp.host, port=inp.port, auth_file=ctx.auth_file, verbose=ctx.verbose, stderr=ctx.stderr)
+    serve_http(
+        host=inp.host,
+        port=inp.port,
+        auth_file=ctx.auth_file,
+        verbose=ctx.verbose,
+        stderr=ctx.stderr,
+    )
     return None

@@ -18,7 +18,9 @@ from linkpay.cli.views import (
 MCP_MAX_WAIT_SECONDS = 25  # tools never block on a person for long
 
 SpendRequestId = Annotated[
-    str, Flag(positional=True), Field(min_length=1, max_length=200, description="Spend request id (lsrq_…)")
+    str,
+    Flag(positional=True),
+    Field(min_length=1, max_length=200, description="Spend request id (lsrq_…)"),
 ]
 LineItemFlag = Field(
     default=None,
@@ -44,18 +46,34 @@ class CreateInput(CommandInput):
     """Create a spend request: ask the person to approve one purchase. Returns at once
     with the approval link and the next command to poll (agent mode)."""
 
-    payment_method_id: str | None = Field(default=None, description="Payment method id (csmrpd_…); the person's default if omitted")
-    credential_type: Literal["card", "shared_payment_token"] = Field(default="card", description="card (one-time virtual card) or shared_payment_token (for MPP/HTTP 402)")
-    network_id: str | None = Field(default=None, description="Merchant's network profile id; required for shared_payment_token (hint: `link-cli mpp decode`)")
+    payment_method_id: str | None = Field(
+        default=None, description="Payment method id (csmrpd_…); the person's default if omitted"
+    )
+    credential_type: Literal["card", "shared_payment_token"] = Field(
+        default="card",
+        description="card (one-time virtual card) or shared_payment_token (for MPP/HTTP 402)",
+    )
+    network_id: str | None = Field(
+        default=None,
+        description="Merchant's network profile id; required for shared_payment_token "
+        "(hint: `link-cli mpp decode`)",
+    )
     amount: int = Field(description="Amount in integer cents (e.g. 2599 for $25.99); at most 50000")
     currency: str = Field(default="usd", description="3-letter ISO currency code, lower-case")
-    merchant_name: Annotated[str | None, Flag(aliases=("-m",))] = Field(default=None, description="Merchant name (required for card)")
+    merchant_name: Annotated[str | None, Flag(aliases=("-m",))] = Field(
+        default=None, description="Merchant name (required for card)"
+    )
     merchant_url: str | None = Field(default=None, description="Merchant URL (required for card)")
-    context: str = Field(description="At least 100 characters telling the person what is being bought and why; they read this before approving")
+    context: str = Field(
+        description="At least 100 characters telling the person what is being bought and "
+        "why; they read this before approving"
+    )
     line_item: list[str] | None = LineItemFlag
     total: list[str] | None = TotalFlag
     metadata: list[str] | None = Field(default=None, description="Repeatable key:value")
-    expires_at: int | None = Field(default=None, description="Unix seconds after which the request lapses")
+    expires_at: int | None = Field(
+        default=None, description="Unix seconds after which the request lapses"
+    )
     request_approval: bool = Field(default=False, description="Notify the person now")
     test: bool = Field(default=False, description="Test mode (test credentials only)")
     output_file: str | None = OutputFile
@@ -132,8 +150,16 @@ def create(inp: CreateInput, ctx: Context) -> Any:
         from linkpay.cli.output.tty import show_link
 
         show_link(request.approval_url, "Ask the person to approve here", ctx.stderr)
-        return _poll(ctx, request.id, interval=2.0, max_attempts=None, timeout=600.0,
-                     include=(), output_file=inp.output_file, force=inp.force)
+        return _poll(
+            ctx,
+            request.id,
+            interval=2.0,
+            max_attempts=None,
+            timeout=600.0,
+            include=(),
+            output_file=inp.output_file,
+            force=inp.force,
+        )
     return with_guidance(spend_request_data(request), request, ctx, output_file=inp.output_file)
 
 
@@ -176,15 +202,31 @@ class RetrieveInput(CommandInput):
     """Retrieve a spend request; with --interval, wait until it is decided."""
 
     id: SpendRequestId
-    include: list[Literal["card", "shared_payment_token"]] | None = Field(default=None, description="Add credentials once approved: card (number, cvc: only when about to fill a form) or shared_payment_token")
-    interval: float | None = Field(default=None, gt=0, le=300, description="Poll until a terminal status, at most this many seconds apart (long-poll is used when the wallet has it)")
-    max_attempts: int | None = Field(default=None, ge=1, description="Give up after this many fetches (POLLING_TIMEOUT)")
-    timeout: float = Field(default=600, gt=0, le=86400, description="Give up after this many seconds (POLLING_TIMEOUT)")
+    include: list[Literal["card", "shared_payment_token"]] | None = Field(
+        default=None,
+        description="Add credentials once approved: card (number, cvc: only when about "
+        "to fill a form) or shared_payment_token",
+    )
+    interval: float | None = Field(
+        default=None,
+        gt=0,
+        le=300,
+        description="Poll until a terminal status, at most this many seconds apart "
+        "(long-poll is used when the wallet has it)",
+    )
+    max_attempts: int | None = Field(
+        default=None, ge=1, description="Give up after this many fetches (POLLING_TIMEOUT)"
+    )
+    timeout: float = Field(
+        default=600, gt=0, le=86400, description="Give up after this many seconds (POLLING_TIMEOUT)"
+    )
     output_file: str | None = OutputFile
     force: bool = Force
 
 
-def _finish(request: Any, ctx: Context, include: tuple[str, ...], output_file: str | None, force: bool) -> dict[str, Any]:
+def _finish(
+    request: Any, ctx: Context, include: tuple[str, ...], output_file: str | None, force: bool
+) -> dict[str, Any]:
     include_card = "card" in include and not output_file
     data = spend_request_data(request, include_card=include_card)
     if output_file and request.card is not None:
@@ -200,7 +242,17 @@ def _finish(request: Any, ctx: Context, include: tuple[str, ...], output_file: s
     return with_guidance(data, request, ctx, output_file=output_file)
 
 
-def _poll(ctx: Context, spend_request_id: str, *, interval: float, max_attempts: int | None, timeout: float, include: tuple[str, ...], output_file: str | None, force: bool) -> Any:
+def _poll(
+    ctx: Context,
+    spend_request_id: str,
+    *,
+    interval: float,
+    max_attempts: int | None,
+    timeout: float,
+    include: tuple[str, ...],
+    output_file: str | None,
+    force: bool,
+) -> Any:
     from linkpay.client.errors import PollingTimeout
 
     fetch_include = tuple(sorted(set(include) | ({"card"} if output_file else set())))
@@ -221,14 +273,20 @@ def _poll(ctx: Context, spend_request_id: str, *, interval: float, max_attempts:
 
     try:
         request = ctx.link().spend_requests.wait_for(
-            spend_request_id, interval=interval, max_attempts=max_attempts, timeout=timeout,
-            include=fetch_include, on_change=on_change,
+            spend_request_id,
+            interval=interval,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            include=fetch_include,
+            on_change=on_change,
         )
     except PollingTimeout as exc:
         last = getattr(exc, "last", None)
         if ctx.mode == "mcp" and last is not None:
             data = spend_request_data(last)
-            data["instruction"] = status_instruction(last) + " Still undecided; call this tool again to keep waiting."
+            data["instruction"] = (
+                status_instruction(last) + " Still undecided; call this tool again to keep waiting."
+            )
             data["_next"] = ctx.next_step(RETRIEVE, id=spend_request_id, **POLL_ARGS)
             return data
         exc.extra["_next"] = ctx.next_step(RETRIEVE, id=spend_request_id, **POLL_ARGS)
@@ -250,9 +308,16 @@ def retrieve(inp: RetrieveInput, ctx: Context) -> Any:
     include = tuple(inp.include or ())
     _check_output_path(inp.output_file, inp.force)
     if inp.interval is not None:
-        return _poll(ctx, inp.id, interval=inp.interval, max_attempts=inp.max_attempts,
-                     timeout=inp.timeout, include=include, output_file=inp.output_file,
-                     force=inp.force)
+        return _poll(
+            ctx,
+            inp.id,
+            interval=inp.interval,
+            max_attempts=inp.max_attempts,
+            timeout=inp.timeout,
+            include=include,
+            output_file=inp.output_file,
+            force=inp.force,
+        )
     fetch_include = tuple(sorted(set(include) | ({"card"} if inp.output_file else set())))
     request = ctx.link().spend_requests.retrieve(inp.id, include=fetch_include)
     return _finish(request, ctx, include, inp.output_file, inp.force)
@@ -268,15 +333,17 @@ class ListInput(CommandInput):
 def list_requests(inp: ListInput, ctx: Context) -> Any:
     rows = []
     for request in ctx.link().spend_requests.list(include_history=inp.include_history):
-        rows.append({
-            "id": request.id,
-            "status": request.status,
-            "amount": request.amount,
-            "currency": request.currency,
-            "merchant_name": request.merchant_name,
-            "credential_type": request.credential_type,
-            "created_at": request.created_at,
-        })
+        rows.append(
+            {
+                "id": request.id,
+                "status": request.status,
+                "amount": request.amount,
+                "currency": request.currency,
+                "merchant_name": request.merchant_name,
+                "credential_type": request.credential_type,
+                "created_at": request.created_at,
+            }
+        )
     return rows
 
 

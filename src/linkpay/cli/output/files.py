@@ -23,7 +23,9 @@ def write_secret_file(path: str | os.PathLike[str], data: Any, *, force: bool = 
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise CommandError("OUTPUT_FILE_WRITE_ERROR", f"Cannot write {target}: {exc.strerror}") from None
+        raise CommandError(
+            "OUTPUT_FILE_WRITE_ERROR", f"Cannot write {target}: {exc.strerror}"
+        ) from None
     if info is not None:
         if stat.S_ISLNK(info.st_mode):
             raise CommandError(
@@ -53,7 +55,9 @@ def write_secret_file(path: str | os.PathLike[str], data: Any, *, force: bool = 
         except OSError:
             is_link = False
         if is_link:
-            raise CommandError("OUTPUT_FILE_SYMLINK", f"Refusing to write {target}: it is a symlink") from None
+            raise CommandError(
+                "OUTPUT_FILE_SYMLINK", f"Refusing to write {target}: it is a symlink"
+            ) from None
         raise CommandError("OUTPUT_FILE_EXISTS", f"{target} already exists") from None
     except OSError as exc:
         code = "OUTPUT_FILE_SYMLINK" if exc.errno == 40 else "OUTPUT_FILE_WRITE_ERROR"  # ELOOP
@@ -63,5 +67,7 @@ def write_secret_file(path: str | os.PathLike[str], data: Any, *, force: bool = 
             json.dump(data, handle, indent=2)
             handle.write("\n")
     except OSError as exc:
-        raise CommandError("OUTPUT_FILE_WRITE_ERROR", f"Cannot write {target}: {exc.strerror}") from None
+        raise CommandError(
+            "OUTPUT_FILE_WRITE_ERROR", f"Cannot write {target}: {exc.strerror}"
+        ) from None
     return target.resolve()

@@ -56,7 +56,9 @@ def render(data: Any, fmt: str) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False)
     if fmt == "jsonl":
         items = data if isinstance(data, list) else [data]
-        return "\n".join(json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items)
+        return "\n".join(
+            json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items
+        )
     if fmt == "yaml":
         import yaml
 

@@ -33,7 +33,9 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 def _console(file: TextIO) -> Any:
     from rich.console import Console
 
-    return Console(file=file, highlight=False, markup=False, no_color=bool(os.environ.get("NO_COLOR")))
+    return Console(
+        file=file, highlight=False, markup=False, no_color=bool(os.environ.get("NO_COLOR"))
+    )
 
 
 def print_human(data: Any, file: TextIO | None = None) -> None:
@@ -48,7 +50,9 @@ def print_human(data: Any, file: TextIO | None = None) -> None:
         rows = [item if isinstance(item, dict) else {"value": item} for item in data]
         columns: list[str] = []
         for row in rows:
-            columns += [k for k, v in row.items() if k not in columns and not isinstance(v, (dict, list))]
+            columns += [
+                k for k, v in row.items() if k not in columns and not isinstance(v, (dict, list))
+            ]
         table = Table(*columns, show_lines=False)
         for row in rows:
             table.add_row(*[_cell(row.get(col)) for col in columns])
@@ -56,7 +60,9 @@ def print_human(data: Any, file: TextIO | None = None) -> None:
         return
     if isinstance(data, dict):
         table = Table("field", "value", show_header=False, box=None, pad_edge=False)
-        for key, value in _flatten({k: v for k, v in data.items() if k not in ("instruction", "_next")}):
+        for key, value in _flatten(
+            {k: v for k, v in data.items() if k not in ("instruction", "_next")}
+        ):
             table.add_row(key, _cell(value))
         console.print(table)
         if data.get("instruction"):
