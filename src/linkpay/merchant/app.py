@@ -29,7 +29,12 @@ def _fortune(settings: MerchantSettings, gate: PaymentGate) -> APIRouter:
 def _checkout(settings: MerchantSettings, gate: PaymentGate) -> APIRouter:
     from linkpay.merchant.checkout import CheckoutConfig, checkout_router
 
-    return checkout_router(CheckoutConfig(settings.wallet_url, settings.api_key))
+    return checkout_router(
+        CheckoutConfig(
+            settings.wallet_url, settings.api_key, shop_name=settings.name,
+            currency=settings.currency,
+        )
+    )
 
 
 ROUTER_FACTORIES: tuple[RouterFactory, ...] = (_fortune, _checkout)
