@@ -40,9 +40,10 @@ class IssuingError(RuntimeError):
     """The credential could not be issued (a wallet bug or an issuer outage)."""
 
 
-def get_issuer(settings: Any) -> Issuer:
+def get_issuer(settings: Any | None) -> Issuer:
     """The issuer for these settings. Only the test issuer ships today; a live one
-    would be chosen here from settings (test_mode off + issuer credentials)."""
+    (stack-notes §7) would be chosen here from settings (test_mode off + issuer
+    credentials) and would then also need to be found by `Credential.issuer` name."""
     return TestIssuer()
 
 
@@ -54,7 +55,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as the wire models carry times."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -248,7 +250,7 @@ def reveal_card(
         exp_month=secrets.exp_month,
         exp_year=secrets.exp_year,
         billing_address=wire.BillingAddress.model_validate(address) if address else None,
-        valid_until=_iso(credential.valid_until),
+        valid_until=iso(credential.valid_until),
     )
 
 
@@ -266,7 +268,7 @@ def shared_payment_token(
     return wire.SharedPaymentToken(
         id=credential.id,
         billing_address=wire.BillingAddress.model_validate(address) if address else None,
-        valid_until=_iso(credential.valid_until),
+        valid_until=iso(credential.valid_until),
     )
 
 
@@ -280,5 +282,5 @@ def void_credentials(session: Session, spend_request_id: str) -> None:
         .execution_options(synchronize_session="fetch")
     ).all()
     for issuer_name, issuer_ref, credential_id in voided:
-        if issuer_name != "test":  # live issuers: close the card there too
+        if issuer_name != TestIssuer.name:  # a live issuer: close the card there too
             get_issuer(None).void(issuer_ref or credential_id)

@@ -26,6 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from linkpay import wire
+from linkpay.wallet.network import card_charges as card_charges_rules
+from linkpay.wallet.network import payment_intents as payment_intent_rules
 from linkpay.wallet.network.card_charges import charge_card
 from linkpay.wallet.network.idempotency import Outcome, request_fingerprint, run_idempotent
 from linkpay.wallet.network.merchants import api_key_from_header, authenticate_merchant
@@ -161,6 +163,7 @@ def _card_charge_sync(state: Any, headers: Headers, raw: bytes, path: str) -> JS
 @router.post(
     "/v1/test_network/card_charges",
     summary="Charge a one-time virtual card (test network)",
+    description=card_charges_rules.__doc__,
     response_model=wire.CardCharge,
     openapi_extra={
         "requestBody": {
@@ -223,6 +226,7 @@ def _payment_intent_sync(
 @router.post(
     "/v1/payment_intents",
     summary="Create and confirm a payment intent with a shared payment token",
+    description=payment_intent_rules.__doc__,
     openapi_extra={
         "requestBody": {
             "required": True,

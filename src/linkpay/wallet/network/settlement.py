@@ -22,6 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.ids import new_id
+from linkpay.wallet.issuing.service import iso
 from linkpay.wallet.spend.states import transition
 from linkpay.wallet.store.models import Charge, Credential, Merchant, SpendRequest, Transaction
 
@@ -57,10 +58,6 @@ class _LostRace(Exception):
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def new_attempt(
