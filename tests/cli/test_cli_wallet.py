@@ -283,6 +283,9 @@ def test_account_commands(logged_in: str, cli: Any) -> None:
     assert reported.code == 0, reported
     page = cli("payment-methods", "add", "--format", "json").json()
     assert page["url"].startswith("http://127.0.0.1")
+    import httpx2
+
+    assert httpx2.get(page["url"]).status_code in (200, 302, 303, 307)  # a real wallet page
 
 
 def test_env_tokens_and_refresh(

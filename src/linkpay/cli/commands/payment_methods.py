@@ -4,7 +4,7 @@ from typing import Any
 
 from linkpay.cli.registry import CommandInput, Context, command
 
-ADD_PAGE_PATH = "/wallet/payment-methods"
+ADD_PAGE_PATH = "/payment-methods"  # the wallet web app's page
 
 
 class ListInput(CommandInput):
