@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from linkpay.wallet.spend import wakeups
 from linkpay.wallet.spend.states import CHANGED_IDS_KEY
@@ -41,7 +41,11 @@ def _run_after_commit(session: Session) -> None:
             log.warning("post-commit callback failed", exc_info=True)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_CALLBACKS_KEY, None)
-    session.info.pop(CHANGED_IDS_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_when_root_ends(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended without committing (after a commit the lists
+    are already empty). A rolled-back savepoint inside a transaction that still
+    commits (W3 issuing, the web page's decision) keeps them."""
+    if transaction.parent is None:
+        session.info.pop(_CALLBACKS_KEY, None)
+        session.info.pop(CHANGED_IDS_KEY, None)
