@@ -112,8 +112,11 @@ def _wait_until_settled(link: Any, spend_request_id: str) -> Any:
 
     deadline = time.monotonic() + APPROVAL_TIMEOUT_SECONDS
     while True:
-        current = link.spend_requests.retrieve(spend_request_id, wait=_WATCH_SLICE_SECONDS)
+        current = link.spend_requests.retrieve(spend_request_id)  # answers at once
         if is_poll_terminal(current) or time.monotonic() > deadline:
+            return current
+        current = link.spend_requests.retrieve(spend_request_id, wait=_WATCH_SLICE_SECONDS)
+        if is_poll_terminal(current):
             return current
 
 
