@@ -37,12 +37,19 @@ def _signed_in_page(browser: Any, wallet: Any, person: str, viewport: str) -> It
     """A page signed in as `person` with the owner sign-in link."""
     context = browser.new_context(**VIEWPORTS[viewport])
     page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.goto(local(wallet, signin_link(wallet, person)))
     page.get_by_role("button", name=re.compile(r"^Sign in as ")).click()
     page.wait_for_url(re.compile(r"/$"))
     assert page.get_by_role("heading", name="Waiting for you").is_visible()
+    assert page.evaluate("document.documentElement.classList.contains('has-js')")
     yield page
     context.close()
+    # Our pages load their script and styles under the CSP without a complaint.
+    assert not [p for p in problems if "Content Security Policy" in p or "Uncaught" in p], \
+        problems
 
 
 @pytest.fixture

@@ -354,3 +354,17 @@ def test_add_a_test_card_from_the_page(wallet: Any, browser_client: Any) -> None
                                 data={"csrf_token": csrf_from(page.text)})
     assert added.headers["location"] == "/payment-methods?notice=card"
     assert browser_client.get("/payment-methods").text.count("ending in 4242") == before + 1
+
+
+def test_signin_returns_to_the_page_that_asked(wallet: Any, person: str) -> None:
+    with wallet.http(follow_redirects=False) as client:
+        first = client.get("/device", params={"code": "amber-fox-lake"})
+        assert first.status_code == 303
+        signin_page = client.get(first.headers["location"])
+        assert 'name="next" value="/device?code=amber-fox-lake"' in signin_page.text
+        link = signin_link(wallet, person)
+        page = client.get(link)
+        done = client.post(link, headers={"Origin": wallet.base_url}, data={
+            "csrf_token": csrf_from(page.text), "next": "/device?code=amber-fox-lake"})
+        assert done.headers["location"] == "/device?code=amber-fox-lake"
+        assert 'value="amber-fox-lake"' in client.get(done.headers["location"]).text
