@@ -23,8 +23,10 @@ HTTPS only, except loopback (local merchants and tests).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -179,7 +181,11 @@ def pay(
 
     proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
     with httpx2.Client(
-        timeout=timeout, follow_redirects=False, transport=transport, proxy=proxy
+        timeout=timeout,
+        follow_redirects=False,
+        transport=transport,
+        proxy=proxy,
+        verify=_tls_context(),
     ) as http:
         probe = _send(http, spec, extra=None)
         if probe.status_code != 402:
@@ -241,6 +247,13 @@ def pay(
         )
         result["new_spend_request_required"] = True
     return result
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx2's default TLS context (system CAs, SSL_CERT_FILE/DIR honoured), built once
+    per process: loading the CA store costs ~50-250 ms on small machines."""
+    return httpx2.create_ssl_context()
 
 
 def _check_context(context: str | None) -> None:

@@ -12,6 +12,8 @@ as its processor without code of its own.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +60,26 @@ class WalletProcessor:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        # One keep-alive client per event loop: building one costs ~50 ms (TLS setup),
+        # and a client must not outlive the loop its connections belong to.
+        self._clients: weakref.WeakKeyDictionary[Any, httpx2.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _client(self) -> httpx2.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = httpx2.AsyncClient(
+                timeout=self.timeout, transport=self.transport, follow_redirects=False
+            )
+            self._clients[loop] = client
+        return client
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
     async def create_payment_intent(
         self,
@@ -81,12 +103,9 @@ class WalletProcessor:
             "Idempotency-Key": idempotency_key,
         }
         try:
-            async with httpx2.AsyncClient(
-                timeout=self.timeout, transport=self.transport, follow_redirects=False
-            ) as client:
-                response = await client.post(
-                    f"{self.base_url}/v1/payment_intents", data=form, headers=headers
-                )
+            response = await self._client().post(
+                f"{self.base_url}/v1/payment_intents", data=form, headers=headers
+            )
         except httpx2.HTTPError as exc:
             raise ProcessorUnavailable(f"processor unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500:
