@@ -1,9 +1,10 @@
 """Shared fixtures: real databases and a real wallet on a loopback port.
 
 - `database_url`: module-scoped, parametrized `sqlite` (a fresh file) and `postgres` (a
-  fresh `linkpay_t_<random>` database on LINKPAY_TEST_PG_URL, dropped afterwards). The
+  fresh `linkpay_t_<random>` database on LINKPAY_TEST_PG_URL, dropped afterwards), both
+  already migrated to head (copied from a template migrated once per session). The
   postgres param is skipped when the server is unreachable, unless LINKPAY_REQUIRE_PG=1
-  (CI), which turns that into a failure.
+  (CI), which turns that into a failure. `empty_database_url`: the same, unmigrated.
 - `wallet`: module-scoped `EmbeddedWallet` on that database (migrated, serving HTTP).
 - `wallet_factory`: `wallet_factory(**settings_overrides)` starts more wallets on the
   same database with other settings (e.g. `access_token_ttl_seconds=1`).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,8 @@ def _swap_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-def create_pg_database() -> str:
-    """A fresh throw-away PostgreSQL database; returns its URL."""
+def create_pg_database(template: str | None = None) -> str:
+    """A fresh throw-away PostgreSQL database (a copy of `template` when given)."""
     import psycopg
 
     if not _check_pg():
@@ -62,8 +64,9 @@ def create_pg_database() -> str:
             pytest.fail(f"PostgreSQL unreachable at {pg_admin_url()} (LINKPAY_REQUIRE_PG=1)")
         pytest.skip(f"PostgreSQL unreachable at {pg_admin_url()}")
     name = f"linkpay_t_{secrets.token_hex(6)}"
+    suffix = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
     return _swap_database(pg_admin_url(), name)
 
 
@@ -75,14 +78,63 @@ def drop_pg_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[str]:
+@pytest.fixture(scope="session")
+def _migrated_templates(tmp_path_factory: Any) -> Iterator[dict[str, str]]:
+    """Databases migrated once per session; `database_url` hands out copies (a file
+    copy for SQLite, `CREATE DATABASE … TEMPLATE` for PostgreSQL), which is much
+    cheaper than running the migrations for every module."""
+    templates: dict[str, str] = {}
+    yield templates
+    if "postgres" in templates:
+        drop_pg_database(templates["postgres"])
+
+
+def _template(kind: str, templates: dict[str, str], tmp_path_factory: Any) -> str:
+    from linkpay.wallet.store.migrations import upgrade_to_head
+
+    if kind not in templates:
+        if kind == "sqlite":
+            path = tmp_path_factory.mktemp("template") / "template.db"
+            upgrade_to_head(f"sqlite:///{path}")
+            templates[kind] = str(path)
+        else:
+            url = create_pg_database()
+            upgrade_to_head(url)
+            templates[kind] = url
+    return templates[kind]
+
+
+_DB_PARAMS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="module", params=_DB_PARAMS)
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: Any,
+    _migrated_templates: dict[str, str],
+) -> Iterator[str]:
+    """A fresh database for this module, already migrated to head."""
     if request.param == "sqlite":
+        template = _template("sqlite", _migrated_templates, tmp_path_factory)
         path: Path = tmp_path_factory.mktemp("db") / "wallet.db"
+        shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
+        return
+    if not _check_pg():
+        create_pg_database()  # skips, or fails under LINKPAY_REQUIRE_PG=1
+    template_url = _template("postgres", _migrated_templates, tmp_path_factory)
+    url = create_pg_database(template=template_url.rpartition("/")[2])
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="module", params=_DB_PARAMS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[str]:
+    """A fresh, empty (unmigrated) database: for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'empty.db'}"
         return
     url = create_pg_database()
     try:

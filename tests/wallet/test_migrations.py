@@ -24,7 +24,8 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_check_downgrade_upgrade(database_url: str) -> None:
+def test_upgrade_check_downgrade_upgrade(empty_database_url: str) -> None:
+    database_url = empty_database_url
     assert head_revision() is not None
     assert current_revision(database_url) is None
     upgrade_to_head(database_url)
@@ -38,6 +39,11 @@ def test_upgrade_check_downgrade_upgrade(database_url: str) -> None:
     assert _tables(database_url) <= {"alembic_version"}
     upgrade_to_head(database_url)
     assert current_revision(database_url) == head_revision()
+
+
+def test_database_url_fixture_comes_migrated(database_url: str) -> None:
+    assert current_revision(database_url) == head_revision()
+    assert set(models.Base.metadata.tables) <= _tables(database_url)
 
 
 def test_initial_revision_is_0001() -> None:

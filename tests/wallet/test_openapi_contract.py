@@ -52,7 +52,7 @@ def test_core_routes_honour_their_schema(core_schema: Any, bearer: dict[str, str
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
-            max_examples=25,
+            max_examples=15,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
