@@ -169,3 +169,20 @@ def test_serve_warns_on_non_loopback_bind(cli_env: dict[str, str]) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["auto", "legacy"])  # 2026-07-28 and handshake-era clients
+async def test_mcp_stdio_modes_and_typed_errors(cli_env: dict[str, str], mode: str) -> None:
+    from mcp import Client
+
+    async with Client(_params(cli_env), mode=mode) as client:  # type: ignore[arg-type]
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert "spend_request_list" in names
+        down = await client.call_tool("spend_request_list", {})
+        assert down.is_error and down.structured_content["code"] == "NOT_AUTHENTICATED"
+        status = await client.call_tool("auth_status", {})
+        assert not status.is_error and status.structured_content["authenticated"] is False
+        assert status.structured_content["_next"]["tool"] == "auth_login"
+        wrong = await client.call_tool("spend_request_retrieve", {"id": "x", "bogus": 1})
+        assert wrong.is_error and wrong.structured_content["code"] == "INVALID_INPUT"

@@ -166,8 +166,9 @@ def _cli_function(cmd: Command, ctx: Context) -> Any:
     return run_command
 
 
-def build_input(cmd: Command, values: dict[str, Any]) -> Any:
-    """Validate raw values against the command's input model (INVALID_INPUT on error)."""
+def build_input(cmd: Command, values: dict[str, Any], *, for_mcp: bool = False) -> Any:
+    """Validate raw values against the command's input model (INVALID_INPUT naming the
+    flag, or the parameter for MCP callers)."""
     from pydantic import ValidationError
 
     try:
@@ -175,7 +176,7 @@ def build_input(cmd: Command, values: dict[str, Any]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [str(part) for part in first.get("loc", ())]
-        where = cmd.flag_name(loc[0]) if loc else cmd.name
+        where = (loc[0] if for_mcp else cmd.flag_name(loc[0])) if loc else cmd.name
         raise CommandError(
             "INVALID_INPUT", f"{where}: {first.get('msg', 'invalid value')}"
         ) from None
