@@ -89,3 +89,23 @@ def test_email_signin_link(notify_wallet: Any, mail_sink: Any) -> None:
             "csrf_token": csrf_from(page.text), "next": "/activity"})
         assert done.status_code == 303 and done.headers["location"] == "/activity"
         assert client.get("/activity").status_code == 200
+
+
+def test_request_approval_call_sends_the_email_and_signed_out_link_asks_to_sign_in(
+    notify_wallet: Any, mail_sink: Any
+) -> None:
+    sink, _port = mail_sink
+    email = f"later-{secrets.token_hex(4)}@example.com"
+    person = notify_wallet.create_user(email)
+    notify_wallet.add_test_card(person)
+    token = notify_wallet.agent_login(person)
+    spend_id = create_spend_request(notify_wallet, token.access_token, request_approval=False)
+    with notify_wallet.http(token.access_token) as agent:
+        asked = agent.post(f"/spend_requests/{spend_id}/request_approval")
+    assert asked.status_code == 200, asked.text
+    message = sink.wait_for(lambda m: m["To"] == email and spend_id in _body(m))
+    link = _URL.search(_body(message)).group(1)
+    with notify_wallet.http(follow_redirects=False) as stranger:
+        answer = stranger.get(link)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/signin?next=/approve/{spend_id}"
