@@ -190,3 +190,24 @@ def test_wrong_phrase_guesses_are_rate_limited(wallet: Any, person: str) -> None
         wallet.approve_device(code["user_code"], person)  # even the right one, for now
     assert caught.value.status_code == 429
     assert caught.value.headers == {"Retry-After": "60"}
+
+
+def test_concurrent_polls_of_an_approved_grant_have_one_winner(wallet: Any, person: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = start(wallet)
+    wallet.approve_device(code["user_code"], person)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: poll(wallet, code["device_code"]), range(8)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [400] * 7
+    assert {a.json()["error"] for a in answers if a.status_code == 400} == {"invalid_grant"}
+    with wallet.session() as s:
+        assert len(s.scalars(select(OAuthToken).where(OAuthToken.user_id == person)).all()) == 1
+
+
+def test_wallet_factory_applies_settings(wallet_factory: Any, wallet: Any) -> None:
+    other = wallet_factory(device_code_ttl_seconds=42, device_poll_interval=2)
+    assert other.base_url != wallet.base_url
+    code = start(other)
+    assert (code["expires_in"], code["interval"]) == (42, 2)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from linkpay.wallet.auth import device as device_grants
 from linkpay.wallet.auth import tokens
@@ -111,6 +112,8 @@ async def device_code(
                 authorization_details=details,
             )
         verification_uri = f"{settings.public_url}/device"
+        # The notification links to the page without the phrase: the person must compare
+        # the phrase their agent shows (device-code phishing defence).
         notifier = request.app.state.notifier
         try:
             notifier.device_login_started(
@@ -127,8 +130,6 @@ async def device_code(
             expires_in=settings.device_code_ttl_seconds,
             interval=settings.device_poll_interval,
         )
-
-    from starlette.concurrency import run_in_threadpool
 
     body = await run_in_threadpool(start)
     return Response(body.model_dump_json(), media_type="application/json", headers=_NO_STORE)
