@@ -152,18 +152,22 @@ def wallet(database_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def wallet_factory(database_url: str) -> Iterator[Any]:
+def wallet_factory(database_url: str, wallet: Any) -> Iterator[Any]:
     """`wallet_factory(**settings_overrides) -> EmbeddedWallet` for tests that need
-    other settings (short windows, small TTLs). Same database as `wallet`; every wallet
+    other settings (short windows, small TTLs). Same database and the same keys (card
+    key, pepper) as `wallet`, so either can read what the other wrote; every wallet
     started is stopped at the end of the module."""
     from linkpay.wallet.embedded import start_embedded_wallet
 
     started: list[Any] = []
 
     def make(**settings_overrides: Any) -> Any:
-        running = start_embedded_wallet(
-            database_url=database_url, settings_overrides=settings_overrides
-        )
+        overrides = {
+            "card_key": wallet.settings.card_key,
+            "pepper": wallet.settings.pepper,
+            **settings_overrides,
+        }
+        running = start_embedded_wallet(database_url=database_url, settings_overrides=overrides)
         started.append(running)
         return running
 

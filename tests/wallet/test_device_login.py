@@ -211,3 +211,15 @@ def test_wallet_factory_applies_settings(wallet_factory: Any, wallet: Any) -> No
     assert other.base_url != wallet.base_url
     code = start(other)
     assert (code["expires_in"], code["interval"]) == (42, 2)
+
+
+def test_factory_wallets_share_keys_with_wallet(
+    wallet_factory: Any, wallet: Any, person: str
+) -> None:
+    other = wallet_factory(access_token_ttl_seconds=77)
+    assert other.settings.pepper == wallet.settings.pepper
+    assert other.settings.card_key == wallet.settings.card_key
+    code = start(other)
+    wallet.approve_device(code["user_code"], person)  # phrase hashed by `other`
+    answer = poll(other, code["device_code"])
+    assert answer.status_code == 200 and answer.json()["expires_in"] == 77
