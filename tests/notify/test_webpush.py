@@ -106,6 +106,8 @@ def test_push_message_decrypts_to_the_approval_url(notify_wallet: Any, push_endp
     assert message["title"] == "A purchase needs your approval"
     assert "Volt Supply" in message["body"]
     assert not re.search(r"\d{13,19}", json.dumps(message))
+    key_file = Path(notify_wallet.settings.data_dir) / "vapid_private.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_gone_subscription_is_removed(notify_wallet: Any, push_endpoint: Any) -> None:
