@@ -247,3 +247,29 @@ def test_link_http_proxy_routes_requests(tmp_path: Path, monkeypatch: pytest.Mon
             assert _RecordingProxy.lines[-1] == "GET http://wallet.invalid:8765/userinfo HTTP/1.1"
         finally:
             proxy.shutdown()
+
+
+def test_parallel_processes_do_not_replay_a_rotated_refresh_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/device/token":
+            token = dict(pair.split("=") for pair in request.content.decode().split("&"))[
+                "refresh_token"
+            ]
+            if token in used:  # rotation: a refresh token works once
+                return httpx2.Response(400, json={"error": "invalid_grant"})
+            used.append(token)
+            return httpx2.Response(200, json=_token_json(len(used)))
+        return httpx2.Response(200, json={"email": "a@example.com"})
+
+    expired = Tokens("access-0", "refresh-0", expires_at=time.time() - 1)
+    first = _link(tmp_path, handler, expired, monkeypatch)
+    second = _link(tmp_path, handler, None, monkeypatch)
+    assert second.tokens is not None  # loaded the expired pair before the first refreshed
+    first.user_info.retrieve()
+    second.user_info.retrieve()  # adopts the first one's new tokens instead of replaying
+    assert used == ["refresh-0"]
+    assert second.tokens.access_token == "access-1"  # type: ignore[union-attr]

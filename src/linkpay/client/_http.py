@@ -89,8 +89,18 @@ class HttpSession:
 
     def refresh(self) -> Tokens:
         """Trade the refresh token for a new pair (the old refresh token is rotated)."""
+        with self.store.refresh_lock():
+            return self._refresh_locked(stale_access_token=(self.tokens or Tokens("")).access_token)
+
+    def _refresh_locked(self, *, stale_access_token: str) -> Tokens:
         from linkpay.wire import TokenResponse
 
+        if not self.store.from_env:
+            on_disk = self.store.load()
+            if on_disk is not None and on_disk.access_token != stale_access_token:
+                # Another process refreshed while we waited for the lock: use its tokens.
+                self.set_tokens(on_disk)
+                return on_disk
         current = self.tokens
         if current is None:
             raise NotAuthenticated(_NOT_LOGGED_IN)

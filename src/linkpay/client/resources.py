@@ -115,7 +115,11 @@ class SpendRequests:
         last_status: str | None = None
         while True:
             remaining = deadline - time.monotonic()
-            wait = int(min(LONG_POLL_MAX_SECONDS, remaining)) if long_poll and attempts else None
+            # Bounded so that a change made between two fetches (which the wallet's
+            # "differs from the status at call time" rule cannot see) costs at most
+            # one such wait.
+            longest = min(LONG_POLL_MAX_SECONDS, max(10.0, interval * 5), remaining)
+            wait = int(longest) if long_poll and attempts else None
             started = time.monotonic()
             current = self.retrieve(
                 spend_request_id, include=include, wait=wait if wait and wait >= 1 else None

@@ -14,6 +14,8 @@ import json
 import os
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,25 @@ class TokenStore:
         data = asdict(tokens)
         data.update(data.pop("extra") or {})
         write_private_json(self.path, data)
+
+    @contextmanager
+    def refresh_lock(self) -> Iterator[None]:
+        """Serialize refreshes across link-cli processes sharing this token file: the
+        refresh token rotates, so two processes refreshing with the same one would have
+        the second refused (and the session possibly revoked as a replay)."""
+        if self._env_tokens is not None:
+            yield
+            return
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def delete(self) -> bool:
         if self._env_tokens is not None:
