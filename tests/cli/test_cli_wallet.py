@@ -69,8 +69,9 @@ def test_denied_login_exits_1(
     wallet.deny_device(code["phrase"], person)
     denied = cli("auth", "login", "--interval", "1", "--format", "json")
     assert denied.code == 1
-    error = json.loads(denied.stdout[denied.stdout.rindex('{\n  "code"') :])
+    error = denied.json()  # stdout holds only the error; the phrase went to stderr
     assert error["code"] == "access_denied"
+    assert json.loads(denied.stderr)["phrase"] == code["phrase"]
     assert not Path(cli_env["LINK_AUTH_FILE"]).exists()
 
 

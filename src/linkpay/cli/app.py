@@ -105,6 +105,11 @@ class Printer:
         else:
             print(render(data, self.format), file=self.stdout, flush=True)
 
+    def notice(self, data: Any, stderr: TextIO) -> None:
+        """Something the caller must see before the command ends (e.g. a login phrase
+        while polling), on stderr so stdout stays one parseable document."""
+        print(render(prepare(data), self.format), file=stderr, flush=True)
+
     def error(self, error: dict[str, Any]) -> None:
         data = prepare(error)
         if self.human:
@@ -300,6 +305,7 @@ def run(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None 
             auth_file=opts.auth or None,
             stderr=stderr,
             emit=printer.result,
+            notice=lambda data: printer.notice(data, stderr),
         )
         return _dispatch(build_app(commands, ctx), opts, printer)
     except LinkError as exc:

@@ -170,7 +170,8 @@ class Context:
     verbose: bool = False
     auth_file: str | None = None
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    emit: Callable[[Any], None] | None = None  # stream one result document now
+    emit: Callable[[Any], None] | None = None  # stream one result document now (stdout)
+    notice: Callable[[Any], None] | None = None  # a document for the caller, on stderr
     _link: Any = None
 
     @property

@@ -119,8 +119,10 @@ def _device_flow(inp: LoginInput, ctx: Context, scope: str, *, upgrade: bool) ->
 
         show_link(view["verification_url_complete"], "Open this to approve", ctx.stderr)
         print(f"Check that the wallet shows the phrase: {view['phrase']}", file=ctx.stderr)
-    elif ctx.mode == "cli" and ctx.emit is not None:
-        ctx.emit({k: v for k, v in view.items() if k != "_next"})
+    elif ctx.streaming:
+        ctx.emit({k: v for k, v in view.items() if k != "_next"})  # type: ignore[misc]
+    elif ctx.mode == "cli" and ctx.notice is not None:
+        ctx.notice({k: v for k, v in view.items() if k != "_next"})
     timeout = min(inp.timeout, pending["expires_at"] - time.time())
     if ctx.mode == "mcp":
         timeout = min(timeout, MCP_MAX_WAIT_SECONDS)
