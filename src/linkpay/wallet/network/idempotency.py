@@ -21,9 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
@@ -76,7 +75,7 @@ def _replay(row: IdempotencyKey, fingerprint: str, path: str) -> Outcome:
 
 
 def run_idempotent(
-    factory: sessionmaker[Session],
+    session: Session,
     *,
     principal: str,
     key: str | None,
@@ -85,38 +84,36 @@ def run_idempotent(
     fingerprint: str,
     handler: Callable[[Session], tuple[int, dict[str, Any]]],
 ) -> Outcome:
-    """Run `handler` in one transaction, at most once per (principal, key)."""
+    """Run `handler` in the caller's transaction, at most once per (principal, key)."""
     if key is None:
-        with transaction(factory) as session:
-            status_code, body = handler(session)
-            return Outcome(status_code, body)
+        status_code, body = handler(session)
+        return Outcome(status_code, body)
     if not key or len(key) > MAX_KEY_LENGTH:
         return _idempotency_error(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
-    with transaction(factory) as session:
-        lookup = select(IdempotencyKey).where(
-            IdempotencyKey.principal == principal, IdempotencyKey.key == key
-        )
+    lookup = select(IdempotencyKey).where(
+        IdempotencyKey.principal == principal, IdempotencyKey.key == key
+    )
+    existing = session.scalars(lookup).first()
+    if existing is not None:
+        return _replay(existing, fingerprint, path)
+    row = IdempotencyKey(
+        principal=principal,
+        key=key,
+        method=method,
+        path=path,
+        request_hash=fingerprint,
+        state="in_progress",
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent request with this key committed first
         existing = session.scalars(lookup).first()
-        if existing is not None:
-            return _replay(existing, fingerprint, path)
-        row = IdempotencyKey(
-            principal=principal,
-            key=key,
-            method=method,
-            path=path,
-            request_hash=fingerprint,
-            state="in_progress",
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:  # a concurrent request with this key committed first
-            existing = session.scalars(lookup).first()
-            if existing is None:
-                raise
-            return _replay(existing, fingerprint, path)
-        status_code, body = handler(session)
-        row.state = "completed"
-        row.status_code = status_code
-        row.response_body = json.dumps(body, separators=(",", ":"))
-        return Outcome(status_code, body)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint, path)
+    status_code, body = handler(session)
+    row.state = "completed"
+    row.status_code = status_code
+    row.response_body = json.dumps(body, separators=(",", ":"))
+    return Outcome(status_code, body)

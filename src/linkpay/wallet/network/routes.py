@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
@@ -91,15 +93,22 @@ def _test_network_enabled(request: Request) -> bool:
     return bool(getattr(request.app.state.settings, "test_mode", True))
 
 
-def _authenticate(state: Any, headers: Headers) -> Merchant | None:
+def _as_merchant(
+    state: Any, headers: Headers, run: Callable[[Session, Merchant], JSONResponse]
+) -> JSONResponse:
+    """Authenticate the merchant and run `run` in the same transaction (one database
+    round of locking per request). `InvalidRequest` raised inside rolls back → 400."""
     api_key = api_key_from_header(headers.get("authorization"))
     if api_key is None:
-        return None
-    with transaction(state.sessionmaker) as session:
-        merchant = authenticate_merchant(session, api_key)
-        if merchant is not None:
-            session.expunge(merchant)
-        return merchant
+        return _unauthenticated()
+    try:
+        with transaction(state.sessionmaker) as session:
+            merchant = authenticate_merchant(session, api_key)
+            if merchant is None:
+                return _unauthenticated()
+            return run(session, merchant)
+    except InvalidRequest as exc:
+        return JSONResponse(exc.body(), status_code=400)
 
 
 def _unauthenticated() -> JSONResponse:
@@ -120,44 +129,47 @@ def _respond(outcome: Outcome) -> JSONResponse:
 
 
 def _card_charge_sync(state: Any, headers: Headers, raw: bytes, path: str) -> JSONResponse:
-    merchant = _authenticate(state, headers)
-    if merchant is None:
-        return _unauthenticated()
-    try:
-        body = wire.CardChargeRequest.model_validate_json(raw or b"{}")
-    except ValidationError as exc:
-        param, message = wire.describe_validation_errors(exc.errors(include_input=False))
-        return _error(400, "invalid_request_error", "invalid_request", message, param=param)
     settings = state.settings
 
-    def handler(session: Any) -> tuple[int, dict[str, Any]]:
-        result = charge_card(session, session.get(Merchant, merchant.id), body, settings=settings)
-        if isinstance(result, wire.CardCharge):
-            log.info("card charge %s succeeded (%s %s)", result.id, result.amount, result.currency)
-            return 200, result.model_dump(mode="json")
-        charge, decline = result
-        log.info("card charge %s declined: %s", charge.id, decline.decline_code)
-        return 402, {
-            "error": {
-                "type": "card_error",
-                "code": "card_declined",
-                "decline_code": decline.decline_code,
-                "message": decline.message,
-                "charge": charge.model_dump(mode="json"),
-            }
-        }
+    def run(session: Session, merchant: Merchant) -> JSONResponse:
+        try:
+            body = wire.CardChargeRequest.model_validate_json(raw or b"{}")
+        except ValidationError as exc:
+            param, message = wire.describe_validation_errors(exc.errors(include_input=False))
+            return _error(400, "invalid_request_error", "invalid_request", message, param=param)
 
-    fingerprint = request_fingerprint(settings.pepper, "POST", path, raw)
-    outcome = run_idempotent(
-        state.sessionmaker,
-        principal=f"merchant:{merchant.id}",
-        key=headers.get("idempotency-key"),
-        method="POST",
-        path=path,
-        fingerprint=fingerprint,
-        handler=handler,
-    )
-    return _respond(outcome)
+        def handler(session: Session) -> tuple[int, dict[str, Any]]:
+            result = charge_card(session, merchant, body, settings=settings)
+            if isinstance(result, wire.CardCharge):
+                log.info(
+                    "card charge %s succeeded (%s %s)", result.id, result.amount, result.currency
+                )
+                return 200, result.model_dump(mode="json")
+            charge, decline = result
+            log.info("card charge %s declined: %s", charge.id, decline.decline_code)
+            return 402, {
+                "error": {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": decline.decline_code,
+                    "message": decline.message,
+                    "charge": charge.model_dump(mode="json"),
+                }
+            }
+
+        return _respond(
+            run_idempotent(
+                session,
+                principal=f"merchant:{merchant.id}",
+                key=headers.get("idempotency-key"),
+                method="POST",
+                path=path,
+                fingerprint=request_fingerprint(settings.pepper, "POST", path, raw),
+                handler=handler,
+            )
+        )
+
+    return _as_merchant(state, headers, run)
 
 
 @router.post(
@@ -187,40 +199,37 @@ async def create_card_charge(request: Request) -> JSONResponse:
 def _payment_intent_sync(
     state: Any, headers: Headers, items: list[tuple[str, str]], path: str
 ) -> JSONResponse:
-    merchant = _authenticate(state, headers)
-    if merchant is None:
-        return _unauthenticated()
-    try:
-        params = parse_params(items)
-    except InvalidRequest as exc:
-        return JSONResponse(exc.body(), status_code=400)
-
-    def handler(session: Any) -> tuple[int, dict[str, Any]]:
-        status_code, body = create_payment_intent(
-            session, session.get(Merchant, merchant.id), params
-        )
-        if status_code == 200:
-            log.info(
-                "payment intent %s succeeded (%s %s)", body["id"], params.amount, params.currency
-            )
-        else:
-            log.info("payment intent declined: %s", body["error"]["decline_code"])
-        return status_code, body
-
     canonical = json.dumps(sorted(items), separators=(",", ":")).encode()
-    try:
-        outcome = run_idempotent(
-            state.sessionmaker,
-            principal=f"merchant:{merchant.id}",
-            key=headers.get("idempotency-key"),
-            method="POST",
-            path=path,
-            fingerprint=request_fingerprint(state.settings.pepper, "POST", path, canonical),
-            handler=handler,
+
+    def run(session: Session, merchant: Merchant) -> JSONResponse:
+        params = parse_params(items)
+
+        def handler(session: Session) -> tuple[int, dict[str, Any]]:
+            status_code, body = create_payment_intent(session, merchant, params)
+            if status_code == 200:
+                log.info(
+                    "payment intent %s succeeded (%s %s)",
+                    body["id"],
+                    params.amount,
+                    params.currency,
+                )
+            else:
+                log.info("payment intent declined: %s", body["error"]["decline_code"])
+            return status_code, body
+
+        return _respond(
+            run_idempotent(
+                session,
+                principal=f"merchant:{merchant.id}",
+                key=headers.get("idempotency-key"),
+                method="POST",
+                path=path,
+                fingerprint=request_fingerprint(state.settings.pepper, "POST", path, canonical),
+                handler=handler,
+            )
         )
-    except InvalidRequest as exc:
-        return JSONResponse(exc.body(), status_code=400)
-    return _respond(outcome)
+
+    return _as_merchant(state, headers, run)
 
 
 @router.post(
@@ -272,16 +281,19 @@ async def create_payment_intent_route(request: Request) -> JSONResponse:
 
 
 def _retrieve_sync(state: Any, headers: Headers, intent_id: str) -> JSONResponse:
-    merchant = _authenticate(state, headers)
-    if merchant is None:
-        return _unauthenticated()
-    with transaction(state.sessionmaker) as session:
+    def run(session: Session, merchant: Merchant) -> JSONResponse:
         intent = retrieve_payment_intent(session, merchant, intent_id)
-    if intent is None:
-        return _error(
-            404, "invalid_request_error", "resource_missing", "No such payment_intent.", param="id"
-        )
-    return JSONResponse(intent)
+        if intent is None:
+            return _error(
+                404,
+                "invalid_request_error",
+                "resource_missing",
+                "No such payment_intent.",
+                param="id",
+            )
+        return JSONResponse(intent)
+
+    return _as_merchant(state, headers, run)
 
 
 @router.get(
