@@ -32,7 +32,11 @@ def test_environment_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("LINKPAY_DATA_DIR", str(tmp_path))
     s = Settings.from_env(host="0.0.0.0")
     assert s.port == 9999 and s.test_mode is False and s.host == "0.0.0.0"
-    assert s.public_url == "http://0.0.0.0:9999" and s.data_dir == tmp_path
+    assert s.public_url == "http://127.0.0.1:9999" and s.data_dir == tmp_path
+    assert Settings.from_env(host="::1").public_url == "http://[::1]:9999"
+    assert Settings.from_env(public_url="https://wallet.example/").public_url == (
+        "https://wallet.example"
+    )
     monkeypatch.setenv("LINKPAY_PORT", "many")
     with pytest.raises(ValueError, match="LINKPAY_PORT"):
         Settings.from_env()

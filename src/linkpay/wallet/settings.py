@@ -105,7 +105,12 @@ class Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'wallet.db'}"
         if not self.public_url:
-            self.public_url = f"http://{self.host}:{self.port}"
+            # A wildcard bind address is no place to send a browser; links then point
+            # at this machine (set LINKPAY_PUBLIC_URL for other devices on the network).
+            link_host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            if ":" in link_host:
+                link_host = f"[{link_host}]"
+            self.public_url = f"http://{link_host}:{self.port}"
         self.public_url = self.public_url.rstrip("/")
 
     @classmethod
