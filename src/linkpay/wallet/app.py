@@ -45,8 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine, factory = open_store(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        close = getattr(app.state.notifier, "close", None)
+        if close is not None:  # stop background delivery threads
+            close()
         engine.dispose()
 
     app = FastAPI(
