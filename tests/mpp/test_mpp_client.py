@@ -532,3 +532,21 @@ def test_merchant_requests_go_through_link_http_proxy(monkeypatch):
         listener.close()
     assert out["status"] == 200 and out["body"] == "via proxy"
     assert seen[0].startswith(b"GET http://127.0.0.1:9/resource HTTP/1.1")
+
+
+def test_verbose_log_never_shows_the_credential_or_token(merchant):
+    lines: list[str] = []
+    out = mpp_client.pay(
+        f"{merchant.base_url}/api/fortune",
+        link=link_with(approved_spend_request()),
+        spend_request_id="lsrq_approved",
+        log=lines.append,
+    )
+    assert out["paid"] is True
+    text = "\n".join(lines)
+    assert "mpp > GET " in text and "mpp < 402 " in text and "mpp < 200 " in text
+    assert "Payment [redacted]" in text
+    [credential] = merchant.recorder.header(1, "authorization")
+    assert credential.split(" ", 1)[1] not in text
+    assert "spt_test_123" not in text
+    assert out["headers"]["payment-receipt"] not in text

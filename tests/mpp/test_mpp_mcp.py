@@ -47,12 +47,18 @@ async def test_mpp_tools_pay_over_mcp(
         assert not decoded.is_error
         assert decoded.structured_content["network_id"] == merchant.network_id
 
-        started = await client.call_tool("mpp_pay", {"url": url, "context": CONTEXT, "test": True})
+        started = await client.call_tool(
+            "mpp_pay", {"url": url, "context": CONTEXT, "test": True, "header": ["X-Agent: mcp"]}
+        )
         assert not started.is_error, started
         result = started.structured_content
         sid = result["spend_request"]["id"]
         assert result["_next"]["then_tool"] == "mpp_pay"
-        assert result["_next"]["then_arguments"] == {"url": url, "spend_request_id": sid}
+        assert result["_next"]["then_arguments"] == {
+            "url": url,
+            "spend_request_id": sid,
+            "header": ["X-Agent: mcp"],
+        }
 
         wallet.approve(sid, person)
         paid = await client.call_tool("mpp_pay", result["_next"]["then_arguments"])

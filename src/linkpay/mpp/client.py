@@ -27,7 +27,7 @@ import functools
 import ipaddress
 import os
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -161,12 +161,14 @@ def pay(
     timeout: float = 30.0,
     transport: Any = None,
     proxy: str | None = None,
+    log: Callable[[str], None] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """`mpp pay`. Returns the merchant's answer (`paid`, `status`, `headers`, `body`,
     `receipt`…) or, without `spend_request_id`, `{"approval_required": True,
     "spend_request": …}` for the caller to wait on. Raises `MppError`/`LinkError`.
-    Merchant requests go through `proxy` (default: `LINK_HTTP_PROXY`) like the SDK's."""
+    Merchant requests go through `proxy` (default: `LINK_HTTP_PROXY`) like the SDK's;
+    `log` (the CLI's --verbose) sees each merchant request and answer, secrets redacted."""
     spec = HttpRequestSpec.build(url, method=method, data=data, headers=headers)
     if spend_request_id is None:
         _check_context(context)
@@ -186,6 +188,7 @@ def pay(
         transport=transport,
         proxy=proxy,
         verify=_tls_context(),
+        event_hooks=_log_hooks(log),
     ) as http:
         probe = _send(http, spec, extra=None)
         if probe.status_code != 402:
@@ -247,6 +250,27 @@ def pay(
         )
         result["new_spend_request_required"] = True
     return result
+
+
+def _log_hooks(log: Callable[[str], None] | None) -> dict[str, list[Any]]:
+    """--verbose traffic lines; credential headers are never written out."""
+    if log is None:
+        return {}
+    secret = {"authorization", "payment-authorization", "cookie", "set-cookie", "payment-receipt"}
+
+    def on_request(request: httpx2.Request) -> None:
+        log(f"mpp > {request.method} {sanitize_text(str(request.url))}")
+        for name, value in request.headers.multi_items():
+            shown = (value.split(" ", 1)[0] + " [redacted]") if name.lower() in secret else value
+            log(f"mpp >   {name}: {sanitize_text(shown)}")
+
+    def on_response(response: httpx2.Response) -> None:
+        log(f"mpp < {response.status_code} {sanitize_text(str(response.request.url))}")
+        for name, value in response.headers.multi_items():
+            shown = "[redacted]" if name.lower() in secret else value
+            log(f"mpp <   {name}: {sanitize_text(shown)}")
+
+    return {"request": [on_request], "response": [on_response]}
 
 
 @functools.cache

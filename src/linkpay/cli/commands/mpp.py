@@ -101,6 +101,8 @@ def pay(inp: PayInput, ctx: Context) -> dict[str, Any]:
         "data": inp.data,
         "headers": inp.header or [],
     }
+    if ctx.verbose:
+        kwargs["log"] = lambda line: print(line, file=ctx.stderr)
     result = pay_url(
         inp.url,
         link=link,
@@ -129,11 +131,14 @@ def pay(inp: PayInput, ctx: Context) -> dict[str, Any]:
     }
     if ctx.mode == "mcp":
         next_hint["then_tool"] = "mpp_pay"
-        next_hint["then_arguments"] = {
-            k: v
-            for k, v in {"url": inp.url, "spend_request_id": sid, **kwargs}.items()
-            if v not in (None, [])
+        arguments = {
+            "url": inp.url,
+            "spend_request_id": sid,
+            "method": inp.method,
+            "data": inp.data,
+            "header": inp.header,
         }
+        next_hint["then_arguments"] = {k: v for k, v in arguments.items() if v not in (None, [])}
     result["instruction"] = (
         f"The merchant asks {spend_request['amount']} {spend_request['currency']} (network "
         f"{spend_request.get('network_id')}). The person must approve spend request {sid}"
