@@ -51,19 +51,29 @@ def print_human(data: Any, file: TextIO | None = None) -> None:
         columns: list[str] = []
         for row in rows:
             columns += [
-                k for k, v in row.items() if k not in columns and not isinstance(v, (dict, list))
+                k
+                for k, v in row.items()
+                if k not in columns and v is not None and not isinstance(v, (dict, list))
             ]
-        table = Table(*columns, show_lines=False)
+        table = Table(show_lines=False)
+        for column in columns:  # fold, never truncate; ids stay whole so they copy
+            if column == "id" or column.endswith("_id"):
+                width = max(len(_cell(row.get(column))) for row in rows)
+                table.add_column(column, no_wrap=True, min_width=width)
+            else:
+                table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*[_cell(row.get(col)) for col in columns])
         console.print(table)
         return
     if isinstance(data, dict):
-        table = Table("field", "value", show_header=False, box=None, pad_edge=False)
-        for key, value in _flatten(
-            {k: v for k, v in data.items() if k not in ("instruction", "_next")}
-        ):
-            table.add_row(key, _cell(value))
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column("field", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        shown = {k: v for k, v in data.items() if k not in ("instruction", "_next")}
+        for key, value in _flatten(shown):
+            if value not in ([], {}):
+                table.add_row(key, _cell(value))
         console.print(table)
         if data.get("instruction"):
             console.print(f"\n{data['instruction']}")
