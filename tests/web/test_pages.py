@@ -368,3 +368,19 @@ def test_signin_returns_to_the_page_that_asked(wallet: Any, person: str) -> None
             "csrf_token": csrf_from(page.text), "next": "/device?code=amber-fox-lake"})
         assert done.headers["location"] == "/device?code=amber-fox-lake"
         assert 'value="amber-fox-lake"' in client.get(done.headers["location"]).text
+
+
+def test_password_guessing_is_rate_limited() -> None:
+    from linkpay.wallet.embedded import start_embedded_wallet
+
+    with start_embedded_wallet() as fresh:
+        fresh.create_user("target@example.com")
+        with fresh.http(follow_redirects=False) as client:
+            form = client.get("/signin")
+            statuses = [client.post("/signin/password", headers={"Origin": fresh.base_url},
+                                    data={"csrf_token": csrf_from(form.text),
+                                          "email": "target@example.com",
+                                          "password": f"guess {i}"}).status_code
+                        for i in range(21)]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429

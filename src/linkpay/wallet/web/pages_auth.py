@@ -33,14 +33,19 @@ from linkpay.wallet.web.sessions import (
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-# Password and email-link attempts per client address (memory: per process).
+# Password, email-link and passkey attempts per client address. Memory storage: per
+# process and per app (a multi-process deployment multiplies the budget by workers).
 _ATTEMPTS = parse("20/10 minutes")
-_limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 _PASSKEY_COOKIE = "linkpay_webauthn"
 
 
-def _rate_limit(kind: str, key: str) -> None:
-    if not _limiter.hit(_ATTEMPTS, kind, key):
+def _rate_limit(request: Request, kind: str) -> None:
+    state = request.app.state
+    limiter = getattr(state, "web_signin_limiter", None)
+    if limiter is None:
+        limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        state.web_signin_limiter = limiter
+    if not limiter.hit(_ATTEMPTS, kind, client_address(request)):
         raise WebError(429, "Too many attempts", "Wait a few minutes and try again.")
 
 
@@ -103,7 +108,7 @@ def signin_password(
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
     check_presession_csrf(request, csrf_token)
-    _rate_limit("password", client_address(request))
+    _rate_limit(request, "password")
     next_path = safe_next(next)
     with transaction(request.app.state.sessionmaker) as db:
         user_id = signin.check_password(db, email, password[:1000])
@@ -126,7 +131,7 @@ def signin_email(
     from linkpay.wallet.notify.mail import email_enabled
 
     check_presession_csrf(request, csrf_token)
-    _rate_limit("email", client_address(request))
+    _rate_limit(request, "email")
     settings = request.app.state.settings
     next_path = safe_next(next)
     if not email_enabled(settings):
@@ -214,7 +219,7 @@ def passkey_signin_options(request: Request) -> Response:
 def passkey_signin_verify(request: Request, credential: Annotated[dict[str, Any], Body()],
                           next: str | None = None) -> Response:  # noqa: A002
     check_presession_csrf(request, request.headers.get("x-csrf-token"))
-    _rate_limit("passkey", client_address(request))
+    _rate_limit(request, "passkey")
     challenge = unsign_value(request, "webauthn-signin",
                              request.cookies.get(cookie_name(request, _PASSKEY_COOKIE)))
     if challenge is None:
