@@ -228,6 +228,14 @@ def _finish(
     request: Any, ctx: Context, include: tuple[str, ...], output_file: str | None, force: bool
 ) -> dict[str, Any]:
     include_card = "card" in include and not output_file
+    wants_card = include_card or bool(output_file)
+    if wants_card and request.status == "approved" and request.credential_type == "card":
+        if request.card is None:  # never let "approved" stand in for a usable card
+            raise CommandError(
+                "INVALID_RESPONSE",
+                f"Spend request {request.id} is approved but the wallet returned no card; "
+                "retrieve it again, or ask the person to check their wallet.",
+            )
     data = spend_request_data(request, include_card=include_card)
     if output_file and request.card is not None:
         from linkpay.cli.output.files import write_secret_file
