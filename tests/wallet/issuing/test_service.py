@@ -171,3 +171,16 @@ def test_issue_needs_an_approval_hash(session: Session, settings: Settings) -> N
     row.approval_hash = None
     with pytest.raises(service.IssuingError):
         service.issue_credential(session, row, settings=settings)
+
+
+def test_expire_credentials_shreds_only_expired(session: Session, settings: Settings) -> None:
+    live = service.issue_credential(session, approved_request(session), settings=settings)
+    stale = service.issue_credential(session, approved_request(session), settings=settings)
+    stale.valid_until = datetime.now(UTC) - timedelta(seconds=1)
+    session.flush()
+    assert service.expire_credentials(session) == 1
+    session.refresh(live)
+    session.refresh(stale)
+    assert stale.status == "expired" and stale.secret_ciphertext is None
+    assert live.status == "active" and live.secret_ciphertext
+    assert service.expire_credentials(session) == 0

@@ -284,3 +284,19 @@ def void_credentials(session: Session, spend_request_id: str) -> None:
     for issuer_name, issuer_ref, credential_id in voided:
         if issuer_name != TestIssuer.name:  # a live issuer: close the card there too
             get_issuer(None).void(issuer_ref or credential_id)
+
+
+def expire_credentials(session: Session, now: datetime | None = None) -> int:
+    """Mark every active credential past `valid_until` expired and shred its sealed
+    secrets; returns how many. Safe to run any time (e.g. periodically from `serve`):
+    a charge or reveal already refuses such credentials, this only minimises what sits
+    at rest. Spend requests read `expired` by themselves (spend/windows.py)."""
+    now = now or _now()
+    expired = session.execute(
+        update(Credential)
+        .where(Credential.status == "active", Credential.valid_until <= now)
+        .values(status="expired", secret_ciphertext=None)
+        .returning(Credential.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return len(expired)
