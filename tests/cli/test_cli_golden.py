@@ -107,3 +107,14 @@ def test_filter_output_golden(cli: Any, fixed_wallet: None) -> None:
         "toon",
     )
     _check("spend_request_filtered.toon", outcome.stdout)
+
+
+def test_approved_without_card_is_an_error(
+    cli: Any, fixed_wallet: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(SPEND_REQUEST, "status", "approved")
+    for extra in (["--include", "card"], ["--output-file", str(tmp_path / "card.json")]):
+        outcome = cli("spend-request", "retrieve", "lsrq_golden0001", *extra, "--format", "json")
+        assert outcome.code == 1 and outcome.json()["code"] == "INVALID_RESPONSE"
+        assert "returned no card" in outcome.json()["message"]
+    assert not (tmp_path / "card.json").exists()
