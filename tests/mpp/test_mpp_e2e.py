@@ -154,3 +154,72 @@ def test_e53_concurrent_redeems_have_one_winner(wallet, person, agent_token, mer
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["succeeded"] + ["token_already_used"] * 5
+
+
+def _challenge(url: str):
+    import httpx2
+
+    from linkpay.mpp import wire
+
+    probe = httpx2.get(url)
+    assert probe.status_code == 402
+    return wire.select_stripe(wire.parse_challenges(probe.headers.get_list("www-authenticate")))[0]
+
+
+def test_one_challenge_pays_once_even_with_another_token(wallet, person, agent_token, merchant):
+    import httpx2
+
+    from linkpay.mpp import wire
+
+    url = f"{merchant.base_url}/api/fortune"
+    first_sid, first_spt = approved_spt(wallet, person, agent_token, merchant.network_id)
+    second_sid, second_spt = approved_spt(
+        wallet, person, agent_token, merchant.network_id, amount=120
+    )
+    challenge = _challenge(url)
+    ok = httpx2.get(url, headers={"Authorization": wire.build_credential(challenge, first_spt)})
+    assert ok.status_code == 200
+    reused = httpx2.get(
+        url, headers={"Authorization": wire.build_credential(challenge, second_spt)}
+    )
+    assert reused.status_code == 402
+    assert reused.json()["type"].endswith("/invalid-challenge")
+    assert agent_get(wallet, agent_token, first_sid)["status"] == "succeeded"
+    # The second token never reached the wallet: its request is still approved.
+    assert agent_get(wallet, agent_token, second_sid)["status"] == "approved"
+
+
+def test_parallel_requests_with_one_credential_settle_once_on_the_wallet(
+    wallet, person, agent_token, merchant
+):
+    import httpx2
+
+    from linkpay.mpp import wire
+
+    url = f"{merchant.base_url}/api/fortune"
+    sid, spt = approved_spt(wallet, person, agent_token, merchant.network_id)
+    credential = wire.build_credential(_challenge(url), spt)
+    statuses: list[int] = []
+    receipts: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def attempt() -> None:
+        barrier.wait()
+        response = httpx2.get(url, headers={"Authorization": credential}, timeout=60)
+        statuses.append(response.status_code)
+        if response.status_code == 200:
+            receipts.append(wire.parse_receipt(response.headers["payment-receipt"]).reference)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [402] * 7
+    assert agent_get(wallet, agent_token, sid)["status"] == "succeeded"
+    with wallet.http(agent_token.access_token) as agent:
+        transactions = agent.get("/transactions").json()["data"]
+    # The person is fresh: exactly one charge ever reached their account.
+    assert [(t["source_id"], t["amount"], t["status"]) for t in transactions] == [
+        (receipts[0], 100, "succeeded")
+    ]
