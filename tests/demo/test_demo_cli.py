@@ -59,9 +59,14 @@ def test_demo_flags_exclude_each_other(tmp_path):
 
 
 def test_demo_without_tty_is_noninteractive_and_honours_only_spt(tmp_path):
+    """Also: a configured wallet that does not answer → an embedded one, said so."""
+    from linkpay.demo.servers import free_loopback_port
+
+    env = clean_env(tmp_path)
+    env["LINK_API_BASE_URL"] = f"http://127.0.0.1:{free_loopback_port()}"
     done = subprocess.run(
         [LINK_CLI, "demo", "--only-spt", "--format", "json"],
-        env=clean_env(tmp_path),
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -70,6 +75,8 @@ def test_demo_without_tty_is_noninteractive_and_honours_only_spt(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads(done.stdout)
     assert list(summary["flows"]) == ["spt"] and summary["flows"]["spt"]["http_status"] == 200
+    assert summary["mode"] == "embedded"
+    assert f"No wallet answers at {env['LINK_API_BASE_URL']}" in done.stderr
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -169,13 +176,13 @@ def test_demo_yes_on_a_terminal_explains_each_step_without_asking(tmp_path):
     tmux = Tmux([str(script)], env)
     try:
         screen = tmux.wait_for("DEMO EXIT", timeout=90)
-        assert "DEMO EXIT 0" in screen
-        assert "Choose 1-3" not in screen and "[y/n]" not in screen
-        assert "Step 2/5: The person approves" in screen
-        assert "Step 5/5: The agent pays (`link-cli mpp pay --spend-request-id`)" in screen
-        assert "Done: every step succeeded." in screen
-        assert re.search(r"flows\.card\.status\s+succeeded", screen)
-        assert re.search(r"flows\.spt\.http_status\s+200", screen)
-        assert not CARD_NUMBER_RUN.search(screen)
+        assert "DEMO EXIT 0" in screen, screen
+        assert "Choose 1-3" not in screen and "[y/n]" not in screen, screen
+        assert "Step 2/5: The person approves" in screen, screen
+        assert "Step 5/5: The agent pays (`link-cli mpp pay --spend-request-id`)" in screen, screen
+        assert "Done: every step succeeded." in screen, screen
+        assert re.search(r"flows\.card\.status\s+succeeded", screen), screen
+        assert re.search(r"flows\.spt\.http_status\s+200", screen), screen
+        assert not CARD_NUMBER_RUN.search(screen), screen
     finally:
         tmux.close()
