@@ -81,7 +81,8 @@ def _error(
     headers = None
     if status_code == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="linkpay test network"'}
-    body = {"error": {"type": error_type, "code": code, "message": message, **extra}}
+    error = {"type": error_type, "code": code, "message": message, **extra}
+    body = {"error": {key: value for key, value in error.items() if value is not None}}
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
