@@ -103,3 +103,30 @@ def test_no_notification_when_the_transaction_rolls_back(
         )
         assert notifier.calls == []  # not before the commit
     assert [call["spend_request_id"] for call in notifier.calls] == [row.id]
+
+
+def test_savepoints_do_not_trigger_early_notifications(wallet: Any, person: str) -> None:
+    """A released SAVEPOINT is not a commit (the web page decides inside one, issuing
+    uses one): nothing is sent until the real COMMIT, nothing if it rolls back."""
+    from linkpay.wallet.auth.principal import AgentPrincipal
+
+    principal = AgentPrincipal(
+        user_id=person, token_family_id="tfam_nested", client_id="pytest", scopes=frozenset()
+    )
+    notifier = Recorder()
+    body = SpendRequestCreate.model_validate(card_body(request_approval=True))
+    with pytest.raises(RuntimeError), transaction(wallet.sessionmaker) as session:
+        with session.begin_nested():
+            service.create_spend_request(
+                session, principal, body, settings=wallet.settings, notifier=notifier
+            )
+        assert notifier.calls == []
+        raise RuntimeError("the outer transaction fails after the savepoint")
+    assert notifier.calls == []
+    with transaction(wallet.sessionmaker) as session:
+        with session.begin_nested():
+            row = service.create_spend_request(
+                session, principal, body, settings=wallet.settings, notifier=notifier
+            )
+        assert notifier.calls == []
+    assert [call["spend_request_id"] for call in notifier.calls] == [row.id]

@@ -30,6 +30,8 @@ def call_after_commit(session: Session, callback: Callable[[], Any]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released; the real COMMIT is still to come
     callbacks = session.info.pop(_CALLBACKS_KEY, [])
     changed = session.info.pop(CHANGED_IDS_KEY, set())
     if changed:
