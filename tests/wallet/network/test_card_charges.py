@@ -180,3 +180,28 @@ def test_idempotency_key_replays(flow: Flow, shop: Merchant) -> None:
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     other = charge(flow, shop, charge_body(card, amount=1), **{"Idempotency-Key": "order-1"})
     assert other.status_code == 400 and other.json()["error"]["type"] == "idempotency_error"
+
+
+def test_request_changed_after_approval_is_refused(flow: Flow, shop: Merchant) -> None:
+    """The card is bound to what the person approved: if the stored purchase changes
+    behind the API's back, the card no longer charges (nor reveals)."""
+    spend_request_id, card = flow.approved_card()
+    with flow.wallet.session() as s:
+        s.execute(
+            update(SpendRequest).where(SpendRequest.id == spend_request_id).values(amount=40000)
+        )
+    declined(charge(flow, shop, charge_body(card)), "revocation_of_authorization")
+    assert flow.get(spend_request_id, include="card").get("card") is None
+
+
+def test_network_is_off_outside_test_mode(tmp_path: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from linkpay.wallet.app import create_app
+    from linkpay.wallet.settings import Settings
+
+    app = create_app(Settings.from_env(data_dir=tmp_path, test_mode=False))
+    with TestClient(app) as client:
+        for path in (PATH, "/v1/payment_intents"):
+            answer = client.post(path, json={}, headers={"Authorization": "Bearer sk_test_x"})
+            assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
