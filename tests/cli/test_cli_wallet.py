@@ -333,3 +333,23 @@ def test_verbose_logs_traffic_without_secrets(
     token = json.loads(Path(cli_env["LINK_AUTH_FILE"]).read_text())["access_token"]
     assert token not in outcome.stderr and "Bearer" not in outcome.stderr
     assert os.environ["LINK_AUTH_FILE"] == cli_env["LINK_AUTH_FILE"]
+
+
+def test_no_payment_method_and_unknown_method_name_the_way_out(
+    wallet: Any, cli: Any, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkpay.client.tokens import Tokens, TokenStore
+
+    point_at(wallet, monkeypatch, cli_env)
+    cardless = wallet.create_user(f"cardless-{time.monotonic_ns()}@example.com")
+    token = wallet.agent_login(cardless)
+    TokenStore(Path(cli_env["LINK_AUTH_FILE"])).save(Tokens.from_token_response(token))
+    outcome = cli(*create_args(), "--format", "json")
+    assert outcome.code == 1
+    error = outcome.json()
+    assert error["code"] == "NO_PAYMENT_METHOD"
+    assert error["_next"]["command"] == "link-cli payment-methods add"
+    wallet.add_test_card(cardless)
+    unknown = cli(*create_args("--payment-method-id", "csmrpd_nope"), "--format", "json").json()
+    assert unknown["code"] == "invalid_request"
+    assert unknown["message"].startswith("--payment-method-id: ")

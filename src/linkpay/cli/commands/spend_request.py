@@ -96,6 +96,26 @@ def _duplicate_error(exc: Any, ctx: Context) -> CommandError:
     )
 
 
+def _in_flag_terms(exc: Any, ctx: Context) -> Any:
+    """The wallet names API fields (`payment_details: …`); say which flag to fix, and
+    turn "no payment method yet" into NO_PAYMENT_METHOD with the way out."""
+    from linkpay.cli.parsing import FIELD_FLAGS
+
+    param = exc.extra.get("param")
+    message = exc.message
+    if param in FIELD_FLAGS and message.startswith(f"{param}: "):
+        message = f"{FIELD_FLAGS[param]}: {message[len(param) + 2 :]}"
+    if param == "payment_details" and "no payment method" in message:
+        return CommandError(
+            "NO_PAYMENT_METHOD",
+            "The person has no payment method yet; they must add one in their wallet.",
+            _next=ctx.next_step(("payment-methods", "add")),
+        )
+    exc.message = message
+    exc.args = (message,)
+    return exc
+
+
 def _check_output_path(path: str | None, force: bool) -> None:
     """Fail before any network call when --output-file cannot be written."""
     if not path:
@@ -145,7 +165,7 @@ def create(inp: CreateInput, ctx: Context) -> Any:
     except ApiError as exc:
         if exc.code == "spend_request_rate_limited":
             raise _duplicate_error(exc, ctx) from None
-        raise
+        raise _in_flag_terms(exc, ctx) from None
     if ctx.human and inp.request_approval and request.approval_url:
         from linkpay.cli.output.tty import show_link
 
@@ -194,12 +214,22 @@ def update(inp: UpdateInput, ctx: Context) -> Any:
             "Nothing to update: give at least one of --merchant-url, --amount, --currency, "
             "--payment-method-id, --line-item, --total",
         )
-    request = ctx.link().spend_requests.update(inp.id, validate_wire(SpendRequestUpdate, body))
+    from linkpay.client.errors import ApiError
+
+    try:
+        request = ctx.link().spend_requests.update(inp.id, validate_wire(SpendRequestUpdate, body))
+    except ApiError as exc:
+        raise _in_flag_terms(exc, ctx) from None
     return with_guidance(spend_request_data(request), request, ctx)
 
 
 class RetrieveInput(CommandInput):
-    """Retrieve a spend request; with --interval, wait until it is decided."""
+    """Retrieve a spend request; with --interval, wait until it is decided.
+
+    While waiting, output appears only when the status changes: with --format jsonl one
+    line per change; in the other formats the decided request once (a single
+    document); on a terminal a spinner shows the status. POLLING_TIMEOUT (exit 1) when
+    time or attempts run out first."""
 
     id: SpendRequestId
     include: list[Literal["card", "shared_payment_token"]] | None = Field(
