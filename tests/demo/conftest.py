@@ -2,6 +2,8 @@
 its own loopback port, registered on the `wallet` fixture's test network, and helpers to
 get an approved virtual card the way an agent does."""
 
+import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,3 +73,31 @@ def approved_card(wallet: Any, person: str, agent_token: Any, shop: Shop) -> dic
     assert body["status"] == "approved" and body["card"]["number"]
     body["_access_token"] = agent_token.access_token
     return body
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("Debian's chromium is not installed (scripts/setup installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()

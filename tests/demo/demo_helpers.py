@@ -37,10 +37,12 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 class Tmux:
     """One private tmux server (own socket) running one command in a 120x60 pane."""
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], width: int = 120) -> None:
         self.socket = f"linkpay-demo-{uuid.uuid4().hex[:8]}"
         self.env = env
-        self._tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "60", " ".join(command))
+        self._tmux(
+            "new-session", "-d", "-s", "demo", "-x", str(width), "-y", "60", " ".join(command)
+        )
 
     def _tmux(self, *args: str) -> str:
         done = subprocess.run(

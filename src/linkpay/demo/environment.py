@@ -43,6 +43,9 @@ class DemoEnvironment:
     approve: Callable[[str], None] | None = None  # approve as the test person (embedded)
     deny: Callable[[str], None] | None = None
     network_id: str | None = None
+    # A link that signs the browser in as the test person and opens the approval page
+    # (embedded only: nobody has a wallet session there yet).
+    browser_approval_link: Callable[[str], str] | None = None
 
     @property
     def can_approve_here(self) -> bool:
@@ -162,7 +165,18 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
             approve=lambda spend_request_id: wallet.approve(spend_request_id, person),
             deny=lambda spend_request_id: wallet.deny(spend_request_id, person),
             network_id=network_id,
+            browser_approval_link=lambda spend_request_id: _signin_link(
+                wallet, person, f"/approve/{spend_request_id}"
+            ),
         )
+
+
+def _signin_link(wallet: Any, user_id: str, next_path: str) -> str:
+    """A one-use, short-lived sign-in link for the test person that lands on `next_path`."""
+    from linkpay.wallet.web.signin import create_signin_link
+
+    with wallet.session() as session:
+        return str(create_signin_link(session, user_id, wallet.settings, next_path=next_path))
 
 
 @contextlib.contextmanager

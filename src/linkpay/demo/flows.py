@@ -54,7 +54,13 @@ def obtain_approval(env: DemoEnvironment, narrator: Any, spend_request: Any) -> 
     status is terminal for polling; raises FlowFailed unless it is `approved`."""
     link = env.link
     approval_url = spend_request.approval_url or f"{env.wallet_url}/approve/{spend_request.id}"
-    narrator.show_link("Approval page (open it on this machine)", approval_url)
+    if narrator.interactive and env.browser_approval_link is not None:
+        narrator.show_link(
+            "Approval page (open it on this machine; the link signs you in as the test person)",
+            env.browser_approval_link(spend_request.id),
+        )
+    else:
+        narrator.show_link("Approval page (open it on this machine)", approval_url)
 
     if not narrator.interactive and env.can_approve_here:
         narrator.info("Approving as the test person (non-interactive mode).")
