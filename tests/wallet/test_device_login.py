@@ -223,3 +223,28 @@ def test_factory_wallets_share_keys_with_wallet(
     wallet.approve_device(code["user_code"], person)  # phrase hashed by `other`
     answer = poll(other, code["device_code"])
     assert answer.status_code == 200 and answer.json()["expires_in"] == 77
+
+
+def test_repeated_bracket_authorization_details(wallet: Any, person: str) -> None:
+    from urllib.parse import urlencode
+
+    form = urlencode(
+        [
+            ("client_id", "link-cli"),
+            ("authorization_details[][type]", "spend"),
+            ("authorization_details[][limit][amount]", "5000"),
+            ("authorization_details[][type]", "read"),
+        ]
+    )
+    with wallet.http() as client:
+        code = client.post(
+            "/device/code",
+            content=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ).json()
+    wallet.approve_device(code["user_code"], person)
+    body = poll(wallet, code["device_code"]).json()
+    assert body["authorization_details"] == [
+        {"type": "spend", "limit": {"amount": "5000"}},
+        {"type": "read"},
+    ]

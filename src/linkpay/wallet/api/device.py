@@ -62,22 +62,39 @@ def _authorization_details(form: Any) -> list[dict[str, Any]] | None:
             raise OAuthException("invalid_request", "authorization_details: expected objects")
         return parsed
     items: dict[int, dict[str, Any]] = {}
+    open_index = -1  # the object `authorization_details[][…]` keys currently fill
     for key, value in form.multi_items():
         match = re.fullmatch(r"authorization_details\[(\d*)\]((?:\[[^\]]+\])+)", key)
         if not match or not isinstance(value, str):
             continue
-        index = int(match.group(1) or 0)
-        if index > 50:
+        path = re.findall(r"\[([^\]]+)\]", match.group(2))
+        if match.group(1):
+            index = int(match.group(1))
+        else:  # `[]`: a repeated key starts the next object
+            if open_index < 0 or _has_path(items.get(open_index, {}), path):
+                open_index = max(items, default=-1) + 1
+            index = open_index
+        if index >= 50:
             raise OAuthException("invalid_request", "authorization_details: too many items")
         node = items.setdefault(index, {})
-        path = re.findall(r"\[([^\]]+)\]", match.group(2))
         for part in path[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
                 raise OAuthException("invalid_request", f"authorization_details: bad key {key}")
             node = child
+        if isinstance(node.get(path[-1]), dict):
+            raise OAuthException("invalid_request", f"authorization_details: bad key {key}")
         node[path[-1]] = value
     return [items[i] for i in sorted(items)] or None
+
+
+def _has_path(obj: dict[str, Any], path: list[str]) -> bool:
+    node: Any = obj
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
 @router.post(
