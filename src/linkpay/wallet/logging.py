@@ -115,7 +115,7 @@ def redact_value(value: Any, *, _depth: int = 0) -> Any:
         }
     if isinstance(value, list | tuple | set | frozenset):
         items = [redact_value(item, _depth=_depth + 1) for item in value]
-        return type(value)(items) if not isinstance(value, set | frozenset) else items
+        return tuple(items) if isinstance(value, tuple) else items  # plain types: %-safe
     try:
         text = str(value)
     except Exception:  # a broken __str__ must not break logging
