@@ -508,3 +508,29 @@ def test_asgi_middleware_prices_routes_of_any_app(processor):
     replay = client.post("/report", content=b"q=1", headers={"Authorization": credential})
     assert_problem(replay, 402, "invalid-challenge")
     assert [c["amount"] for c in processor.calls] == [250]
+
+
+def test_merchant_settings_from_env(monkeypatch):
+    from linkpay.merchant.settings import MerchantSettings
+
+    monkeypatch.setenv("LINKPAY_MERCHANT_WALLET_URL", "http://127.0.0.1:9999")
+    monkeypatch.setenv("LINKPAY_MERCHANT_API_KEY", "sk_test_env")
+    monkeypatch.setenv("LINKPAY_MERCHANT_NETWORK_ID", "profile_env")
+    monkeypatch.setenv("LINKPAY_MERCHANT_PUBLIC_URL", "https://shop.example:8443")
+    settings = MerchantSettings.from_env(fortune_price=250)
+    assert (settings.wallet_url, settings.api_key, settings.network_id) == (
+        "http://127.0.0.1:9999",
+        "sk_test_env",
+        "profile_env",
+    )
+    assert settings.effective_realm == "shop.example:8443" and settings.fortune_price == 250
+    assert "sk_test_env" not in repr(settings) and len(settings.secret_key) >= 32
+
+
+def test_merchant_main_refuses_to_start_unconfigured(monkeypatch, capsys):
+    from linkpay.merchant.__main__ import main
+
+    for name in ("API_KEY", "NETWORK_ID"):
+        monkeypatch.delenv(f"LINKPAY_MERCHANT_{name}", raising=False)
+    assert main([]) == 1
+    assert "LINKPAY_MERCHANT_API_KEY" in capsys.readouterr().err

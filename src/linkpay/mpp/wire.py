@@ -32,7 +32,7 @@ from linkpay.mpp.errors import (
     NoStripeChallengeError,
     X402NotSupportedError,
 )
-from linkpay.mpp.sanitize import sanitize_deep, sanitize_text
+from linkpay.mpp.sanitize import sanitize_deep
 from mpp import Challenge, ChallengeEcho, Credential, Receipt, generate_challenge_id
 from mpp import errors as mpp_errors
 
@@ -64,7 +64,6 @@ __all__ = [
 PROBLEM_BASE = "https://paymentauth.org/problems/"
 MAX_REQUEST_B64 = 16 * 1024
 
-_TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _PARAM_RE = re.compile(
     r"^([!#$%&\'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*"
     r'(?:"((?:[^"\\]|\\.)*)"|([!#$%&\'*+.^_`|~0-9A-Za-z\-/:]+=*))$',
@@ -533,11 +532,4 @@ def detect_x402(headers: Any, body: bytes | None = None) -> X402NotSupportedErro
         "which is not supported: linkpay pays MPP stripe charges with shared payment tokens.",
         protocol="x402",
         offers=sanitize_deep(offers),
-    )
-
-
-def describe(challenge: Challenge) -> str:
-    """A short sanitized label for logs and messages (never the request body)."""
-    return sanitize_text(
-        f"{challenge.method}/{challenge.intent} {challenge.realm} id={challenge.id}"
     )
