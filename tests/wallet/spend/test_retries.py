@@ -167,3 +167,28 @@ def test_idempotency_key_too_long_is_400(agent: Any) -> None:
     answer = agent.post("/spend_requests", json=card_body(), headers={"Idempotency-Key": "k" * 256})
     assert answer.status_code == 400
     assert answer.json()["error"]["param"] == "Idempotency-Key"
+
+
+def test_concurrent_identical_creates_make_one_request(
+    wallet: Any, agent_token: Any, person: str
+) -> None:
+    """The person's row is locked while creating, so racing retries cannot both pass
+    the duplicate check (PostgreSQL; SQLite serializes writers anyway)."""
+    import threading
+
+    body = card_body(request_approval=True)
+    barrier = threading.Barrier(4)
+    codes: list[int] = []
+
+    def send() -> None:
+        with wallet.http(agent_token.access_token) as client:
+            barrier.wait()
+            codes.append(client.post("/spend_requests", json=body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200, 429, 429, 429]
+    assert _count(wallet, person) == 1
