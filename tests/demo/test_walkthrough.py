@@ -39,3 +39,47 @@ def test_only_flag_skips_the_menu(no_configured_wallet):
     assert summary["succeeded"] is True and list(summary["flows"]) == ["spt"]
     assert summary["flows"]["spt"]["receipt"]["status"] == "success"
     assert "Choose 1-3" not in out.getvalue()
+
+
+def test_configured_wallet_without_network_id_runs_only_the_card_flow(monkeypatch, wallet, person):
+    import threading
+
+    from linkpay.demo.servers import free_loopback_port
+    from linkpay.demo.terminal import QuietNarrator
+    from linkpay.wallet.spend.service import list_for_user
+
+    merchant_url = f"http://127.0.0.1:{free_loopback_port()}"
+    _, api_key, _ = wallet.create_merchant("Linkpay Demo Shop", url=merchant_url)
+    for name, value in {
+        "LINK_API_BASE_URL": wallet.base_url,
+        "LINK_AUTH_BASE_URL": wallet.base_url,
+        "LINK_ACCESS_TOKEN": wallet.agent_login(person).access_token,
+        "LINKPAY_MERCHANT_API_KEY": api_key,
+        "LINKPAY_MERCHANT_PUBLIC_URL": merchant_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("LINKPAY_MERCHANT_NETWORK_ID", raising=False)
+
+    done = threading.Event()
+
+    def person_approves() -> None:  # what the person does on the approval page
+        while not done.is_set():
+            with wallet.session() as session:
+                pending = [
+                    r.id for r in list_for_user(session, person) if r.status == "pending_approval"
+                ]
+            for spend_request_id in pending:
+                wallet.approve(spend_request_id, person)
+            done.wait(0.05)
+
+    approver = threading.Thread(target=person_approves, daemon=True)
+    approver.start()
+    out = io.StringIO()
+    try:
+        summary = run_demo(QuietNarrator(out=out))
+    finally:
+        done.set()
+        approver.join()
+    assert summary["mode"] == "configured" and list(summary["flows"]) == ["card"]
+    assert summary["succeeded"] is True and summary["flows"]["card"]["status"] == "succeeded"
+    assert "only the card flow can run" in out.getvalue()

@@ -67,11 +67,29 @@ def run_demo(
         else:
             narrator.info(f"Your wallet: {env.wallet_url}")
         narrator.info(f"Demo merchant: {env.shop_url} and {env.paid_api_url}")
+        possible = [name for name in FLOW_LABELS if name != "spt" or env.network_id]
+        if "spt" not in possible:
+            narrator.info(
+                "The machine-payment flow needs the merchant's network id "
+                "(LINKPAY_MERCHANT_NETWORK_ID); only the card flow can run."
+            )
         if only:
             chosen = [only]
+        elif len(possible) == 1:
+            chosen = possible
         else:
-            chosen = narrator.choose_flows(list(FLOW_LABELS.items()))
-        flows = {name: run_flow(name, env, narrator) for name in chosen}
+            chosen = narrator.choose_flows([(name, FLOW_LABELS[name]) for name in possible])
+        flows = {}
+        for name in chosen:
+            if name in possible:
+                flows[name] = run_flow(name, env, narrator)
+            else:
+                message = "The merchant has no network id for shared payment tokens."
+                narrator.fail(message)
+                flows[name] = {
+                    "succeeded": False,
+                    "error": {"code": "FLOW_UNAVAILABLE", "message": message},
+                }
         summary: dict[str, Any] = {
             "succeeded": all(flow["succeeded"] for flow in flows.values()),
             **env.summary(),
