@@ -1,46 +1,18 @@
-"""Helpers for link-cli tests: run the real entry point in-process (`cli`) or as a
+"""Fixtures for link-cli tests: run the real entry point in-process (`cli`) or as a
 subprocess (`cli_proc`), with an isolated auth file and base URLs, and log in an agent
-against the real wallet (`logged_in`)."""
+against the real wallet (`logged_in`). Plain helpers live in `cli_helpers.py`."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
-import socket
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-CONTEXT = (
-    "Buying one blue ceramic coffee mug for the person's kitchen, as they asked in chat "
-    "today; nothing else is in the basket."
-)
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def lines(self) -> list[Any]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on (bound then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+from cli_helpers import Outcome, closed_port_url, point_at
 
 
 @pytest.fixture
@@ -94,12 +66,6 @@ def cli_proc(cli_env: dict[str, str]) -> Any:
     return invoke
 
 
-def point_at(wallet: Any, monkeypatch: pytest.MonkeyPatch, cli_env: dict[str, str]) -> None:
-    for key in ("LINK_API_BASE_URL", "LINK_AUTH_BASE_URL"):
-        monkeypatch.setenv(key, wallet.base_url)
-        cli_env[key] = wallet.base_url
-
-
 @pytest.fixture
 def logged_in(
     wallet: Any, person: str, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
@@ -113,35 +79,6 @@ def logged_in(
     return person
 
 
-def create_args(*extra: str, amount: str = "1500") -> list[str]:
-    return [
-        "spend-request",
-        "create",
-        "-m",
-        "Mug Shop",
-        "--merchant-url",
-        "https://mugs.example",
-        "--amount",
-        amount,
-        "--context",
-        CONTEXT,
-        "--line-item",
-        f"name:Blue mug,quantity:1,unit_amount:{amount}",
-        *extra,
-    ]
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def wait_until(condition: Any, timeout: float = 15.0, what: str = "condition") -> None:
-    """Wait for a condition (not a fixed sleep): checks every 10 ms until `timeout`."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)

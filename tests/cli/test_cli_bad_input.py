@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import CONTEXT
+from cli_helpers import CONTEXT
 
 CARD = [
     "spend-request",

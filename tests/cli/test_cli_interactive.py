@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import create_args, point_at, wait_until
+from cli_helpers import create_args, point_at, wait_until
 
 
 def test_auth_upgrade_widens_scope(

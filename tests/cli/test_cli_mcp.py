@@ -11,8 +11,7 @@ import sys
 from typing import Any
 
 import pytest
-
-from conftest import CONTEXT, wait_until
+from cli_helpers import CONTEXT, wait_until
 
 
 def _params(cli_env: dict[str, str]) -> Any:

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from conftest import create_args, wait_until
+from cli_helpers import create_args, wait_until
 
 
 def _waiting_on(wallet: Any, spend_request_id: str) -> bool:

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import CONTEXT, create_args, point_at
+from cli_helpers import CONTEXT, create_args, point_at
 
 FORMATS = ["toon", "json", "yaml", "md", "jsonl"]
 
