@@ -117,12 +117,16 @@ async def device_code(
     except ValueError as exc:
         raise OAuthException("invalid_scope", str(exc)) from exc
 
+    client_name = _clean(client_id, "client_id", 200)
+    if not client_name:
+        raise OAuthException("invalid_request", "client_id is required")
+
     def start() -> DeviceCodeResponse:
         with transaction(request.app.state.sessionmaker) as session:
             started = device_grants.start_device_grant(
                 session,
                 settings=settings,
-                client_id=_clean(client_id, "client_id", 200) or "unknown",
+                client_id=client_name,
                 scope=granted_scope,
                 connection_label=_clean(connection_label, "connection_label"),
                 client_hint=_clean(client_hint, "client_hint", 200),
