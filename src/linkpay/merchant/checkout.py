@@ -15,6 +15,10 @@ Choices the specs leave open, written down here:
 - The card number and CVC are never logged, never echoed back into a re-rendered form,
   and never kept: an order remembers only brand-free facts (last4, amounts, charge id).
 - Templates autoescape; every page carries a strict CSP (no scripts at all).
+
+The catalog and cart live in `merchant.cart`, the card form's validation in
+`merchant.card_form` (both re-exported here); this module holds the charge call, the
+pages and `read_order_result` (how the demo reads a result page).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -32,6 +35,23 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from linkpay.merchant.card_form import (  # re-exported for callers
+    CardEntry,
+    luhn_valid,
+    parse_card_form,
+    parse_expiry,
+)
+from linkpay.merchant.cart import (
+    DEFAULT_CART,
+    DEMO_CATALOG,
+    Cart,
+    CartLine,
+    Product,
+    cart_from_params,
+    format_money,
+    price_cart,
+)
 
 logger = logging.getLogger("linkpay.merchant.checkout")
 
@@ -49,192 +69,28 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-_MAX_QUANTITY = 20
 _MAX_REMEMBERED_ORDERS = 1000
 
 
-# --- catalog and cart -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Product:
-    sku: str
-    name: str
-    description: str
-    unit_amount: int  # minor units
-
-
-DEMO_CATALOG: tuple[Product, ...] = (
-    Product("coffee-beans", "Coffee beans, 340 g", "Single-origin, roasted this week.", 1800),
-    Product("camp-mug", "Enamel camp mug", "Blue speckled, 350 ml.", 1200),
-    Product("sticker-pack", "Sticker pack", "Five vinyl stickers.", 400),
-)
-DEFAULT_CART: Mapping[str, int] = {"coffee-beans": 1, "camp-mug": 1}
-
-
-@dataclass(frozen=True)
-class CartLine:
-    product: Product
-    quantity: int
-
-    @property
-    def amount(self) -> int:
-        return self.product.unit_amount * self.quantity
-
-
-@dataclass(frozen=True)
-class Cart:
-    lines: tuple[CartLine, ...]
-    currency: str = "usd"
-
-    @property
-    def amount(self) -> int:
-        return sum(line.amount for line in self.lines)
-
-    @property
-    def quantities(self) -> dict[str, int]:
-        return {line.product.sku: line.quantity for line in self.lines}
-
-    def line_items(self) -> list[dict[str, Any]]:
-        """The cart as spend-request line items (wire.LineItem fields)."""
-        return [
-            {
-                "name": line.product.name,
-                "quantity": line.quantity,
-                "unit_amount": line.product.unit_amount,
-                "sku": line.product.sku,
-            }
-            for line in self.lines
-        ]
-
-    def totals(self) -> list[dict[str, Any]]:
-        return [{"type": "total", "display_text": "Total", "amount": self.amount}]
-
-
-def price_cart(
-    quantities: Mapping[str, int],
-    *,
-    catalog: tuple[Product, ...] = DEMO_CATALOG,
-    currency: str = "usd",
-) -> Cart:
-    """Build a cart from sku → quantity using catalog prices; unknown skus and
-    non-positive quantities are dropped, quantities are capped."""
-    lines = []
-    for product in catalog:
-        quantity = quantities.get(product.sku, 0)
-        if quantity > 0:
-            lines.append(CartLine(product, min(quantity, _MAX_QUANTITY)))
-    return Cart(tuple(lines), currency)
-
-
-def cart_from_params(params: Mapping[str, str], catalog: tuple[Product, ...]) -> dict[str, int]:
-    """Read `qty_<sku>` fields (query string or form) into sku → quantity."""
-    quantities: dict[str, int] = {}
-    for product in catalog:
-        raw = params.get(f"qty_{product.sku}")
-        if raw is None:
-            continue
-        try:
-            quantities[product.sku] = max(0, min(int(str(raw).strip() or 0), _MAX_QUANTITY))
-        except ValueError:
-            continue
-    return quantities
-
-
-def format_money(amount: int, currency: str) -> str:
-    if currency.lower() == "usd":
-        sign = "-" if amount < 0 else ""
-        return f"{sign}${abs(amount) / 100:,.2f}"
-    return f"{amount / 100:,.2f} {currency.upper()}"
-
-
-# --- card form ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardEntry:
-    """What the shopper typed, validated. Never printed: the repr shows last4 only."""
-
-    number: str = field(repr=False)
-    exp_month: int
-    exp_year: int
-    cvc: str = field(repr=False)
-    name: str
-    postcode: str
-
-    @property
-    def last4(self) -> str:
-        return self.number[-4:]
-
-    def __repr__(self) -> str:
-        return f"CardEntry(last4={self.last4!r}, exp={self.exp_month:02d}/{self.exp_year})"
-
-    __str__ = __repr__
-
-
-def luhn_valid(number: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
-
-
-def parse_expiry(raw: str) -> tuple[int, int] | None:
-    """Accept `MM/YY`, `MM / YY`, `MM/YYYY` and `MMYY`; return (month, four-digit year)."""
-    text = raw.replace(" ", "")
-    if "/" in text:
-        month_text, _, year_text = text.partition("/")
-    elif text.isdigit() and len(text) in (4, 6):
-        month_text, year_text = text[:2], text[2:]
-    else:
-        return None
-    if not (month_text.isdigit() and year_text.isdigit()) or len(year_text) not in (2, 4):
-        return None
-    month, year = int(month_text), int(year_text)
-    if len(year_text) == 2:
-        year += 2000
-    if not 1 <= month <= 12:
-        return None
-    return month, year
-
-
-def parse_card_form(
-    form: Mapping[str, str], *, today: datetime | None = None
-) -> tuple[CardEntry | None, dict[str, str]]:
-    """Validate the card fields; return the entry or per-field error messages."""
-    errors: dict[str, str] = {}
-    number = "".join(str(form.get("number", "")).split()).replace("-", "")
-    if not number:
-        errors["number"] = "Enter your card number."
-    elif not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
-        errors["number"] = "This card number is not valid."
-    expiry = parse_expiry(str(form.get("expiry", "")))
-    now = today or datetime.now(UTC)
-    if expiry is None:
-        errors["expiry"] = "Enter the expiry date as MM / YY."
-    elif (expiry[1], expiry[0]) < (now.year, now.month):
-        errors["expiry"] = "This card has expired."
-    cvc = str(form.get("cvc", "")).strip()
-    if not (cvc.isdigit() and len(cvc) in (3, 4)):
-        errors["cvc"] = "Enter the 3 or 4 digit security code."
-    name = " ".join(str(form.get("name", "")).split())
-    if not name:
-        errors["name"] = "Enter the name on the card."
-    elif len(name) > 100:
-        errors["name"] = "The name is too long (100 characters at most)."
-    postcode = " ".join(str(form.get("postcode", "")).split()).upper()
-    if not postcode:
-        errors["postcode"] = "Enter the billing postcode."
-    elif len(postcode) > 10 or not postcode.replace(" ", "").replace("-", "").isalnum():
-        errors["postcode"] = "This postcode is not valid."
-    if errors or expiry is None:
-        return None, errors
-    return CardEntry(number, expiry[0], expiry[1], cvc, name, postcode), {}
+__all__ = [
+    "DEFAULT_CART",
+    "DEMO_CATALOG",
+    "Cart",
+    "CartLine",
+    "CardEntry",
+    "ChargeOutcome",
+    "CheckoutConfig",
+    "Product",
+    "cart_from_params",
+    "charge_card",
+    "checkout_router",
+    "format_money",
+    "luhn_valid",
+    "parse_card_form",
+    "parse_expiry",
+    "price_cart",
+    "read_order_result",
+]
 
 
 # --- charging through the wallet's test network -------------------------------------
