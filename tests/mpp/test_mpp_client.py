@@ -194,6 +194,7 @@ def test_c25_refused_payment_is_reported_once_and_needs_a_new_spend_request(merc
     assert out["problem"]["slug"] == "verification-failed"
     assert out["new_spend_request_required"] is True
     assert "new spend request" in out["instruction"]
+    assert out["spend_request_status"] == "approved"  # stand-in SDK: unchanged
     assert "receipt" not in out
     assert len(merchant.recorder.requests) == 2 and len(merchant.processor.calls) == 1
 
@@ -213,6 +214,7 @@ def test_c26_5xx_after_sending_is_outcome_unknown():
             )
     assert info.value.code == "PAYMENT_OUTCOME_UNKNOWN"
     assert "never pay again" in info.value.message
+    assert info.value.extra["spend_request_status"] == "approved"  # the wallet's view
     assert len(served.recorder.requests) == 2
 
 
@@ -336,6 +338,8 @@ def test_c29_redirect_after_payment_is_not_followed():
             )
         assert out["status"] == 302 and out["paid"] is False
         assert out["headers"]["location"] == target
+        assert "may or may not have happened" in out["instruction"]
+        assert "new_spend_request_required" not in out
         assert elsewhere.recorder.requests == []  # the credential never left the origin
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
+from fastapi import FastAPI, Request
 
 from conftest import CONTEXT, agent_get, approved_spt
 from linkpay.merchant.embedded import start_embedded_merchant
@@ -223,3 +224,43 @@ def test_parallel_requests_with_one_credential_settle_once_on_the_wallet(
     assert [(t["source_id"], t["amount"], t["status"]) for t in transactions] == [
         (receipts[0], 100, "succeeded")
     ]
+
+
+def test_merchant_crash_after_settlement_is_outcome_unknown_but_the_wallet_knows(
+    wallet, person, agent_token, cli
+):
+    """The merchant settles, then its endpoint fails (500): `mpp pay` never retries and
+    reports what the wallet says (succeeded), so the agent does not pay twice."""
+    from linkpay.merchant.embedded import serve_in_thread
+    from linkpay.mpp.processor import WalletProcessor
+    from linkpay.mpp.server import PaymentGate, Price
+
+    _, api_key, network_id = wallet.create_merchant("Crashing merchant")
+
+    def build(base_url: str) -> FastAPI:
+        gate = PaymentGate(
+            realm="crash.local",
+            secret_key="c" * 40,
+            network_id=network_id,
+            processor=WalletProcessor(wallet.base_url, api_key),
+        )
+        app = FastAPI()
+
+        @app.get("/api/thing")
+        @gate.charge(Price(100))
+        async def thing(request: Request) -> dict:
+            raise RuntimeError("the resource broke after payment")
+
+        return app
+
+    with serve_in_thread(build) as served:
+        url = f"{served.base_url}/api/thing"
+        code, created = cli("mpp", "pay", url, "--context", CONTEXT, "--test")
+        assert code == 0, created
+        sid = created["spend_request"]["id"]
+        wallet.approve(sid, person)
+        code, failed = cli("mpp", "pay", url, "--spend-request-id", sid)
+    assert code == 1
+    assert failed["code"] == "PAYMENT_OUTCOME_UNKNOWN"
+    assert failed["spend_request_status"] == "succeeded" and failed["status"] == 500
+    assert "never pay again" in failed["message"]

@@ -220,36 +220,61 @@ def pay(
         except httpx2.ConnectError:
             raise NetworkError(
                 "Could not connect to the merchant to deliver the payment; the token was not "
-                "sent and spend request may be retried with the same command."
+                "sent, so the same command may be run again."
             ) from None
         except httpx2.HTTPError as exc:
             raise PaymentOutcomeUnknownError(
                 f"The payment credential was sent but the merchant's answer was lost "
-                f"({type(exc).__name__}). The payment may or may not have happened: check "
-                f"`spend-request retrieve {spend_request.id}` before doing anything else; "
-                "do not pay again automatically.",
+                f"({type(exc).__name__}). " + _outcome_advice(spend_request.id),
                 spend_request_id=spend_request.id,
+                spend_request_status=_status_now(link, spend_request.id),
             ) from None
 
     if answer.status_code >= 500:
         raise PaymentOutcomeUnknownError(
             f"The merchant answered {answer.status_code} after receiving the payment "
-            f"credential: the payment may or may not have happened. Check `spend-request "
-            f"retrieve {spend_request.id}` before doing anything else; never pay again "
-            "automatically.",
+            "credential. " + _outcome_advice(spend_request.id),
             spend_request_id=spend_request.id,
+            spend_request_status=_status_now(link, spend_request.id),
             status=answer.status_code,
             problem=wire.parse_problem(answer.content, answer.headers.get("content-type")),
         )
     result = _result(answer, paid=200 <= answer.status_code < 300)
     result["spend_request_id"] = spend_request.id
-    if not result["paid"]:
+    if result["paid"]:
+        return result
+    result["spend_request_status"] = _status_now(link, spend_request.id)
+    if answer.status_code < 400:  # a redirect (not followed) or other non-final answer
+        result["instruction"] = (
+            f"The merchant answered {answer.status_code} after receiving the payment "
+            "credential (redirects are never followed while carrying one). "
+            + _outcome_advice(spend_request.id)
+        )
+    else:
         result["instruction"] = (
             f"The merchant did not accept the payment (HTTP {answer.status_code}). "
             + NEW_SPEND_REQUEST_ADVICE
         )
         result["new_spend_request_required"] = True
     return result
+
+
+def _status_now(link: Any, spend_request_id: str) -> str | None:
+    """The wallet's view after a paid attempt (it settles SPTs, so it knows the outcome)."""
+    from linkpay.client.errors import LinkError
+
+    try:
+        return link.spend_requests.retrieve(spend_request_id).status
+    except LinkError:
+        return None
+
+
+def _outcome_advice(spend_request_id: str) -> str:
+    return (
+        f"The payment may or may not have happened: check `spend-request retrieve "
+        f"{spend_request_id}` (succeeded = paid) before anything else, and never pay again "
+        "automatically with the same token."
+    )
 
 
 def _log_hooks(log: Callable[[str], None] | None) -> dict[str, list[Any]]:
