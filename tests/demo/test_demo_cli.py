@@ -186,3 +186,58 @@ def test_demo_yes_on_a_terminal_explains_each_step_without_asking(tmp_path):
         assert not CARD_NUMBER_RUN.search(screen), screen
     finally:
         tmux.close()
+
+
+def test_a_failed_flow_exits_1_with_the_summary(tmp_path):
+    """A merchant with a wrong key at its processor: the checkout says the payment could
+    not be processed, the demo reports DEMO_FAILED (exit 1) and keeps the summary."""
+    from linkpay.demo.servers import free_loopback_port
+    from linkpay.wallet.embedded import start_embedded_wallet
+
+    with start_embedded_wallet() as wallet:
+        person = wallet.create_user("person@example.com", "Test Person")
+        wallet.add_test_card(person)
+        merchant_url = f"http://127.0.0.1:{free_loopback_port()}"
+        _, _, network_id = wallet.create_merchant("Linkpay Demo Shop", url=merchant_url)
+        env = clean_env(tmp_path)
+        env.update(
+            LINK_API_BASE_URL=wallet.base_url,
+            LINK_AUTH_BASE_URL=wallet.base_url,
+            LINK_ACCESS_TOKEN=wallet.agent_login(person).access_token,
+            LINKPAY_MERCHANT_API_KEY="sk_test_not_this_merchants_key",
+            LINKPAY_MERCHANT_NETWORK_ID=network_id,
+            LINKPAY_MERCHANT_PUBLIC_URL=merchant_url,
+        )
+        process = subprocess.Popen(
+            [LINK_CLI, "demo", "--yes", "--only-card", "--format", "json"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            approved = False
+            while process.poll() is None and not approved:
+                with wallet.http(env["LINK_ACCESS_TOKEN"]) as agent:
+                    pending = [
+                        item["id"]
+                        for item in agent.get("/spend_requests").json()["data"]
+                        if item["status"] == "pending_approval"
+                    ]
+                for spend_request_id in pending:
+                    wallet.approve(spend_request_id, person)
+                    approved = True
+                time.sleep(0.05)
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1, out + err
+    error = json.loads(out)
+    assert error["code"] == "DEMO_FAILED"
+    assert error["message"] == "The demo's card flow did not succeed."
+    card = error["summary"]["flows"]["card"]
+    assert card["checkout"]["decline_code"] == "processing_error"
+    assert card["error"]["code"] == "CHECKOUT_DECLINED"
+    assert "Traceback" not in out + err
