@@ -133,6 +133,7 @@ def test_approve_binds_to_the_hash_that_was_shown(wallet: Any, person: str,
     assert body["status"] == "approved" and body["card"]["number"]
     after = html.unescape(browser_client.get(ok.headers["location"]).text)
     assert "You approved this purchase." in after
+    assert "Usable until" in after
     assert 'value="approve"' not in after
 
 

@@ -85,6 +85,7 @@ class ApprovalView:
     approval_hash: str
     test: bool
     outcome: dict[str, Any] | None = None
+    credential_valid_until: datetime | None = None
     events: list[Any] = field(default_factory=list)
 
 
@@ -196,4 +197,5 @@ def build_approval_view(session: Session, row: SpendRequest, *, status: str) -> 
         approval_hash=material_hash(row),
         test=bool(row.test),
         outcome=row.payment_status_details,
+        credential_valid_until=row.credential_valid_until if status == "approved" else None,
     )

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -75,6 +75,7 @@ def start_session(
     old = request.cookies.get(cookie_name(request, SESSION_COOKIE))
     if old:
         end_session_by_cookie(session, old)
+    _forget_stale_rows(session)
     raw = secrets.token_urlsafe(32)
     ttl = int(settings.web_session_ttl_seconds)
     session.add(
@@ -86,6 +87,16 @@ def start_session(
         )
     )
     _set_cookie(request, response, SESSION_COOKIE, raw, ttl)
+
+
+def _forget_stale_rows(session: Session) -> None:
+    """Housekeeping at each sign-in: sessions and sign-in links dead for over a day."""
+    from linkpay.wallet.store.web_models import SignInToken
+
+    cutoff = datetime.now(UTC) - timedelta(days=1)
+    session.execute(delete(WebSession).where(WebSession.expires_at < cutoff))
+    session.execute(delete(WebSession).where(WebSession.revoked_at < cutoff))
+    session.execute(delete(SignInToken).where(SignInToken.expires_at < cutoff))
 
 
 def end_session_by_cookie(session: Session, raw: str) -> None:
