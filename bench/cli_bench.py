@@ -34,34 +34,40 @@ CONTEXT = (
 )
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall time (s), peak RSS (KB) and exit code of one fresh process. RSS comes from
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, int, float]:
+    """Wall time (s), peak RSS (KB), exit code and CPU time (user+sys, s; less
+    sensitive than wall time to other load on the box) of one fresh process. RSS comes from
     /usr/bin/time when present: wait4 on a child forked from this (large, wallet-holding)
     process would report the parent's pages."""
-    timer = ["/usr/bin/time", "-f", "%M"] if os.path.exists("/usr/bin/time") else []
+    timer = ["/usr/bin/time", "-f", "%M %U %S"] if os.path.exists("/usr/bin/time") else []
     started = time.perf_counter()
     proc = subprocess.Popen(
         [*timer, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     _out, err = proc.communicate()
     elapsed = time.perf_counter() - started
-    peak_kb = int(err.strip().splitlines()[-1]) if timer else 0
-    return elapsed, peak_kb, proc.returncode
+    peak_kb, cpu = 0, 0.0
+    if timer:
+        rss, user, system = err.strip().splitlines()[-1].split()
+        peak_kb, cpu = int(rss), float(user) + float(system)
+    return elapsed, peak_kb, proc.returncode, cpu
 
 
 def measure(label: str, argv: list[str], env: dict[str, str], runs: int) -> None:
     run_once(argv, env)  # warm the page cache / .pyc files
-    times, rss, codes = [], [], set()
+    times, rss, cpus, codes = [], [], [], set()
     for _ in range(runs):
-        elapsed, peak_kb, code = run_once(argv, env)
+        elapsed, peak_kb, code, cpu = run_once(argv, env)
         times.append(elapsed * 1000)
+        cpus.append(cpu * 1000)
         rss.append(peak_kb / 1024)
         codes.add(code)
     times.sort()
     p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
     print(
         f"{label:<44} median {statistics.median(times):6.1f} ms  p90 {p90:6.1f} ms  "
-        f"min {times[0]:6.1f} ms  peak RSS {max(rss):5.1f} MB  exit {sorted(codes)}"
+        f"min {times[0]:6.1f} ms  CPU {statistics.median(cpus):5.0f} ms  "
+        f"peak RSS {max(rss):5.1f} MB  exit {sorted(codes)}"
     )
 
 

@@ -58,7 +58,14 @@ class HttpSession:
         proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
         from linkpay import __version__
 
+        uses_tls = any(
+            (url or "").lower().startswith("https:")
+            for url in (self.api_base_url, self.auth_base_url, proxy)
+        )
         self._client = httpx2.Client(
+            # Building a verifying SSL context costs ~60 ms per start; when every URL we
+            # may talk to is plain http (the local wallet) there is no TLS to verify.
+            verify=True if uses_tls or transport is not None else False,
             timeout=timeout,
             proxy=proxy,
             transport=transport,
