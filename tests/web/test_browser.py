@@ -256,3 +256,25 @@ def test_hostile_text_stays_inert_and_mismatch_is_flagged(
     assert warning.is_visible()
     assert "$5.00 USD" in warning.inner_text() and "$450.00 USD" in warning.inner_text()
     page.screenshot(path=str(output_dir / f"approve-warning-{viewport}.png"), full_page=True)
+
+
+_UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => el.type !== 'hidden' && !el.hidden)
+  .filter((el) => el.tagName === 'BUTTON'
+      ? !(el.innerText || el.getAttribute('aria-label') || '').trim()
+      : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map((el) => el.outerHTML)"""
+
+
+def test_every_control_has_a_label(wallet: Any, person: str, agent_token: Any,
+                                   desktop_page: Any) -> None:
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    with wallet.http() as agent:
+        code = agent.post("/device/code", data={"client_id": "link-cli"}).json()["user_code"]
+    page = desktop_page
+    for path in ("/", "/activity", "/agents", "/payment-methods", "/limits", "/notifications",
+                 "/security", "/device", f"/device?code={code}", f"/approve/{spend_id}"):
+        page.goto(base(wallet) + path)
+        assert page.evaluate(_UNLABELLED) == [], path
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.locator("h1").count() == 1, path
