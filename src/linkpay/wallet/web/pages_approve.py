@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from linkpay.wallet.store.db import transaction
-from linkpay.wallet.web.approval_view import build_approval_view
+from linkpay.wallet.web.approval_view import ApprovalView, build_approval_view
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
 from linkpay.wallet.web.sessions import check_csrf, require_person
 
@@ -24,7 +25,7 @@ _NOTICES = {
 }
 
 
-def _load(db, request: Request, person_id: str, spend_request_id: str):  # type: ignore[no-untyped-def]
+def _load(db: Session, request: Request, person_id: str, spend_request_id: str) -> ApprovalView:
     from linkpay.wallet.errors import ApiException
     from linkpay.wallet.spend.service import get_for_user, to_wire
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.models import DeviceGrant
 from linkpay.wallet.web.http import WebError, WebRoute, render
 from linkpay.wallet.web.present import clean_text
 from linkpay.wallet.web.sessions import check_csrf, require_person
@@ -33,7 +35,8 @@ def _scopes(scope: str) -> list[dict[str, str | bool]]:
     ]
 
 
-def _lookup(db, request: Request, user_id: str, code: str):  # type: ignore[no-untyped-def]
+def _lookup(db: Session, user_id: str, code: str) -> DeviceGrant | None:
+    """Misses count against the person's guess budget (429 once exhausted)."""
     from linkpay.wallet.auth.device import lookup_pending_grant
 
     return lookup_pending_grant(db, code[:100], attempt_key=user_id)
@@ -46,7 +49,7 @@ def device_page(request: Request, code: str | None = None) -> Response:
         grant = None
         error = None
         if code:
-            grant = _lookup(db, request, person.user_id, code)
+            grant = _lookup(db, person.user_id, code)
             if grant is None:
                 error = ("No agent is waiting with that phrase. Check the words your agent "
                          "shows (they expire after a few minutes).")

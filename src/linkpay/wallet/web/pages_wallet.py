@@ -4,10 +4,11 @@ through a service function (spend.service, auth.tokens, accounts, web.account)."
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from linkpay.wallet.store.db import transaction
@@ -30,7 +31,8 @@ NOTICES = {
 }
 
 
-def _request_rows(db, request: Request, user_id: str, *, history: bool):  # type: ignore[no-untyped-def]
+def _request_rows(db: Session, request: Request, user_id: str, *, history: bool
+                  ) -> list[dict[str, Any]]:
     from linkpay.wallet.spend.service import list_for_user, to_wire
 
     settings = request.app.state.settings
