@@ -30,10 +30,8 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx2
 
 from linkpay.mpp import wire
 from linkpay.mpp.errors import (
@@ -47,6 +45,9 @@ from linkpay.mpp.errors import (
     SpendRequestUnusableError,
 )
 from linkpay.mpp.sanitize import sanitize_deep, sanitize_text
+
+if TYPE_CHECKING:  # httpx2 is imported when paying, not for `mpp decode`
+    import httpx2
 
 DECODE_INTENTS = ("charge", "session")
 MAX_BODY_CHARS = 100_000
@@ -169,6 +170,8 @@ def pay(
     "spend_request": …}` for the caller to wait on. Raises `MppError`/`LinkError`.
     Merchant requests go through `proxy` (default: `LINK_HTTP_PROXY`) like the SDK's;
     `log` (the CLI's --verbose) sees each merchant request and answer, secrets redacted."""
+    import httpx2
+
     spec = HttpRequestSpec.build(url, method=method, data=data, headers=headers)
     if spend_request_id is None:
         _check_context(context)
@@ -302,6 +305,8 @@ def _log_hooks(log: Callable[[str], None] | None) -> dict[str, list[Any]]:
 def _tls_context() -> ssl.SSLContext:
     """httpx2's default TLS context (system CAs, SSL_CERT_FILE/DIR honoured), built once
     per process: loading the CA store costs ~50-250 ms on small machines."""
+    import httpx2
+
     return httpx2.create_ssl_context()
 
 
@@ -436,6 +441,8 @@ def _create_spend_request(
 def _send(
     http: httpx2.Client, spec: HttpRequestSpec, *, extra: tuple[str, str] | None
 ) -> httpx2.Response:
+    import httpx2
+
     headers = list(spec.headers)
     if extra is not None:
         name, value = extra
