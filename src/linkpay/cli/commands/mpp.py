@@ -152,16 +152,18 @@ def pay(inp: PayInput, ctx: Context) -> dict[str, Any]:
 def _wait_then_pay(
     inp: PayInput, ctx: Context, link: Any, spend_request: dict[str, Any], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
+    from linkpay.cli.output.tty import show_link, spinner
     from linkpay.cli.registry import CommandError
     from linkpay.mpp.client import pay as pay_url
 
     sid = spend_request["id"]
-    print(
-        f"Approval needed for {spend_request['amount']} {spend_request['currency']}: "
-        f"{spend_request.get('approval_url') or sid}",
-        file=ctx.stderr,
+    show_link(
+        spend_request.get("approval_url") or sid,
+        f"Ask the person to approve {spend_request['amount']} {spend_request['currency']} here",
+        ctx.stderr,
     )
-    final = link.spend_requests.wait_for(sid, include=["shared_payment_token"])
+    with spinner("Waiting for the person's decision…", ctx.stderr):
+        final = link.spend_requests.wait_for(sid, include=["shared_payment_token"])
     if final.status != "approved":
         raise CommandError(
             "SPEND_REQUEST_NOT_APPROVED",
