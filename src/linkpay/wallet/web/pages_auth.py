@@ -20,6 +20,7 @@ from linkpay.wallet.web.sessions import (
     clear_session_cookie,
     cookie_name,
     end_session_by_cookie,
+    is_https,
     load_person,
     presession_token,
     require_person,
@@ -50,7 +51,14 @@ def _rate_limit(request: Request, kind: str) -> None:
 
 
 def _origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    """The origin the browser is on (public_url's scheme when behind a TLS proxy)."""
+    from urllib.parse import urlsplit
+
+    host = request.headers.get("host", request.url.netloc)
+    public = urlsplit(str(request.app.state.settings.public_url))
+    if public.netloc and public.netloc.lower() == host.lower():
+        return f"{public.scheme}://{public.netloc}"
+    return f"{request.url.scheme}://{host}"
 
 
 def _signin_page(request: Request, *, next_path: str, error: str | None = None,
@@ -210,7 +218,7 @@ def passkey_signin_options(request: Request) -> Response:
     response.set_cookie(
         cookie_name(request, _PASSKEY_COOKIE),
         sign_value(request, "webauthn-signin", challenge, 300), max_age=300, path="/",
-        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        httponly=True, samesite="strict", secure=is_https(request),
     )
     return response
 
