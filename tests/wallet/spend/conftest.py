@@ -10,6 +10,39 @@ from typing import Any
 
 import pytest
 
+from linkpay.wire import TokenResponse
+
+
+def issue_agent_token(wallet: Any, user_id: str) -> TokenResponse:
+    """A real token row from the wallet's token service, without the device flow's
+    HTTP round trips (tests/wallet/auth covers that flow; here it is only setup)."""
+    from linkpay.wallet.auth.tokens import DEFAULT_AGENT_SCOPE, issue_tokens
+
+    with wallet.session() as session:
+        issued = issue_tokens(
+            session,
+            user_id=user_id,
+            client_id="link-cli",
+            scope=DEFAULT_AGENT_SCOPE,
+            connection_label="pytest (spend tests)",
+            authorization_details=None,
+            access_ttl=3600,
+            refresh_ttl=3600,
+        )
+    return TokenResponse(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        token_type="Bearer",
+        expires_in=3600,
+        scope=DEFAULT_AGENT_SCOPE,
+    )
+
+
+@pytest.fixture
+def agent_token(wallet: Any, person: str) -> TokenResponse:
+    """Overrides tests/conftest.py's device-flow login: same token, less setup time."""
+    return issue_agent_token(wallet, person)
+
 
 @pytest.fixture
 def agent(wallet: Any, agent_token: Any) -> Iterator[Any]:
@@ -23,7 +56,7 @@ def other_agent(wallet: Any) -> Iterator[Any]:
     """An agent of a *different* person."""
     user_id = wallet.create_user(f"other-{secrets.token_hex(4)}@example.com", "Grace Hopper")
     wallet.add_test_card(user_id)
-    token = wallet.agent_login(user_id)
+    token = issue_agent_token(wallet, user_id)
     with wallet.http(token.access_token) as client:
         client.user_id = user_id  # type: ignore[attr-defined]
         yield client
