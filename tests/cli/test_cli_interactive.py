@@ -82,3 +82,27 @@ def test_tty_create_shows_link_waits_and_reports_denial(
     assert "denied" in shown and "DENIED by the person" in shown and "APPROVED" not in shown
     assert len(err.getvalue().splitlines()) > 10  # QR code rows on stderr
     assert not shown.lstrip().startswith("{")  # a readable table, not JSON
+
+
+def test_tty_login_shows_qr_and_waits_for_the_person(
+    wallet: Any, person: str, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkpay.cli.app import run
+
+    point_at(wallet, monkeypatch, cli_env)
+    out, err = _Tty(), _Tty()
+    codes: list[int] = []
+    worker = threading.Thread(
+        target=lambda: codes.append(run(["auth", "login"], stdout=out, stderr=err))
+    )
+    worker.start()
+    try:
+        marker = "Check that the wallet shows the phrase: "
+        wait_until(lambda: marker in err.getvalue(), what="the login phrase")
+        phrase = err.getvalue().split(marker)[1].split()[0]
+        assert "/device?code=" in err.getvalue() and len(err.getvalue().splitlines()) > 10
+        wallet.approve_device(phrase, person)
+    finally:
+        worker.join(timeout=60)
+    assert codes == [0]
+    assert "authenticated" in out.getvalue() and "Logged in." in out.getvalue()
