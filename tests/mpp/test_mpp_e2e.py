@@ -264,3 +264,33 @@ def test_merchant_crash_after_settlement_is_outcome_unknown_but_the_wallet_knows
     assert failed["code"] == "PAYMENT_OUTCOME_UNKNOWN"
     assert failed["spend_request_status"] == "succeeded" and failed["status"] == 500
     assert "never pay again" in failed["message"]
+
+
+def test_running_mpp_pay_twice_resumes_the_pending_request(wallet, person, merchant, cli):
+    url = f"{merchant.base_url}/api/fortune"
+    code, first = cli("mpp", "pay", url, "--context", CONTEXT, "--test")
+    assert code == 0, first
+    code, second = cli("mpp", "pay", url, "--context", CONTEXT, "--test")
+    assert code == 0, second
+    assert second["resumed"] is True
+    assert second["spend_request"]["id"] == first["spend_request"]["id"]
+    assert first["spend_request"]["id"] in second["_next"]["pay_command"]
+
+
+def test_person_without_a_payment_method(wallet, merchant, tmp_path, monkeypatch):
+    import io
+
+    from linkpay.cli.app import run
+
+    cardless = wallet.create_user("no-card@example.com", "No Card")
+    token = wallet.agent_login(cardless)
+    monkeypatch.setenv("LINK_API_BASE_URL", wallet.base_url)
+    monkeypatch.setenv("LINK_AUTH_BASE_URL", wallet.base_url)
+    monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", token.access_token)
+    out = io.StringIO()
+    url = f"{merchant.base_url}/api/fortune"
+    code = run(["mpp", "pay", url, "--context", CONTEXT, "--format", "json"], stdout=out)
+    answer = json.loads(out.getvalue())
+    assert code == 1 and answer["code"] == "NO_PAYMENT_METHOD", answer
+    assert "payment-methods add" in answer["_next"]["command"]

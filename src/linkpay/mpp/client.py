@@ -430,12 +430,26 @@ def _create_spend_request(
     except ValidationError as exc:
         messages = [message for _param, message in describe_validation_errors(exc)]
         raise InvalidInputError("; ".join(messages) or "invalid spend request") from None
-    created = link.spend_requests.create(body)
-    return {
+    from linkpay.client.errors import LinkError
+
+    resumed = False
+    try:
+        created = link.spend_requests.create(body).model_dump(mode="json", exclude_none=True)
+    except LinkError as exc:
+        # The same request is already waiting for the person (e.g. the agent lost the
+        # first answer): resume it rather than fail or ask twice.
+        duplicate = exc.extra.get("duplicate_spend_request")
+        if exc.code != "spend_request_rate_limited" or not isinstance(duplicate, dict):
+            raise
+        created, resumed = duplicate, True
+    out = {
         "approval_required": True,
-        "spend_request": sanitize_deep(created.model_dump(mode="json", exclude_none=True)),
+        "spend_request": sanitize_deep(created),
         "challenge": sanitize_deep(_challenge_summary(challenge, charge, now=now)),
     }
+    if resumed:
+        out["resumed"] = True
+    return out
 
 
 def _send(

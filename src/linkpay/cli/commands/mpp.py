@@ -103,16 +103,28 @@ def pay(inp: PayInput, ctx: Context) -> dict[str, Any]:
     }
     if ctx.verbose:
         kwargs["log"] = lambda line: print(line, file=ctx.stderr)
-    result = pay_url(
-        inp.url,
-        link=link,
-        spend_request_id=inp.spend_request_id,
-        context=inp.context,
-        amount=inp.amount,
-        payment_method_id=inp.payment_method_id,
-        test=inp.test,
-        **kwargs,
-    )
+    from linkpay.cli.registry import CommandError
+    from linkpay.client.errors import ApiError
+
+    try:
+        result = pay_url(
+            inp.url,
+            link=link,
+            spend_request_id=inp.spend_request_id,
+            context=inp.context,
+            amount=inp.amount,
+            payment_method_id=inp.payment_method_id,
+            test=inp.test,
+            **kwargs,
+        )
+    except ApiError as exc:
+        if exc.extra.get("param") == "payment_details" and "no payment method" in exc.message:
+            raise CommandError(
+                "NO_PAYMENT_METHOD",
+                "The person has no payment method yet; they must add one in their wallet.",
+                _next=ctx.next_step(("payment-methods", "add")),
+            ) from None
+        raise
     if not result.get("approval_required"):
         return result
 
