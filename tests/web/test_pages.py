@@ -385,3 +385,20 @@ def test_password_guessing_is_rate_limited() -> None:
                         for i in range(21)]
     assert statuses[:20] == [401] * 20
     assert statuses[20] == 429
+
+
+def test_plain_http_lan_browser_posts_are_decided_by_the_token(
+    wallet: Any, person: str, agent_token: Any, browser_client: Any
+) -> None:
+    """No Sec-Fetch-Site (not a trustworthy origin) and `Origin: null` (no-referrer)."""
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    page = browser_client.get(f"/approve/{spend_id}")
+    lan = {"Origin": "null"}
+    refused = browser_client.post(f"/approve/{spend_id}", headers=lan,
+                                  data={"decision": "deny"})
+    assert refused.status_code == 403
+    denied = browser_client.post(f"/approve/{spend_id}", headers=lan, data={
+        "decision": "deny", "csrf_token": csrf_from(page.text)})
+    assert denied.status_code == 303
+    with wallet.http(agent_token.access_token) as agent:
+        assert agent.get(f"/spend_requests/{spend_id}").json()["status"] == "denied"

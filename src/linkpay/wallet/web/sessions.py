@@ -6,7 +6,7 @@ Secure (named `__Host-…`) whenever the wallet is reached over https.
 
 CSRF is layered (stack-notes §4.3): for every unsafe request the browser's
 `Sec-Fetch-Site` must be same-origin/none, or, when absent, `Origin`/`Referer` must be
-our own origin; and forms carry a synchronizer token, HMAC(session secret, purpose).
+our own origin (or `null`, which no-referrer pages on plain http produce); and forms carry a synchronizer token, HMAC(session secret, purpose).
 Before sign-in, forms use an anonymous pre-session cookie instead of the session.
 """
 
@@ -195,6 +195,12 @@ def check_same_origin(request: Request) -> None:
                            "This form was sent from another site, so it was ignored.")
         return
     origin = request.headers.get("origin")
+    if origin == "null":
+        # Our pages send `Referrer-Policy: no-referrer`, under which browsers post forms
+        # with `Origin: null`; and they send Sec-Fetch-* only to https/localhost origins.
+        # So a wallet on plain http in a LAN sees exactly this: the synchronizer token,
+        # checked next, is what decides.
+        return
     if origin is None:
         referer = request.headers.get("referer")
         if referer:
