@@ -145,6 +145,10 @@ def test_serve_rejects_foreign_origin(cli_env: dict[str, str]) -> None:
             )
             assert foreign.status_code == 403
             assert client.get(f"{base}/other").status_code == 404
+            rebound = client.post(  # DNS rebinding: a foreign Host header
+                f"{base}/mcp", json=init, headers={**headers, "Host": f"evil.example:{port}"}
+            )
+            assert rebound.status_code in (403, 421)
             local = client.post(f"{base}/mcp", json=init, headers={**headers, "Origin": base})
             assert local.status_code == 200, local.text
             assert "link-cli" in local.text

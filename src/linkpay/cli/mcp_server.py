@@ -144,7 +144,13 @@ def build_server(*, auth_file: str | None = None, verbose: bool = False) -> Any:
         for cmd in load_commands()
         if cmd.exposed_to_mcp
     ]
-    return MCPServer("link-cli", version=__version__, instructions=INSTRUCTIONS, tools=tools)
+    return MCPServer(
+        "link-cli",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        tools=tools,
+        log_level="DEBUG" if verbose else "WARNING",
+    )
 
 
 def serve_stdio(*, auth_file: str | None = None, verbose: bool = False) -> None:
