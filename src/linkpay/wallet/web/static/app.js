@@ -23,7 +23,8 @@ function showError(root, message) {
 
 function setupPasskeySignin() {
   const root = document.querySelector("[data-passkey-signin]");
-  if (!root || !window.PublicKeyCredential) return;
+  if (!root) return;
+  if (!window.PublicKeyCredential) { root.hidden = true; return; }  // needs https or localhost
   root.querySelector("#passkey-signin").addEventListener("click", async () => {
     const token = root.dataset.csrfPre;
     try {
@@ -39,7 +40,11 @@ function setupPasskeySignin() {
 
 function setupPasskeyRegister() {
   const root = document.querySelector("[data-passkey-register]");
-  if (!root || !window.PublicKeyCredential) return;
+  if (!root) return;
+  if (!window.PublicKeyCredential) {
+    root.textContent = "Passkeys need the wallet on https (or localhost).";
+    return;
+  }
   root.querySelector("#passkey-register").addEventListener("click", async () => {
     try {
       const options = await postJSON("/passkeys/options", {}, csrf());
