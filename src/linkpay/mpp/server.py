@@ -11,7 +11,8 @@ handler, because we want (mpp-notes §6, §9.1):
 - single-use challenge ids (a `UsedChallengeStore` claimed before settling), so one
   challenge can never be paid twice, not even with two different tokens;
 - route binding without changing the request the client sees: `opaque` carries a
-  random nonce and the `METHOD /path` scope, both covered by the HMAC id;
+  random nonce and the `METHOD /path` scope (the query string is not bound), both
+  covered by the HMAC id;
 - secret rotation: challenges issued under an older secret verify until they expire.
 
 Choices: a credential for a method this gate does not offer gets 400
@@ -23,6 +24,7 @@ never pays again for something that may have been paid.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -239,7 +241,8 @@ class PaymentGate:
         if external_id is not None and payload.get("externalId") != external_id:
             return deny("invalid-payload", "The payload must echo the request's externalId.")
 
-        if not self.store.claim(echo.id, expires_at):
+        # The claim may be a database round trip: keep it off the event loop.
+        if not await asyncio.to_thread(self.store.claim, echo.id, expires_at):
             return deny(
                 "invalid-challenge", "This challenge was already used; pay the fresh challenge."
             )
