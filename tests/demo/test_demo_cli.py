@@ -95,7 +95,9 @@ def test_interactive_demo_menu_card_flow_and_approval_prompt(tmp_path):
 
         prompt = tmux.wait_for("approve as the test person? [y/n]")
         assert "Step 2/5: The person approves" in prompt
-        assert re.search(r"http://127\.0\.0\.1:\d+/approve/lsrq_\w+", prompt)
+        assert re.search(r"http://127\.0\.0\.1:\d+/signin/\S+\?next=/approve/lsrq_\w+", prompt), (
+            prompt
+        )
         assert "▄" in prompt or "█" in prompt or "▀" in prompt  # the QR code
         tmux.send("y", "Enter")
 
