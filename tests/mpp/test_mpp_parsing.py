@@ -275,3 +275,13 @@ def test_decode_rejects_empty_input():
 def test_invalid_stripe_challenge_reports_parse_error_when_nothing_valid():
     with pytest.raises(ChallengeParseError):
         decode('Payment id="", realm="r", method="stripe", intent="charge", request="e30"')
+
+
+@pytest.mark.parametrize("method", ['method="stripe"', "method=stripe", 'METHOD = "stripe"'])
+def test_broken_stripe_challenge_error_names_the_real_problem(method):
+    value = f'Payment id="", realm="r", {method}, intent="charge", request="e30"'
+    with pytest.raises(ChallengeParseError, match="Missing 'id'"):
+        decode(value)
+    tempo = 'Payment id="", realm="r", method="tempo", intent="charge", request="e30"'
+    with pytest.raises(NoStripeChallengeError, match="could not be parsed"):
+        decode(tempo)

@@ -70,6 +70,7 @@ _PARAM_RE = re.compile(
     re.DOTALL,
 )
 _SCHEME_START_RE = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]+(.*))?$", re.DOTALL)
+_STRIPE_PARAM_RE = re.compile(r'(?:^|[\s,])method\s*=\s*"?stripe"?(?:[\s,]|$)', re.IGNORECASE)
 _INTENT_RE = re.compile(r"^[A-Za-z0-9-]+$")
 _AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]*)$")
 _CURRENCY_RE = re.compile(r"^[a-z]{3}$")
@@ -163,8 +164,7 @@ def _group_items(items: list[str]) -> list[tuple[str, list[str], str | None]]:
         if not groups:
             groups.append(("", [], f"unexpected text before any scheme: {item[:40]!r}"))
             continue
-        scheme, params, error = groups[-1]
-        params.append(item)
+        groups[-1][1].append(item)
     return groups
 
 
@@ -327,7 +327,7 @@ def select_stripe(
     first_error: Exception | None = None
     for item in parsed:
         if item.challenge is None:
-            if first_error is None and 'method="stripe"' in item.raw:
+            if first_error is None and _STRIPE_PARAM_RE.search(item.raw):
                 first_error = ChallengeParseError(f"Invalid Payment challenge: {item.error}")
             continue
         ch = item.challenge
