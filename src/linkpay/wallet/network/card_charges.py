@@ -112,10 +112,10 @@ def _find_card(session: Session, attempt: Attempt, number: str, settings: Any) -
             Credential.kind == "card",
         )
     ).first()
-    if credential is None:
+    request = session.get(SpendRequest, credential.spend_request_id) if credential else None
+    if credential is None or request is None:
         return _decline("invalid_account")
-    attempt.credential = credential
-    attempt.spend_request = session.get(SpendRequest, credential.spend_request_id)
+    attempt.credential, attempt.spend_request = credential, request
     return None
 
 

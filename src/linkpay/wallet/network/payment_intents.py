@@ -164,14 +164,14 @@ def create_payment_intent(
             Credential.id == params.token, Credential.kind == "shared_payment_token"
         )
     ).first()
-    if credential is None:
+    request = session.get(SpendRequest, credential.spend_request_id) if credential else None
+    if credential is None or request is None:
         raise InvalidRequest(
             "resource_missing",
             "No such shared_payment_granted_token.",
             "shared_payment_granted_token",
         )
-    attempt.credential = credential
-    attempt.spend_request = session.get(SpendRequest, credential.spend_request_id)
+    attempt.credential, attempt.spend_request = credential, request
     decline = _check_token(session, attempt)
     if decline is None and settle_success(session, attempt):
         return 200, payment_intent_object(attempt, params, "succeeded")
