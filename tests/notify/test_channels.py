@@ -134,3 +134,15 @@ def test_apprise_channel_added_on_the_page_gets_the_approval_link(notify_wallet:
         assert not re.search(r"\d{13,19}", json.dumps(body))
     finally:
         hook.server.shutdown()
+
+
+def test_a_stuck_channel_does_not_hold_up_the_others() -> None:
+    dispatcher = Dispatcher(workers=3)
+    release = threading.Event()
+    delivered = threading.Event()
+    dispatcher.submit("stuck smtp", lambda: release.wait(10))
+    dispatcher.submit("push", delivered.set)
+    assert delivered.wait(5)
+    release.set()
+    assert dispatcher.wait_idle(5)
+    dispatcher.stop()

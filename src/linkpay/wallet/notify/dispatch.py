@@ -1,5 +1,6 @@
-"""A small background sender: jobs run on one daemon thread, a job that raises is logged
-and retried after the configured delays, and the caller never waits. Good enough for one
+"""A small background sender: jobs run on a few daemon threads (so one slow SMTP server
+does not hold up web push), a job that raises is logged and retried after the
+configured delays, and the caller never waits. Good enough for one
 wallet process; notifications are best-effort by nature (the approval page is the source
 of truth, the agent gets the approval URL too).
 """
@@ -27,14 +28,15 @@ class _Job:
 
 
 class Dispatcher:
-    def __init__(self, retry_delays: Sequence[float] = (2, 10, 60)) -> None:
+    def __init__(self, retry_delays: Sequence[float] = (2, 10, 60), workers: int = 3) -> None:
         self.retry_delays = tuple(retry_delays)
+        self.workers = max(1, workers)
         self._heap: list[_Job] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._running = 0
         self._stopped = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         # Counters for tests and the status page.
         self.sent = 0
         self.failed_attempts = 0
@@ -52,11 +54,12 @@ class Dispatcher:
             self._cond.notify_all()
 
     def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(
-                target=self._loop, name="linkpay-notify", daemon=True
-            )
-            self._thread.start()
+        self._threads = [t for t in self._threads if t.is_alive()]
+        busy = self._running + len(self._heap)
+        if len(self._threads) < min(self.workers, busy):
+            thread = threading.Thread(target=self._loop, name="linkpay-notify", daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def _loop(self) -> None:
         while True:
