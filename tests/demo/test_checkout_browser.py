@@ -32,7 +32,7 @@ def test_virtual_card_pays_once_then_is_declined(browser, wallet, shop, approved
         assert result.get_attribute("data-outcome") == "succeeded"
         text = result.inner_text()
         assert "your order is confirmed" in text
-        assert f"paid $30.00 with the card ending {card['number'][-4:]}" in text
+        assert f"paid $30.00 USD with the card ending {card['number'][-4:]}" in text
         assert "/shop/orders/ord_" in page.url
         assert card["number"] not in page.content()
 

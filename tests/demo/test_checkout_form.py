@@ -86,7 +86,7 @@ def test_shop_and_checkout_pages_show_the_cart_with_labelled_card_fields(shop):
     assert page.status_code == 200 and "Coffee beans" in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     checkout = shop.get("/shop/checkout", params={"qty_camp-mug": "2", "qty_coffee-beans": "0"})
-    assert 'data-amount="2400"' in checkout.text and "$24.00" in checkout.text
+    assert 'data-amount="2400"' in checkout.text and "$24.00 USD" in checkout.text
     for name in ("number", "expiry", "cvc", "name", "postcode"):
         assert re.search(rf'<label for="{name}">', checkout.text), name
         assert re.search(rf'<input id="{name}" name="{name}"', checkout.text), name

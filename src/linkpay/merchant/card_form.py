@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from linkpay.wallet.issuing.luhn import luhn_valid  # the same check the test network runs
+
 
 @dataclass(frozen=True)
 class CardEntry:
@@ -27,18 +29,6 @@ class CardEntry:
         return f"CardEntry(last4={self.last4!r}, exp={self.exp_month:02d}/{self.exp_year})"
 
     __str__ = __repr__
-
-
-def luhn_valid(number: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 def parse_expiry(raw: str) -> tuple[int, int] | None:

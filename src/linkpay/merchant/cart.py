@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from linkpay.wallet.web.present import format_money  # noqa: F401  (one money format)
+
 _MAX_QUANTITY = 20
 
 
@@ -93,10 +95,3 @@ def cart_from_params(params: Mapping[str, str], catalog: tuple[Product, ...]) ->
         except ValueError:
             continue
     return quantities
-
-
-def format_money(amount: int, currency: str) -> str:
-    if currency.lower() == "usd":
-        sign = "-" if amount < 0 else ""
-        return f"{sign}${abs(amount) / 100:,.2f}"
-    return f"{amount / 100:,.2f} {currency.upper()}"
