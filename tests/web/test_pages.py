@@ -402,3 +402,25 @@ def test_plain_http_lan_browser_posts_are_decided_by_the_token(
     assert denied.status_code == 303
     with wallet.http(agent_token.access_token) as agent:
         assert agent.get(f"/spend_requests/{spend_id}").json()["status"] == "denied"
+
+
+def test_activity_lists_declined_attempts_too(wallet: Any, person: str, agent_token: Any,
+                                              browser_client: Any) -> None:
+    merchant_name = f"Volt Supply {secrets.token_hex(3)}"
+    _merchant, api_key, _network = wallet.create_merchant(
+        merchant_name, url="https://volt-supply.example")
+    spend_id = create_spend_request(wallet, agent_token.access_token)
+    _approve_on_page(wallet, browser_client, spend_id)
+    with wallet.http(agent_token.access_token) as agent:
+        card = agent.get(f"/spend_requests/{spend_id}", params={"include": "card"}).json()["card"]
+    with wallet.http(headers={"Authorization": f"Bearer {api_key}"}) as merchant:
+        too_much = merchant.post("/v1/test_network/card_charges", json={
+            "number": card["number"], "exp_month": card["exp_month"],
+            "exp_year": card["exp_year"], "cvc": card["cvc"], "amount": 9999,
+            "currency": "usd"})
+    assert too_much.status_code == 402
+    activity = html.unescape(browser_client.get("/activity").text)
+    row = re.search(rf"{re.escape(merchant_name)}</a>\s*</td>\s*<td[^>]*>([^<]+)</td>", activity)
+    assert row is not None, activity
+    assert row.group(1).startswith("failed (")
+    assert "$99.99 USD" in activity

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from linkpay.wallet.store.db import transaction
-from linkpay.wallet.store.models import PaymentMethod, Transaction, User
+from linkpay.wallet.store.models import Charge, Credential, Merchant, PaymentMethod, User
 from linkpay.wallet.web import account
 from linkpay.wallet.web.approval_view import STATUS_TEXT
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
@@ -69,16 +69,20 @@ def activity(request: Request) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         rows = _request_rows(db, request, person.user_id, history=True)
-        transactions = list(db.scalars(
-            select(Transaction).where(Transaction.user_id == person.user_id)
-            .order_by(Transaction.created_at.desc()).limit(200)
-        ))
+        # Every attempt to use one of the person's credentials, declines included.
+        charges = db.execute(
+            select(Charge, Merchant.name)
+            .join(Credential, Charge.credential_id == Credential.id)
+            .join(Merchant, Charge.merchant_id == Merchant.id)
+            .where(Credential.user_id == person.user_id)
+            .order_by(Charge.created_at.desc()).limit(200)
+        ).all()
     return render(request, "activity.html", {
         "title": "Activity", "requests": rows,
-        "transactions": [{"id": t.id, "amount": t.amount, "currency": t.currency,
-                          "description": clean_text(t.description), "status": t.status,
-                          "created_at": t.created_at, "spend_request_id": t.spend_request_id}
-                         for t in transactions],
+        "charges": [{"id": c.id, "amount": c.amount, "currency": c.currency,
+                     "merchant": clean_text(name), "status": c.status,
+                     "decline_code": c.decline_code, "created_at": c.created_at,
+                     "spend_request_id": c.spend_request_id} for c, name in charges],
     })
 
 

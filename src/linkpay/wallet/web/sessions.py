@@ -6,8 +6,9 @@ Secure (named `__Host-…`) whenever the wallet is reached over https.
 
 CSRF is layered (stack-notes §4.3): for every unsafe request the browser's
 `Sec-Fetch-Site` must be same-origin/none, or, when absent, `Origin`/`Referer` must be
-our own origin (or `null`, which no-referrer pages on plain http produce); and forms carry a synchronizer token, HMAC(session secret, purpose).
-Before sign-in, forms use an anonymous pre-session cookie instead of the session.
+our own origin (or `null`, which no-referrer pages on plain http produce); and forms
+carry a synchronizer token, HMAC(session secret, purpose). Before sign-in, forms use
+an anonymous pre-session cookie instead of the session.
 """
 
 from __future__ import annotations
