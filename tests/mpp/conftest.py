@@ -190,15 +190,15 @@ def merchant(wallet: Any):
         yield served
 
 
-@pytest.fixture
-def cli(wallet: Any, agent_token: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
-    """`cli(*args) -> (exit code, JSON output)` through the real `link-cli` entry point."""
+def _cli_runner(monkeypatch: pytest.MonkeyPatch, wallet: Any, tmp_path: Any) -> Any:
     from linkpay.cli.app import run
 
+    for name in ("LINK_ACCESS_TOKEN", "LINK_REFRESH_TOKEN", "LINK_HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LINK_API_BASE_URL", wallet.base_url)
     monkeypatch.setenv("LINK_AUTH_BASE_URL", wallet.base_url)
     monkeypatch.setenv("LINK_AUTH_FILE", str(tmp_path / "auth.json"))
-    monkeypatch.setenv("LINK_ACCESS_TOKEN", agent_token.access_token)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("NO_UPDATE_NOTIFIER", "1")
 
     def invoke(*args: str) -> tuple[int, Any]:
@@ -208,6 +208,21 @@ def cli(wallet: Any, agent_token: Any, tmp_path: Any, monkeypatch: pytest.Monkey
         return code, json.loads(out.getvalue())
 
     return invoke
+
+
+@pytest.fixture
+def cli(wallet: Any, agent_token: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
+    """`cli(*args) -> (exit code, JSON output)` through the real `link-cli` entry point,
+    as an agent holding `agent_token`."""
+    invoke = _cli_runner(monkeypatch, wallet, tmp_path)
+    monkeypatch.setenv("LINK_ACCESS_TOKEN", agent_token.access_token)
+    return invoke
+
+
+@pytest.fixture
+def cli_logged_out(wallet: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
+    """The same, with no credentials at all: the test logs in with `auth login`."""
+    return _cli_runner(monkeypatch, wallet, tmp_path)
 
 
 def agent_get(wallet: Any, token: Any, spend_request_id: str) -> dict[str, Any]:

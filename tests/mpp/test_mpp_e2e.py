@@ -18,8 +18,23 @@ from linkpay.merchant.embedded import start_embedded_merchant
 from linkpay.mpp.processor import ProcessorDeclined, WalletProcessor
 
 
-def test_agent_pays_the_demo_merchant_once(wallet, person, agent_token, merchant, cli):
+def test_agent_pays_the_demo_merchant_once(wallet, person, merchant, cli_logged_out):
+    cli = cli_logged_out
+    # The agent logs in with the device flow; the person approves the phrase.
+    code, started = cli("auth", "login", "--client-name", "pytest-agent")
+    assert code == 0 and started["phrase"], started
+    wallet.approve_device(started["phrase"], person)
+    code, logged_in = cli("auth", "login", "--client-name", "pytest-agent", "--interval", "1")
+    assert code == 0 and logged_in["authenticated"] is True, logged_in
+
     url = f"{merchant.base_url}/api/fortune"
+    import httpx2
+
+    header = httpx2.get(url).headers["www-authenticate"]
+    code, decoded = cli("mpp", "decode", "--challenge", header)
+    assert code == 0 and decoded["network_id"] == merchant.network_id, decoded
+    assert (decoded["amount"], decoded["currency"], decoded["expired"]) == (100, "usd", False)
+
     code, created = cli("mpp", "pay", url, "--context", CONTEXT, "--test")
     assert code == 0, created
     spend_request = created["spend_request"]
@@ -43,7 +58,8 @@ def test_agent_pays_the_demo_merchant_once(wallet, person, agent_token, merchant
             headers={"Authorization": f"Bearer {merchant.api_key}"},
         )
     assert intent.status_code == 200 and intent.json()["status"] == "succeeded"
-    assert agent_get(wallet, agent_token, spend_request["id"])["status"] == "succeeded"
+    code, retrieved = cli("spend-request", "retrieve", spend_request["id"])
+    assert code == 0 and retrieved["status"] == "succeeded", retrieved
 
     code, again = cli("mpp", "pay", url, "--spend-request-id", spend_request["id"])
     assert code == 1
