@@ -41,6 +41,9 @@ def _build_notifier(settings: Settings, factory: sessionmaker[Session]) -> Any:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from linkpay.wallet.logging import install_redaction
+
+    install_redaction()  # card numbers and secrets never reach a log, however we are run
     settings = settings or Settings.from_env()
     engine, factory = open_store(settings)
 
