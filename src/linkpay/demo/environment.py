@@ -152,9 +152,11 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
             verbose=verbose,
         )
         stack.callback(link.close)
-        # The real device flow over HTTP (the wallet's helper approves the phrase as the
-        # test person); the demo keeps the tokens in its own temporary auth file.
-        tokens = wallet.agent_login(person, connection_label=f"{DEMO_CLIENT_NAME} (embedded)")
+        # The SDK's device login, the phrase approved as the test person; the tokens stay
+        # in the demo's own temporary auth file.
+        started = link.device.start(client_name=DEMO_CLIENT_NAME)
+        wallet.approve_device(started.user_code, person)
+        tokens = link.device.poll(started.device_code, interval=0.2, timeout=30)
         link.save_login(tokens, client_name=DEMO_CLIENT_NAME)
 
         yield DemoEnvironment(
