@@ -310,3 +310,24 @@ def test_person_without_a_payment_method(wallet, merchant, tmp_path, monkeypatch
     answer = json.loads(out.getvalue())
     assert code == 1 and answer["code"] == "NO_PAYMENT_METHOD", answer
     assert "payment-methods add" in answer["_next"]["command"]
+
+
+def test_merchant_with_a_wrong_processor_key_never_burns_the_token(
+    wallet, person, agent_token, merchant
+):
+    import httpx2
+
+    from linkpay.merchant.embedded import start_embedded_merchant
+    from linkpay.mpp import wire
+
+    misconfigured = replace(merchant.settings, api_key="sk_test_wrong")
+    sid, spt = approved_spt(wallet, person, agent_token, merchant.network_id)
+    with start_embedded_merchant(misconfigured) as broken:
+        url = f"{broken.base_url}/api/fortune"
+        answer = httpx2.get(
+            url, headers={"Authorization": wire.build_credential(_challenge(url), spt)}
+        )
+    assert answer.status_code == 500
+    assert answer.json()["type"].endswith("/internal-payment-error")
+    assert "sk_test_wrong" not in answer.text
+    assert agent_get(wallet, agent_token, sid)["status"] == "approved"

@@ -110,6 +110,13 @@ class WalletProcessor:
             raise ProcessorUnavailable(f"processor unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500:
             raise ProcessorUnavailable(f"processor answered {response.status_code}")
+        if response.status_code in (401, 403, 404):
+            # The merchant's own setup is wrong (key, URL): the token was not looked at,
+            # so this is not the payer's failure.
+            raise ProcessorUnavailable(
+                f"processor refused the merchant's request ({response.status_code}): "
+                "check the merchant API key and wallet URL"
+            )
         try:
             data = response.json()
         except ValueError:
