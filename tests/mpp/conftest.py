@@ -149,6 +149,7 @@ def approved_spend_request(
     status: str = "approved",
     credential_type: str = "shared_payment_token",
     spt: str | None = "spt_test_123",
+    valid_until: str | None = None,
 ) -> Any:
     from linkpay.wire import SharedPaymentToken, SpendRequest
 
@@ -160,7 +161,7 @@ def approved_spend_request(
         currency=currency,
         credential_type=credential_type,
         network_id=network_id if credential_type != "card" else None,
-        shared_payment_token=SharedPaymentToken(id=spt) if spt else None,
+        shared_payment_token=SharedPaymentToken(id=spt, valid_until=valid_until) if spt else None,
         created_at="2026-06-01T12:00:00Z",
         updated_at="2026-06-01T12:00:00Z",
     )

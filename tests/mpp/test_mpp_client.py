@@ -267,6 +267,7 @@ def test_c26_dropped_connection_after_sending_is_outcome_unknown():
         (approved_spend_request(status="denied"), "new spend request"),
         (approved_spend_request(credential_type="card"), "shared_payment_token"),
         (approved_spend_request(spt=None), "no shared payment token"),
+        (approved_spend_request(valid_until="2020-01-01T00:00:00Z"), "expired"),
     ],
 )
 def test_c27_unusable_spend_request_fails_before_contacting_the_merchant(

@@ -182,7 +182,7 @@ def pay(
         spend_request = link.spend_requests.retrieve(
             spend_request_id, include=["shared_payment_token"]
         )
-        _check_usable(spend_request)
+        _check_usable(spend_request, now)
 
     proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
     with httpx2.Client(
@@ -320,7 +320,7 @@ def _check_context(context: str | None) -> None:
         )
 
 
-def _check_usable(spend_request: Any) -> None:
+def _check_usable(spend_request: Any, now: datetime | None = None) -> None:
     sid = spend_request.id
     if spend_request.credential_type != "shared_payment_token":
         raise SpendRequestUnusableError(
@@ -346,11 +346,28 @@ def _check_usable(spend_request: Any) -> None:
             f"Spend request {sid} is {status} and cannot pay. " + NEW_SPEND_REQUEST_ADVICE,
             status=status,
         )
-    if spend_request.shared_payment_token is None:
+    token = spend_request.shared_payment_token
+    if token is None:
         raise SpendRequestUnusableError(
             f"Spend request {sid} is approved but the wallet returned no shared payment token.",
             status=status,
         )
+    if token.valid_until and _is_past(token.valid_until, now):
+        raise SpendRequestUnusableError(
+            f"The shared payment token of spend request {sid} expired at {token.valid_until}. "
+            + NEW_SPEND_REQUEST_ADVICE,
+            status=status,
+        )
+
+
+def _is_past(timestamp: str, now: datetime | None) -> bool:
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return False  # unknown format: the wallet still has the final word
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment <= (now or datetime.now(UTC))
 
 
 def _check_binding(spend_request: Any, charge: wire.StripeCharge) -> None:
