@@ -9,33 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from spend_helpers import issue_agent_token
 
 from linkpay.wire import TokenResponse
-
-
-def issue_agent_token(wallet: Any, user_id: str) -> TokenResponse:
-    """A real token row from the wallet's token service, without the device flow's
-    HTTP round trips (tests/wallet/auth covers that flow; here it is only setup)."""
-    from linkpay.wallet.auth.tokens import DEFAULT_AGENT_SCOPE, issue_tokens
-
-    with wallet.session() as session:
-        issued = issue_tokens(
-            session,
-            user_id=user_id,
-            client_id="link-cli",
-            scope=DEFAULT_AGENT_SCOPE,
-            connection_label="pytest (spend tests)",
-            authorization_details=None,
-            access_ttl=3600,
-            refresh_ttl=3600,
-        )
-    return TokenResponse(
-        access_token=issued.access_token,
-        refresh_token=issued.refresh_token,
-        token_type="Bearer",
-        expires_in=3600,
-        scope=DEFAULT_AGENT_SCOPE,
-    )
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from linkpay.wire import TokenResponse
+
 CONTEXT = (
     "Buying a replacement USB-C charger for the person's laptop: the old one stopped "
     "working yesterday and this is the cheapest 65 W model from a reputable shop."
@@ -69,3 +71,28 @@ def set_columns(wallet: Any, spend_request_id: str, **values: Any) -> None:
         session.execute(
             update(SpendRequest).where(SpendRequest.id == spend_request_id).values(**values)
         )
+
+
+def issue_agent_token(wallet: Any, user_id: str) -> TokenResponse:
+    """A real token row from the wallet's token service, without the device flow's
+    HTTP round trips (tests/wallet/auth covers that flow; here it is only setup)."""
+    from linkpay.wallet.auth.tokens import DEFAULT_AGENT_SCOPE, issue_tokens
+
+    with wallet.session() as session:
+        issued = issue_tokens(
+            session,
+            user_id=user_id,
+            client_id="link-cli",
+            scope=DEFAULT_AGENT_SCOPE,
+            connection_label="pytest (spend tests)",
+            authorization_details=None,
+            access_ttl=3600,
+            refresh_ttl=3600,
+        )
+    return TokenResponse(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        token_type="Bearer",
+        expires_in=3600,
+        scope=DEFAULT_AGENT_SCOPE,
+    )
