@@ -83,6 +83,8 @@ log = logging.getLogger("linkpay.wallet.spend")
 APPROVE_SCOPE = "spend_requests:approve"
 _HISTORY_LIMIT = 1000
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# ISO 4217 currencies whose minor unit is the unit itself (amounts are minor units).
+_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 
 
 # --- reading --------------------------------------------------------------------------
@@ -120,6 +122,8 @@ def _summary(row: SpendRequest) -> str:
     """One line for a notification: who gets how much. Merchant text is untrusted."""
     payee = row.merchant_name or row.network_id or "a merchant"
     payee = _CONTROL_CHARS.sub("", payee)[:80]
+    if row.currency in _ZERO_DECIMAL:
+        return f"{payee}: {row.amount} {row.currency.upper()}"
     return f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
 
 
