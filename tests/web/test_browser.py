@@ -278,3 +278,12 @@ def test_every_control_has_a_label(wallet: Any, person: str, agent_token: Any,
         assert page.evaluate(_UNLABELLED) == [], path
         assert page.evaluate("document.documentElement.lang") == "en"
         assert page.locator("h1").count() == 1, path
+
+
+def test_service_worker_controls_the_app(wallet: Any, desktop_page: Any) -> None:
+    page = desktop_page
+    scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == base(wallet) + "/"
+    manifest = page.evaluate(
+        "fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())")
+    assert manifest["display"] == "standalone"
