@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from linkpay.mpp import wire
+from linkpay.mpp.charge import select_stripe
 from linkpay.mpp.processor import PaymentIntentResult
 from linkpay.mpp.server import PaymentGate, Price
 from linkpay.mpp.stores import MemoryUsedChallengeStore, SqlUsedChallengeStore
@@ -56,7 +57,7 @@ def bench_wire(seconds: float) -> None:
     )
     challenge = gate.issue(Price(100), http_method="GET", path="/api/fortune")
     value = 'Bearer realm="x", ' + challenge.to_www_authenticate("bench")
-    parse = rate(lambda: wire.select_stripe(wire.parse_challenges(value)), seconds)
+    parse = rate(lambda: select_stripe(wire.parse_challenges(value)), seconds)
     build = rate(lambda: wire.build_credential(challenge, "spt_bench"), seconds)
     print(f"wire   parse+select+validate challenge : {parse:10.0f} /s")
     print(f"wire   build credential                : {build:10.0f} /s")

@@ -177,10 +177,11 @@ def _challenge(url: str):
     import httpx2
 
     from linkpay.mpp import wire
+    from linkpay.mpp.charge import select_stripe
 
     probe = httpx2.get(url)
     assert probe.status_code == 402
-    return wire.select_stripe(wire.parse_challenges(probe.headers.get_list("www-authenticate")))[0]
+    return select_stripe(wire.parse_challenges(probe.headers.get_list("www-authenticate")))[0]
 
 
 def test_one_challenge_pays_once_even_with_another_token(wallet, person, agent_token, merchant):

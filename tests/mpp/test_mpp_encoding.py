@@ -8,6 +8,7 @@ import pytest
 
 import mpp
 from linkpay.mpp import wire
+from linkpay.mpp.x402 import detect_x402
 from mpp import Challenge, Credential
 
 SECRET = "test-secret"
@@ -196,14 +197,14 @@ def test_x402_detection_lists_offers_sanitized():
         "accepts": [{"scheme": "exact", "network": "eip155:8453\x1b[2J", "amount": "10000"}],
     }
     encoded = base64.b64encode(json.dumps(body).encode()).decode()
-    error = wire.detect_x402({"payment-required": encoded})
+    error = detect_x402({"payment-required": encoded})
     assert error is not None and error.code == "UNSUPPORTED_PROTOCOL"
     assert "x402" in error.message and "not supported" in error.message
     assert error.extra["offers"] == [
         {"scheme": "exact", "network": "eip155:8453", "amount": "10000"}
     ]
-    assert wire.detect_x402({}, json.dumps(body).encode()) is not None
-    assert wire.detect_x402({}, b'{"type": "x"}') is None
+    assert detect_x402({}, json.dumps(body).encode()) is not None
+    assert detect_x402({}, b'{"type": "x"}') is None
 
 
 def test_expires_parsing():

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 import mpp
 from conftest import SECRET, Clock, RecordingProcessor, make_app, make_gate
 from linkpay.mpp import wire
+from linkpay.mpp.charge import select_stripe
 from linkpay.mpp.stores import MemoryUsedChallengeStore, SqlUsedChallengeStore
 
 
@@ -19,7 +20,7 @@ def client_for(gate) -> TestClient:
 
 
 def first_challenge(response) -> mpp.Challenge:
-    challenge, _ = wire.select_stripe(
+    challenge, _ = select_stripe(
         wire.parse_challenges(response.headers.get_list("www-authenticate"))
     )
     return challenge

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from linkpay.mpp import wire
+from linkpay.mpp.charge import select_stripe
 from linkpay.mpp.client import decode
 from linkpay.mpp.errors import (
     ChallengeParseError,
@@ -219,7 +220,7 @@ def test_a11_stripe_session_decodes_but_pay_selection_needs_charge():
     value = header("sess_1", intent="session")
     assert decode(value)["intent"] == "session"
     with pytest.raises(NoStripeChallengeError):
-        wire.select_stripe(wire.parse_challenges(value), ("charge",))
+        select_stripe(wire.parse_challenges(value), ("charge",))
 
 
 def test_a12_expired_challenge_is_flagged():

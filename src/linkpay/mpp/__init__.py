@@ -3,11 +3,14 @@
 Modules (import the one you need; this package imports nothing heavy):
 
 - `wire` — the one adapter over pympp: parse every Payment challenge in header values
-  (`parse_challenges`, `select_stripe`, `validate_stripe_request`), build and parse
-  credentials and receipts, problem bodies, x402 detection.
+  (`parse_challenges`), build and parse credentials and receipts, problem bodies.
+- `charge` — the stripe/charge request rules (`validate_stripe_request`) and the
+  challenge choice (`select_stripe`).
+- `x402` — recognising x402 offers, to say clearly they are not supported.
 - `client` — the agent side: `decode(header)` (`link-cli mpp decode`) and
   `pay(url, link=Link(...), ...)` (`link-cli mpp pay`): send-once, checks the fresh
-  challenge against the approved spend request before the token leaves.
+  challenge against the approved spend request before the token leaves; `exchange`
+  holds its HTTP side (request replay, URL policy, --verbose lines, result shape).
 - `server` — the merchant side: `PaymentGate` (HMAC-bound challenges, verification,
   single-use challenge ids, settlement, spec problem types) and `Price`;
   `gate.charge(price)` decorates a FastAPI/Starlette endpoint.

@@ -23,17 +23,13 @@ HTTPS only, except loopback (local merchants and tests).
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import os
-import ssl
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from linkpay.mpp import wire
+from linkpay.mpp.charge import StripeCharge, select_stripe
 from linkpay.mpp.errors import (
     NEW_SPEND_REQUEST_ADVICE,
     ChallengeExpiredError,
@@ -44,13 +40,20 @@ from linkpay.mpp.errors import (
     PaymentOutcomeUnknownError,
     SpendRequestUnusableError,
 )
+from linkpay.mpp.exchange import (
+    HttpRequestSpec,
+    log_hooks,
+    response_result,
+    send,
+    tls_context,
+)
 from linkpay.mpp.sanitize import sanitize_deep, sanitize_text
+from linkpay.mpp.x402 import detect_x402
 
 if TYPE_CHECKING:  # httpx2 is imported when paying, not for `mpp decode`
     import httpx2
 
 DECODE_INTENTS = ("charge", "session")
-MAX_BODY_CHARS = 100_000
 
 
 # --------------------------------------------------------------------------- decode
@@ -60,12 +63,12 @@ def decode(challenge_header: str | Sequence[str], *, now: datetime | None = None
     """`mpp decode`: the first stripe challenge of a raw WWW-Authenticate value, sanitized."""
     if isinstance(challenge_header, str) and not challenge_header.strip():
         raise InvalidInputError("--challenge is empty: pass the raw WWW-Authenticate value")
-    challenge, charge = wire.select_stripe(wire.parse_challenges(challenge_header), DECODE_INTENTS)
+    challenge, charge = select_stripe(wire.parse_challenges(challenge_header), DECODE_INTENTS)
     return sanitize_deep(_challenge_summary(challenge, charge, now=now))
 
 
 def _challenge_summary(
-    challenge: wire.Challenge, charge: wire.StripeCharge, *, now: datetime | None = None
+    challenge: wire.Challenge, charge: StripeCharge, *, now: datetime | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": challenge.id,
@@ -94,57 +97,6 @@ def _is_expired(challenge: wire.Challenge, now: datetime | None) -> bool:
 
 
 # --------------------------------------------------------------------------- pay
-
-
-@dataclass(frozen=True)
-class HttpRequestSpec:
-    """The merchant request as the agent described it; replayed byte for byte."""
-
-    url: str
-    method: str
-    headers: list[tuple[str, str]]
-    body: bytes | None
-
-    @classmethod
-    def build(
-        cls, url: str, *, method: str | None, data: str | None, headers: Sequence[str]
-    ) -> HttpRequestSpec:
-        check_url(url)
-        parsed: list[tuple[str, str]] = []
-        for line in headers:
-            name, sep, value = line.partition(":")
-            name, value = name.strip(), value.strip()
-            if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value:
-                raise InvalidInputError(f"--header must look like 'Name: Value', got {line!r}")
-            parsed.append((name, value))
-        verb = (method or ("POST" if data is not None else "GET")).upper()
-        if not verb.isalpha():
-            raise InvalidInputError(f"--method must be an HTTP method, got {method!r}")
-        if data is not None and not any(n.lower() == "content-type" for n, _ in parsed):
-            parsed.insert(0, ("Content-Type", "application/json"))
-        body = data.encode("utf-8") if data is not None else None
-        return cls(url, verb, parsed, body)
-
-
-def check_url(url: str) -> None:
-    """HTTPS, or plain HTTP to a loopback host; nothing else carries a credential."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(f"URL must be an absolute http(s) URL, got {url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise InvalidInputError(
-            "Refusing plain http:// for a non-loopback host: payment credentials travel only "
-            "over HTTPS (http is allowed for localhost / 127.0.0.1 / ::1)."
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def pay(
@@ -190,12 +142,12 @@ def pay(
         follow_redirects=False,
         transport=transport,
         proxy=proxy,
-        verify=_tls_context(),
-        event_hooks=_log_hooks(log),
+        verify=tls_context(),
+        event_hooks=log_hooks(log),
     ) as http:
-        probe = _send(http, spec, extra=None)
+        probe = send(http, spec, extra=None)
         if probe.status_code != 402:
-            return _result(probe, paid=False)
+            return response_result(probe, paid=False)
         challenge, charge = _select_challenge(probe)
 
         if spend_request is None:
@@ -219,7 +171,7 @@ def pay(
         credential = wire.build_credential(challenge, spend_request.shared_payment_token.id)
         header_name = challenge.credential_header
         try:
-            answer = _send(http, spec, extra=(header_name, credential))
+            answer = send(http, spec, extra=(header_name, credential))
         except httpx2.ConnectError:
             raise NetworkError(
                 "Could not connect to the merchant to deliver the payment; the token was not "
@@ -242,7 +194,7 @@ def pay(
             status=answer.status_code,
             problem=wire.parse_problem(answer.content, answer.headers.get("content-type")),
         )
-    result = _result(answer, paid=200 <= answer.status_code < 300)
+    result = response_result(answer, paid=200 <= answer.status_code < 300)
     result["spend_request_id"] = spend_request.id
     if result["paid"]:
         return result
@@ -278,36 +230,6 @@ def _outcome_advice(spend_request_id: str) -> str:
         f"{spend_request_id}` (succeeded = paid) before anything else, and never pay again "
         "automatically with the same token."
     )
-
-
-def _log_hooks(log: Callable[[str], None] | None) -> dict[str, list[Any]]:
-    """--verbose traffic lines; credential headers are never written out."""
-    if log is None:
-        return {}
-    secret = {"authorization", "payment-authorization", "cookie", "set-cookie", "payment-receipt"}
-
-    def on_request(request: httpx2.Request) -> None:
-        log(f"mpp > {request.method} {sanitize_text(str(request.url))}")
-        for name, value in request.headers.multi_items():
-            shown = (value.split(" ", 1)[0] + " [redacted]") if name.lower() in secret else value
-            log(f"mpp >   {name}: {sanitize_text(shown)}")
-
-    def on_response(response: httpx2.Response) -> None:
-        log(f"mpp < {response.status_code} {sanitize_text(str(response.request.url))}")
-        for name, value in response.headers.multi_items():
-            shown = "[redacted]" if name.lower() in secret else value
-            log(f"mpp <   {name}: {sanitize_text(shown)}")
-
-    return {"request": [on_request], "response": [on_response]}
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """httpx2's default TLS context (system CAs, SSL_CERT_FILE/DIR honoured), built once
-    per process: loading the CA store costs ~50-250 ms on small machines."""
-    import httpx2
-
-    return httpx2.create_ssl_context()
 
 
 def _check_context(context: str | None) -> None:
@@ -370,7 +292,7 @@ def _is_past(timestamp: str, now: datetime | None) -> bool:
     return moment <= (now or datetime.now(UTC))
 
 
-def _check_binding(spend_request: Any, charge: wire.StripeCharge) -> None:
+def _check_binding(spend_request: Any, charge: StripeCharge) -> None:
     """The fresh challenge must fit inside what the person approved."""
     problems = []
     if charge.amount > spend_request.amount:
@@ -394,10 +316,10 @@ def _check_binding(spend_request: Any, charge: wire.StripeCharge) -> None:
         )
 
 
-def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, wire.StripeCharge]:
+def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, StripeCharge]:
     values = probe.headers.get_list("www-authenticate")
     if not any(v.strip() for v in values):
-        x402 = wire.detect_x402(probe.headers, probe.content)
+        x402 = detect_x402(probe.headers, probe.content)
         if x402 is not None:
             raise x402
         raise InvalidResponseError(
@@ -405,9 +327,9 @@ def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, wire.Stri
         )
     parsed = wire.parse_challenges(values)
     try:
-        return wire.select_stripe(parsed, ("charge",))
+        return select_stripe(parsed, ("charge",))
     except Exception:
-        x402 = wire.detect_x402(probe.headers, None)
+        x402 = detect_x402(probe.headers, None)
         if x402 is not None and not any(p.ok and p.challenge.method == "stripe" for p in parsed):
             raise x402 from None
         raise
@@ -416,7 +338,7 @@ def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, wire.Stri
 def _create_spend_request(
     link: Any,
     challenge: wire.Challenge,
-    charge: wire.StripeCharge,
+    charge: StripeCharge,
     *,
     context: str | None,
     amount: int | None,
@@ -467,51 +389,3 @@ def _create_spend_request(
     if resumed:
         out["resumed"] = True
     return out
-
-
-def _send(
-    http: httpx2.Client, spec: HttpRequestSpec, *, extra: tuple[str, str] | None
-) -> httpx2.Response:
-    import httpx2
-
-    headers = list(spec.headers)
-    if extra is not None:
-        name, value = extra
-        existing = [i for i, (n, _) in enumerate(headers) if n.lower() == name.lower()]
-        if existing:  # keep the agent's own Authorization scheme next to Payment
-            index = existing[0]
-            headers[index] = (headers[index][0], f"{headers[index][1]}, {value}")
-        else:
-            headers.append((name, value))
-    try:
-        return http.request(spec.method, spec.url, headers=headers, content=spec.body)
-    except httpx2.HTTPError:
-        if extra is not None:
-            raise
-        raise NetworkError(f"Could not reach {sanitize_text(spec.url)}") from None
-
-
-def _result(response: httpx2.Response, *, paid: bool) -> dict[str, Any]:
-    headers: dict[str, str] = {}
-    for name, value in response.headers.multi_items():
-        key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    text = response.text
-    if len(text) > MAX_BODY_CHARS:
-        text = text[:MAX_BODY_CHARS] + "…[truncated]"
-    out: dict[str, Any] = {
-        "paid": paid,
-        "status": response.status_code,
-        "headers": headers,
-        "body": text,
-    }
-    raw_receipt = response.headers.get("payment-receipt")
-    if raw_receipt:
-        try:
-            out["receipt"] = wire.receipt_to_dict(wire.parse_receipt(raw_receipt))
-        except Exception:
-            out["receipt_error"] = "the Payment-Receipt header could not be decoded"
-    problem = wire.parse_problem(response.content, response.headers.get("content-type"))
-    if problem is not None and response.status_code >= 400:
-        out["problem"] = problem
-    return sanitize_deep(out)

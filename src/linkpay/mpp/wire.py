@@ -7,17 +7,17 @@ What pympp gives us: the `Challenge`/`ChallengeEcho`/`Credential`/`Receipt` type
 single-challenge parser, the HMAC challenge id, JCS encoding, body digests and the
 problem types. What we add (pympp keeps these private or lacks them): splitting a header
 value holding several challenges and other schemes (quote and escape aware, strict about
-unterminated quotes and stray text), stripe/charge request validation, expiry parsing,
-Payment credential extraction from a multi-scheme `Authorization`, and x402 detection.
+unterminated quotes and stray text), expiry parsing, and Payment credential extraction
+from a multi-scheme `Authorization`. Stripe request rules live in `charge.py` and x402
+detection in `x402.py`; neither touches pympp.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +26,6 @@ from mpp._body_digest import verify as verify_body_digest  # noqa: F401  (re-exp
 from mpp._canonical import canonical_b64url
 
 import mpp
-from linkpay.mpp.errors import (
-    ChallengeParseError,
-    InvalidStripeRequestError,
-    NoStripeChallengeError,
-    X402NotSupportedError,
-)
 from linkpay.mpp.sanitize import sanitize_deep
 from mpp import Challenge, ChallengeEcho, Credential, Receipt, generate_challenge_id
 from mpp import errors as mpp_errors
@@ -42,14 +36,11 @@ __all__ = [
     "Credential",
     "Receipt",
     "ParsedChallenge",
-    "StripeCharge",
     "canonical_b64url",
     "compute_body_digest",
     "verify_body_digest",
     "generate_challenge_id",
     "parse_challenges",
-    "select_stripe",
-    "validate_stripe_request",
     "parse_expires",
     "build_credential",
     "parse_credential",
@@ -57,7 +48,6 @@ __all__ = [
     "parse_receipt",
     "receipt_to_dict",
     "parse_problem",
-    "detect_x402",
     "PROBLEM_BASE",
 ]
 
@@ -70,10 +60,7 @@ _PARAM_RE = re.compile(
     re.DOTALL,
 )
 _SCHEME_START_RE = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]+(.*))?$", re.DOTALL)
-_STRIPE_PARAM_RE = re.compile(r'(?:^|[\s,])method\s*=\s*"?stripe"?(?:[\s,]|$)', re.IGNORECASE)
 _INTENT_RE = re.compile(r"^[A-Za-z0-9-]+$")
-_AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]*)$")
-_CURRENCY_RE = re.compile(r"^[a-z]{3}$")
 _RFC3339_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -236,119 +223,6 @@ def format_expires(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-# --------------------------------------------------------------------------- stripe charge
-
-
-@dataclass(frozen=True)
-class StripeCharge:
-    """A validated stripe challenge request (amount in minor units)."""
-
-    amount: int
-    currency: str
-    network_id: str
-    payment_method_types: list[str] = field(default_factory=list)
-    description: str | None = None
-    external_id: str | None = None
-    legacy_network_id: bool = False
-
-
-def validate_stripe_request(request: Any) -> StripeCharge:
-    """Check a stripe challenge request; errors name the field (link-cli's wording)."""
-
-    def fail(path: str, problem: str) -> InvalidStripeRequestError:
-        return InvalidStripeRequestError(f"Invalid stripe challenge request: {path}: {problem}")
-
-    if not isinstance(request, dict):
-        raise fail("request", "expected object")
-    amount = request.get("amount")
-    if amount is None:
-        raise fail("amount", "missing")
-    if not isinstance(amount, str):
-        raise fail("amount", f"expected string, received {_json_type(amount)}")
-    if not _AMOUNT_RE.fullmatch(amount):
-        raise fail("amount", "expected a string of digits without leading zeros (minor units)")
-    if int(amount) <= 0:
-        raise fail("amount", "must be greater than 0")
-    currency = request.get("currency")
-    if currency is None:
-        raise fail("currency", "missing")
-    if not isinstance(currency, str):
-        raise fail("currency", f"expected string, received {_json_type(currency)}")
-    if not _CURRENCY_RE.fullmatch(currency):
-        raise fail("currency", "expected a lower-case 3-letter ISO 4217 code")
-    details = request.get("methodDetails")
-    if details is not None and not isinstance(details, dict):
-        raise fail("methodDetails", f"expected object, received {_json_type(details)}")
-    details = details or {}
-    legacy = False
-    network_id = details.get("networkId")
-    if network_id is None and "networkId" in request:
-        network_id, legacy = request.get("networkId"), True
-    if network_id is None:
-        raise fail("methodDetails.networkId", "missing")
-    if not isinstance(network_id, str) or not network_id:
-        raise fail("methodDetails.networkId", "expected a non-empty string")
-    types = details.get("paymentMethodTypes", request.get("paymentMethodTypes") or [])
-    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-        raise fail("methodDetails.paymentMethodTypes", "expected a list of strings")
-    description = request.get("description")
-    external_id = request.get("externalId")
-    return StripeCharge(
-        amount=int(amount),
-        currency=currency,
-        network_id=network_id,
-        payment_method_types=list(types),
-        description=description if isinstance(description, str) else None,
-        external_id=external_id if isinstance(external_id, str) else None,
-        legacy_network_id=legacy,
-    )
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if value is None:
-        return "null"
-    return type(value).__name__
-
-
-def select_stripe(
-    parsed: list[ParsedChallenge], intents: tuple[str, ...] = ("charge",)
-) -> tuple[Challenge, StripeCharge]:
-    """The first valid stripe challenge with one of `intents`, in header order.
-
-    Invalid stripe challenges are skipped when a later one is valid; when none is, the
-    first one's error is raised so the message names the real problem.
-    """
-    first_error: Exception | None = None
-    for item in parsed:
-        if item.challenge is None:
-            if first_error is None and _STRIPE_PARAM_RE.search(item.raw):
-                first_error = ChallengeParseError(f"Invalid Payment challenge: {item.error}")
-            continue
-        ch = item.challenge
-        if ch.method != "stripe" or ch.intent not in intents:
-            continue
-        try:
-            return ch, validate_stripe_request(ch.request)
-        except InvalidStripeRequestError as exc:
-            first_error = first_error or exc
-    if first_error is not None:
-        raise first_error
-    wanted = " or ".join(intents)
-    broken = [p.error for p in parsed if p.error]
-    hint = (
-        f" ({len(broken)} Payment challenge(s) could not be parsed: {broken[0]})" if broken else ""
-    )
-    raise NoStripeChallengeError(
-        f"WWW-Authenticate header does not include a stripe {wanted} challenge{hint}"
-    )
-
-
 # --------------------------------------------------------------------------- credentials
 
 
@@ -490,46 +364,3 @@ def parse_problem(body: bytes | str | None, content_type: str | None) -> dict[st
     if out["type"].startswith(PROBLEM_BASE):
         out["slug"] = out["type"][len(PROBLEM_BASE) :]
     return out
-
-
-# --------------------------------------------------------------------------- x402
-
-
-def detect_x402(headers: Any, body: bytes | None = None) -> X402NotSupportedError | None:
-    """An error describing an x402 offer (`PAYMENT-REQUIRED` header / x402Version body)."""
-    raw = headers.get("payment-required") if headers is not None else None
-    data: Any = None
-    if raw:
-        try:
-            padded = raw.strip() + "=" * (-len(raw.strip()) % 4)
-            data = json.loads(base64.b64decode(padded.replace("-", "+").replace("_", "/")))
-        except (ValueError, UnicodeDecodeError):
-            data = None
-    elif body:
-        try:
-            candidate = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            candidate = None
-        if isinstance(candidate, dict) and "x402Version" in candidate:
-            data = candidate
-        else:
-            return None
-    else:
-        return None
-    offers: list[dict[str, Any]] = []
-    if isinstance(data, dict) and isinstance(data.get("accepts"), list):
-        for offer in data["accepts"][:10]:
-            if isinstance(offer, dict):
-                offers.append(
-                    {
-                        k: offer.get(k)
-                        for k in ("scheme", "network", "asset", "amount", "maxAmountRequired")
-                        if offer.get(k) is not None
-                    }
-                )
-    return X402NotSupportedError(
-        "This merchant asks for payment with x402 (crypto-only, PAYMENT-REQUIRED header), "
-        "which is not supported: linkpay pays MPP stripe charges with shared payment tokens.",
-        protocol="x402",
-        offers=sanitize_deep(offers),
-    )
