@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import secrets
 import statistics
 import tempfile
@@ -142,7 +143,7 @@ def bench_end_to_end(payments: int, database_url: str | None) -> None:
     if drop:
         drop()
     timings.sort()
-    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+    p95 = timings[min(len(timings) - 1, math.ceil(len(timings) * 0.95) - 1)]
     kind = "postgres" if drop else "sqlite"
     p50 = statistics.median(timings)
     print(
