@@ -163,7 +163,8 @@ def test_c24_retry_repeats_method_body_and_headers(merchant):
     first, second = merchant.recorder.requests
     assert first["method"] == second["method"] == "POST"
     assert first["body"] == second["body"] == b'{"item": "mug"}'
-    for name in ("content-type", "x-trace", "accept"):
+    assert merchant.recorder.header(0, "accept-payment") == ["stripe/charge"]
+    for name in ("content-type", "x-trace", "accept", "accept-payment"):
         assert merchant.recorder.header(0, name) == merchant.recorder.header(1, name)
     assert merchant.recorder.header(0, "content-type") == ["application/json"]
     # The order challenge carries externalId and a body digest; both were satisfied.

@@ -51,6 +51,10 @@ class HttpRequestSpec:
             raise InvalidInputError(f"--method must be an HTTP method, got {method!r}")
         if data is not None and not any(n.lower() == "content-type" for n, _ in parsed):
             parsed.insert(0, ("Content-Type", "application/json"))
+        if not any(n.lower() == "accept-payment" for n, _ in parsed):
+            # What we can pay (draft-httpauth-payment §Accept-Payment): merchants offering
+            # several methods may list stripe/charge first. Sent on both requests.
+            parsed.append(("Accept-Payment", "stripe/charge"))
         body = data.encode("utf-8") if data is not None else None
         return cls(url, verb, parsed, body)
 
