@@ -44,10 +44,16 @@ class SpendRequests:
         return parse(SpendRequest, data)
 
     def retrieve(
-        self, spend_request_id: str, *, include: Iterable[str] = (), wait: int | None = None
+        self,
+        spend_request_id: str,
+        *,
+        include: Iterable[str] = (),
+        wait: int | None = None,
+        last_status: str | None = None,
     ) -> Any:
         """One fetch. `wait=N` asks the wallet to hold the answer until the status
-        changes (at most N seconds, our long-poll extension)."""
+        changes (at most N seconds, our long-poll extension); `last_status` is the
+        status this client saw last, so a change made since then answers at once."""
         from linkpay.wire import SpendRequest
 
         params: list[tuple[str, Any]] = [("include", item) for item in include]
@@ -55,6 +61,8 @@ class SpendRequests:
         if wait:
             wait = max(1, min(int(wait), LONG_POLL_MAX_SECONDS))
             params.append(("wait", wait))
+            if last_status:
+                params.append(("last_status", last_status))
             timeout = wait + 15.0
         data = self._http.request(
             "GET",
@@ -115,14 +123,17 @@ class SpendRequests:
         last_status: str | None = None
         while True:
             remaining = deadline - time.monotonic()
-            # Bounded so that a change made between two fetches (which the wallet's
-            # "differs from the status at call time" rule cannot see) costs at most
-            # one such wait.
+            # `last_status` lets the wallet answer at once for a change made between
+            # two fetches; the bound keeps a wallet that ignores it from costing more
+            # than one such wait.
             longest = min(LONG_POLL_MAX_SECONDS, max(10.0, interval * 5), remaining)
             wait = int(longest) if long_poll and attempts else None
             started = time.monotonic()
             current = self.retrieve(
-                spend_request_id, include=include, wait=wait if wait and wait >= 1 else None
+                spend_request_id,
+                include=include,
+                wait=wait if wait and wait >= 1 else None,
+                last_status=last_status,
             )
             attempts += 1
             changed = current.status != last_status

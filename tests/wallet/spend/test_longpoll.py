@@ -176,3 +176,28 @@ def test_bad_wait_is_400(agent: Any, wait: str) -> None:
     answer = agent.get(f"/spend_requests/{request['id']}", params={"wait": wait})
     assert answer.status_code == 400
     assert answer.json()["error"]["param"] == "wait"
+
+
+def test_last_status_already_left_answers_at_once(wallet: Any, agent: Any, person: str) -> None:
+    """A change made between the client's previous fetch and its long-poll call is not
+    missed: with `last_status` the wallet answers at once instead of waiting."""
+    request = pending(agent)
+    wallet.approve(request["id"], person)
+    started = time.monotonic()
+    answer = agent.get(
+        f"/spend_requests/{request['id']}",
+        params={"wait": 10, "last_status": "pending_approval"},
+    )
+    assert time.monotonic() - started < 5
+    assert answer.json()["status"] == "approved"
+
+
+def test_last_status_matching_still_waits(agent: Any) -> None:
+    request = pending(agent)
+    started = time.monotonic()
+    answer = agent.get(
+        f"/spend_requests/{request['id']}",
+        params={"wait": 1, "last_status": "pending_approval"},
+    )
+    assert time.monotonic() - started >= 1.0
+    assert answer.json()["status"] == "pending_approval"

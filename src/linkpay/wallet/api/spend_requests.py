@@ -203,6 +203,15 @@ async def retrieve_spend_request(
         le=MAX_WAIT_SECONDS,
         description="Seconds to wait for the status to change before answering (≤ 30)",
     ),
+    last_status: str | None = Query(
+        None,
+        max_length=40,
+        description=(
+            "With wait: the status the client saw last. If the request has already moved "
+            "on from it, answer at once; otherwise wait for a change from it. Closes the "
+            "gap between a client's previous fetch and its long-poll call."
+        ),
+    ),
 ) -> JSONResponse:
     settings = _settings(request)
     factory = request.app.state.sessionmaker
@@ -221,6 +230,8 @@ async def retrieve_spend_request(
 
     if wait:
         initial = await anyio.to_thread.run_sync(snapshot)
+        if last_status is not None and last_status != initial.status:
+            return JSONResponse(await anyio.to_thread.run_sync(render))
         await _watcher(request).wait_for_status_change(
             spend_request_id, initial, timeout=wait, reread=snapshot
         )
