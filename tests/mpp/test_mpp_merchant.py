@@ -535,3 +535,23 @@ def test_merchant_main_refuses_to_start_unconfigured(monkeypatch, capsys):
         monkeypatch.delenv(f"LINKPAY_MERCHANT_{name}", raising=False)
     assert main([]) == 1
     assert "LINKPAY_MERCHANT_API_KEY" in capsys.readouterr().err
+
+
+def test_demo_merchant_keeps_used_challenges_in_its_own_database(tmp_path, processor):
+    import sqlalchemy
+
+    from linkpay.merchant.app import create_merchant_app
+    from linkpay.merchant.settings import MerchantSettings
+
+    url = f"sqlite:///{tmp_path / 'merchant.db'}"
+    settings = MerchantSettings(api_key="sk_test_x", network_id="profile_x", database_url=url)
+    app = create_merchant_app(settings)
+    gate = app.state.payment_gate
+    assert isinstance(gate.store, SqlUsedChallengeStore)
+    gate.processor = processor
+    client = TestClient(app)
+    credential = wire.build_credential(first_challenge(client.get("/api/fortune")), "spt_db")
+    assert client.get("/api/fortune", headers={"Authorization": credential}).status_code == 200
+    with sqlalchemy.create_engine(url).connect() as conn:
+        rows = conn.execute(sqlalchemy.text("SELECT challenge_id FROM mpp_used_challenges")).all()
+    assert [row[0] for row in rows] == [wire.parse_credential(credential).challenge.id]
