@@ -160,6 +160,15 @@ def test_merchant_create_prints_key_once(run: Any, wallet: Any) -> None:
 def test_usage_errors_are_one_line_exit_1(run: Any) -> None:
     code, _, err = run("frobnicate")
     assert code == 1 and len(err.strip().splitlines()) == 1
+    code, _, err = run("user", "create")
+    assert code == 1 and "--email" in err
+
+
+def test_help_exits_0(run: Any) -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("serve", "migrate", "user", "card", "approve", "deny", "device", "merchant"):
+        assert command in out
 
 
 def test_entry_point_subprocess_has_no_traceback(tmp_path: Path) -> None:

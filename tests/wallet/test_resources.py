@@ -29,6 +29,26 @@ def test_payment_details(wallet: Any, person: str, agent_token: Any) -> None:
     assert "4242424242424242" not in answer.text
 
 
+def test_bank_account_payment_details(wallet: Any, person: str, agent_token: Any) -> None:
+    from linkpay.wallet.store.models import PaymentMethod
+
+    with wallet.session() as s:
+        s.add(
+            PaymentMethod(
+                id=new_id("csmrpd"),
+                user_id=person,
+                type="bank_account",
+                is_default=False,
+                last4="6789",
+                bank_name="Test Bank",
+            )
+        )
+    methods = get(wallet, agent_token, "/payment-details").json()["payment_details"]
+    bank = next(m for m in methods if m["type"] == "bank_account")
+    assert bank["bank_account_details"] == {"last4": "6789", "bank_name": "Test Bank"}
+    assert bank["card_details"] is None
+
+
 def test_payment_details_are_per_person(wallet: Any, person: str, agent_token: Any) -> None:
     stranger = wallet.create_user(f"stranger-{person[-8:]}@example.com")
     wallet.add_test_card(stranger)
