@@ -118,6 +118,8 @@ def database_url(
         template = _template("sqlite", _migrated_templates, tmp_path_factory)
         path: Path = tmp_path_factory.mktemp("db") / "wallet.db"
         shutil.copyfile(template, path)
+        if Path(template + "-wal").exists():  # normally checkpointed away on close
+            shutil.copyfile(template + "-wal", str(path) + "-wal")
         yield f"sqlite:///{path}"
         return
     if not _check_pg():
