@@ -76,8 +76,6 @@ class Settings:
     # usually belongs to one person).
     owner_email: str = "owner@localhost"
     owner_name: str | None = None
-    # Person-side guesses of device phrases allowed per minute (per client address).
-    device_phrase_attempts_per_minute: int = 10
     # --- The person's web app and notifications (WEB) ---
     # Web sessions and one-time sign-in links (owner link from `serve`, email links).
     web_session_ttl_seconds: int = 14 * 24 * 3600
