@@ -9,11 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
-from conftest import (
+from mpp_helpers import (
     NETWORK_ID,
     RecordingProcessor,
     StubLink,
@@ -21,6 +17,10 @@ from conftest import (
     make_app,
     make_gate,
 )
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from linkpay.merchant.embedded import serve_in_thread
 from linkpay.mpp import client as mpp_client
 from linkpay.mpp import wire

@@ -12,8 +12,8 @@ from typing import Any
 import anyio
 import pytest
 from fastapi import FastAPI, Request
+from mpp_helpers import CONTEXT, agent_get, approved_spt
 
-from conftest import CONTEXT, agent_get, approved_spt
 from linkpay.merchant.embedded import start_embedded_merchant
 from linkpay.mpp.processor import ProcessorDeclined, WalletProcessor
 

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import CONTEXT, agent_get, approved_spt
+from mpp_helpers import CONTEXT, agent_get, approved_spt
 
 pytestmark = pytest.mark.interop
 

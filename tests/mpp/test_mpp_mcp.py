@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
-
-from conftest import CONTEXT
+from mpp_helpers import CONTEXT
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import threading
 from datetime import timedelta
 
 import pytest
+from mpp_helpers import SECRET, Clock, RecordingProcessor, make_app, make_gate
 from starlette.testclient import TestClient
 
 import mpp
-from conftest import SECRET, Clock, RecordingProcessor, make_app, make_gate
 from linkpay.mpp import wire
 from linkpay.mpp.charge import select_stripe
 from linkpay.mpp.stores import MemoryUsedChallengeStore, SqlUsedChallengeStore

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import anyio
+from mpp_helpers import CONTEXT, agent_get, approved_spt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conftest import CONTEXT, agent_get, approved_spt
 from linkpay.merchant.embedded import serve_in_thread
 from linkpay.mpp import wire
 from linkpay.mpp.processor import WalletProcessor
