@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import time
 from pathlib import Path
@@ -30,12 +31,14 @@ def test_device_login_through_the_cli(
     assert started.code == 0, started
     code = started.json()
     assert code["phrase"] in code["verification_url_complete"]
-    assert code["_next"]["command"].startswith("link-cli auth login --interval")
+    # The follow-up repeats the flags that identify this login; running it verbatim
+    # must resume it, not start a new login with a new phrase.
+    follow_up = shlex.split(code["_next"]["command"])
+    assert follow_up[:3] == ["link-cli", "auth", "login"]
+    assert follow_up[3:] == ["--client-name", "pytest-agent", "--interval", "5"]
 
     wallet.approve_device(code["phrase"], person)
-    polled = cli(
-        "auth", "login", "--client-name", "pytest-agent", "--interval", "1", "--format", "jsonl"
-    )
+    polled = cli(*follow_up[1:-1], "1", "--format", "jsonl")
     assert polled.code == 0, polled
     first, last = polled.lines()[0], polled.lines()[-1]
     assert first["phrase"] == code["phrase"]  # resumed the same login, not a new one

@@ -71,8 +71,13 @@ def _clear_pending(path: Path) -> None:
         pass
 
 
-def _code_view(pending: dict[str, Any], ctx: Context, upgrade: bool) -> dict[str, Any]:
+def _code_view(
+    pending: dict[str, Any], ctx: Context, upgrade: bool, inp: LoginInput
+) -> dict[str, Any]:
     verb = "upgrade" if upgrade else "login"
+    # The follow-up must repeat the flags that identify this pending login, or it would
+    # start a new one with a new phrase.
+    default_name = LoginInput.model_fields["client_name"].default
     return {
         "verification_url": pending["verification_uri"],
         "verification_url_complete": pending["verification_uri_complete"],
@@ -82,7 +87,12 @@ def _code_view(pending: dict[str, Any], ctx: Context, upgrade: bool) -> dict[str
             f"Ask the person to open {pending['verification_uri_complete']} , check that the "
             f'phrase shown is "{pending["user_code"]}", and approve. Then poll.'
         ),
-        "_next": ctx.next_step(("auth", verb), interval=pending["interval"]),
+        "_next": ctx.next_step(
+            ("auth", verb),
+            client_name=None if inp.client_name == default_name else inp.client_name,
+            scope=inp.scope,
+            interval=pending["interval"],
+        ),
     }
 
 
@@ -108,7 +118,7 @@ def _device_flow(inp: LoginInput, ctx: Context, scope: str, *, upgrade: bool) ->
         }
         if not link.store.from_env:
             write_private_json(path, pending)
-    view = _code_view(pending, ctx, upgrade)
+    view = _code_view(pending, ctx, upgrade, inp)
     interval = inp.interval
     if interval is None and ctx.human:
         interval = float(pending["interval"])
