@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from linkpay.cli.output.render import filter_output, prepare, render
-from linkpay.cli.output.sanitize import sanitize, sanitize_text
 from linkpay.cli.parsing import LINE_ITEM_KEYS, parse_line_items, parse_pairs
 from linkpay.cli.registry import CommandError, load_commands
+from linkpay.sanitize import sanitize_deep, sanitize_text
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_sanitize_applies_to_keys_and_nested_values_in_every_format() -> None:
     assert prepared == {"merchant": {"items": [{"name": "red"}]}}
     for fmt in ("toon", "json", "yaml", "md", "jsonl"):
         assert "\x1b" not in render(prepared, fmt)
-    assert sanitize(["\x1b[0m", 3, None]) == ["", 3, None]
+    assert sanitize_deep(["\x1b[0m", 3, None]) == ["", 3, None]
 
 
 def test_filter_output_paths() -> None:

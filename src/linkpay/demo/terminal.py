@@ -22,7 +22,7 @@ from typing import TextIO
 def clean(text: object) -> str:
     """Remove ANSI escapes and control characters (keeps newlines and tabs), with the
     same sanitizer the CLI applies to every output format."""
-    from linkpay.cli.output.sanitize import sanitize_text
+    from linkpay.sanitize import sanitize_text
 
     return sanitize_text(str(text))
 

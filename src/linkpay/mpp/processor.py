@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx2
 
-from linkpay.mpp.sanitize import sanitize_text
+from linkpay.sanitize import sanitize_text
 
 
 @dataclass(frozen=True)

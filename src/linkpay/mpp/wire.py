@@ -26,7 +26,7 @@ from mpp._body_digest import verify as verify_body_digest  # noqa: F401  (re-exp
 from mpp._canonical import canonical_b64url
 
 import mpp
-from linkpay.mpp.sanitize import sanitize_deep
+from linkpay.sanitize import sanitize_deep
 from mpp import Challenge, ChallengeEcho, Credential, Receipt, generate_challenge_id
 from mpp import errors as mpp_errors
 

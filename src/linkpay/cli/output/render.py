@@ -4,7 +4,7 @@ and conversion of results to plain JSON data. Heavy libraries load only when use
 import json
 from typing import Any
 
-from linkpay.cli.output.sanitize import sanitize
+from linkpay.sanitize import sanitize_deep
 
 FORMATS = ("toon", "json", "yaml", "md", "jsonl")
 
@@ -22,7 +22,7 @@ def to_data(result: Any) -> Any:
 
 def prepare(result: Any, filter_paths: list[str] | None = None) -> Any:
     """Everything that must happen before any format: JSON data, sanitized, filtered."""
-    data = sanitize(to_data(result))
+    data = sanitize_deep(to_data(result))
     if filter_paths:
         data = filter_output(data, filter_paths)
     return data

@@ -7,10 +7,10 @@ minor units make one major unit (JPY has none, KWD has three).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+
+from linkpay.sanitize import sanitize_text
 
 _ZERO_DECIMAL = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
@@ -114,23 +114,10 @@ def minutes_left(value: datetime | None, now: datetime | None = None) -> int | N
     return max(0, int(seconds // 60))
 
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-_BIDI_AND_INVISIBLE = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200E, 0x200F, 0x2028,
-     0x2029, 0xFEFF],
-)
-
-
 def clean_text(value: object) -> str:
-    """Text from agents or merchants, made inert for display: ANSI escape sequences,
-    control characters and bidi overrides removed (HTML escaping is Jinja's job)."""
-    if value is None:
-        return ""
-    text = _ANSI.sub("", str(value)).translate(_BIDI_AND_INVISIBLE)
-    return "".join(
-        ch for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
-    )
+    """Text from agents or merchants, made inert for display by the project's one
+    sanitizer (HTML escaping is Jinja's job); None becomes ""."""
+    return "" if value is None else sanitize_text(str(value))
 
 
 def domain_of(url: str | None) -> str | None:
