@@ -126,6 +126,30 @@ def _respond(outcome: Outcome) -> JSONResponse:
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
+def _idempotent_post(
+    session: Session,
+    merchant: Merchant,
+    headers: Headers,
+    *,
+    pepper: bytes,
+    path: str,
+    payload: bytes,
+    handler: Callable[[Session], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """Run a merchant's POST under its Idempotency-Key (replays answer from the store)."""
+    return _respond(
+        run_idempotent(
+            session,
+            principal=f"merchant:{merchant.id}",
+            key=headers.get("idempotency-key"),
+            method="POST",
+            path=path,
+            fingerprint=request_fingerprint(pepper, "POST", path, payload),
+            handler=handler,
+        )
+    )
+
+
 # --- card charges ---------------------------------------------------------------------
 
 
@@ -158,16 +182,9 @@ def _card_charge_sync(state: Any, headers: Headers, raw: bytes, path: str) -> JS
                 }
             }
 
-        return _respond(
-            run_idempotent(
-                session,
-                principal=f"merchant:{merchant.id}",
-                key=headers.get("idempotency-key"),
-                method="POST",
-                path=path,
-                fingerprint=request_fingerprint(settings.pepper, "POST", path, raw),
-                handler=handler,
-            )
+        return _idempotent_post(
+            session, merchant, headers,
+            pepper=settings.pepper, path=path, payload=raw, handler=handler,
         )
 
     return _as_merchant(state, headers, run)
@@ -218,16 +235,9 @@ def _payment_intent_sync(
                 log.info("payment intent declined: %s", body["error"]["decline_code"])
             return status_code, body
 
-        return _respond(
-            run_idempotent(
-                session,
-                principal=f"merchant:{merchant.id}",
-                key=headers.get("idempotency-key"),
-                method="POST",
-                path=path,
-                fingerprint=request_fingerprint(state.settings.pepper, "POST", path, canonical),
-                handler=handler,
-            )
+        return _idempotent_post(
+            session, merchant, headers,
+            pepper=state.settings.pepper, path=path, payload=canonical, handler=handler,
         )
 
     return _as_merchant(state, headers, run)
