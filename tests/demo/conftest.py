@@ -2,8 +2,6 @@
 its own loopback port, registered on the `wallet` fixture's test network, and helpers to
 get an approved virtual card the way an agent does."""
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,9 +26,10 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(wallet: Any) -> Iterator[Shop]:
-    from linkpay.demo.servers import BackgroundServer, free_loopback_port
+    from linkpay.demo.servers import free_loopback_port
     from linkpay.merchant.app import create_merchant_app
     from linkpay.merchant.settings import MerchantSettings
+    from linkpay.serving import serve_in_thread
 
     port = free_loopback_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -38,7 +37,8 @@ def shop(wallet: Any) -> Iterator[Shop]:
     settings = MerchantSettings(
         wallet_url=wallet.base_url, api_key=api_key, network_id=network_id, public_url=base_url
     )
-    with BackgroundServer(create_merchant_app(settings), port):
+    app = create_merchant_app(settings)
+    with serve_in_thread(lambda _base_url: app, port=port, lifespan="on"):
         yield Shop(base_url, api_key, network_id)
 
 
@@ -74,30 +74,3 @@ def approved_card(wallet: Any, person: str, agent_token: Any, shop: Shop) -> dic
     body["_access_token"] = agent_token.access_token
     return body
 
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("Debian's chromium is not installed (scripts/setup installs it as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()

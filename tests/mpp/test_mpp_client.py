@@ -21,10 +21,10 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from linkpay.merchant.embedded import serve_in_thread
 from linkpay.mpp import client as mpp_client
 from linkpay.mpp import wire
 from linkpay.mpp.errors import MppError
+from linkpay.serving import serve_in_thread
 
 CONTEXT = "Buying one fortune from the demo merchant's paid API because the user asked for a fortune today, for testing."  # noqa: E501
 

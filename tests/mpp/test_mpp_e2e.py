@@ -248,9 +248,9 @@ def test_merchant_crash_after_settlement_is_outcome_unknown_but_the_wallet_knows
 ):
     """The merchant settles, then its endpoint fails (500): `mpp pay` never retries and
     reports what the wallet says (succeeded), so the agent does not pay twice."""
-    from linkpay.merchant.embedded import serve_in_thread
     from linkpay.mpp.processor import WalletProcessor
     from linkpay.mpp.server import PaymentGate, Price
+    from linkpay.serving import serve_in_thread
 
     _, api_key, network_id = wallet.create_merchant("Crashing merchant")
 

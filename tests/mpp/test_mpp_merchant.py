@@ -409,7 +409,7 @@ def test_d43_parallel_requests_with_one_credential_settle_once(store_kind, datab
     """N concurrent requests carrying one credential, over real HTTP on loopback."""
     import httpx2
 
-    from linkpay.merchant.embedded import serve_in_thread
+    from linkpay.serving import serve_in_thread
 
     processor = RecordingProcessor(delay=0.05)
     store = (

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from linkpay.merchant.embedded import serve_in_thread
 from linkpay.mpp import wire
 from linkpay.mpp.processor import WalletProcessor
+from linkpay.serving import serve_in_thread
 
 
 def pympp_merchant(wallet_url: str, api_key: str, network_id: str):

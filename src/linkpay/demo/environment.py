@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from linkpay.demo.servers import BackgroundServer, free_loopback_port, wallet_reachable
+from linkpay.demo.servers import free_loopback_port, wallet_reachable
+from linkpay.serving import ServedApp, serve_in_thread
 
 TEST_PERSON_EMAIL = "test.person@linkpay.test"
 TEST_PERSON_NAME = "Test Person"
@@ -143,7 +144,7 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
             public_url=merchant_url,
             name=DEMO_MERCHANT_NAME,
         )
-        stack.enter_context(BackgroundServer(create_merchant_app(settings), merchant_port))
+        stack.enter_context(_serve_merchant(create_merchant_app(settings), merchant_port))
 
         link = Link(
             api_base_url=wallet.base_url,
@@ -173,6 +174,11 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
         )
 
 
+def _serve_merchant(app: Any, port: int) -> ServedApp:
+    """The demo merchant on 127.0.0.1:`port` (its settings already carry that URL)."""
+    return serve_in_thread(lambda _base_url: app, port=port, name="demo-merchant", lifespan="on")
+
+
 def _signin_link(wallet: Any, user_id: str, next_path: str) -> str:
     """A one-use, short-lived sign-in link for the test person that lands on `next_path`."""
     from linkpay.wallet.web.signin import create_signin_link
@@ -198,7 +204,7 @@ def _configured(url: str, *, verbose: Any = False) -> Iterator[DemoEnvironment]:
     settings = MerchantSettings.from_env(wallet_url=url, name=DEMO_MERCHANT_NAME)
     port = urlsplit(settings.public_url).port or 80
     try:
-        server = BackgroundServer(create_merchant_app(settings), port)
+        server = _serve_merchant(create_merchant_app(settings), port)
     except (OSError, RuntimeError) as exc:
         link.close()
         raise DemoSetupError(

@@ -15,36 +15,24 @@ the agent side goes over HTTP like any client.
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
+from linkpay.serving import ServedApp, serve_in_thread
 from linkpay.wallet.settings import Settings
-
-_STARTUP_TIMEOUT_SECONDS = 30.0
 
 
 class EmbeddedWallet:
     def __init__(
-        self,
-        *,
-        settings: Settings,
-        app: Any,
-        server: Any,
-        thread: threading.Thread,
-        temp_dir: Path | None,
-        sock: socket.socket | None = None,
+        self, *, settings: Settings, served: ServedApp, temp_dir: Path | None
     ) -> None:
-        self._socket = sock
         self.settings = settings
-        self.app = app
-        self.sessionmaker = app.state.sessionmaker
-        self._server = server
-        self._thread = thread
+        self.app = served.app
+        self.sessionmaker = self.app.state.sessionmaker
+        self._served = served
         self._temp_dir = temp_dir
         self._stopped = False
 
@@ -57,10 +45,7 @@ class EmbeddedWallet:
         if self._stopped:
             return
         self._stopped = True
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
-        if self._socket is not None:
-            self._socket.close()
+        self._served.stop()
         self.app.state.engine.dispose()
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
@@ -188,8 +173,6 @@ def start_embedded_wallet(
     port: int = 0,
     settings_overrides: dict[str, Any] | None = None,
 ) -> EmbeddedWallet:
-    import uvicorn
-
     from linkpay.wallet.app import create_app
     from linkpay.wallet.store.migrations import upgrade_to_head
 
@@ -202,40 +185,25 @@ def start_embedded_wallet(
     if database_url is None:
         database_url = f"sqlite:///{data_dir / 'wallet.db'}"
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted sockets inherit this; without it keep-alive requests stall ~40 ms (Nagle +
-    # delayed ACK), as uvicorn only sets it on sockets it binds itself.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-        sock.listen(128)
-        bound_port = sock.getsockname()[1]
-        overrides.setdefault("public_url", f"http://127.0.0.1:{bound_port}")
+    settings: Settings | None = None
+
+    def build(base_url: str) -> Any:
+        nonlocal settings
+        overrides.setdefault("public_url", base_url)
         settings = Settings.from_env(
-            database_url=database_url, host="127.0.0.1", port=bound_port, **overrides
+            database_url=database_url, host="127.0.0.1", port=urlsplit(base_url).port,
+            **overrides,
         )
         upgrade_to_head(settings.database_url)
-        app = create_app(settings)
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
+        return create_app(settings)
+
+    try:
+        served = serve_in_thread(
+            build, port=port, name="linkpay-wallet", lifespan="on", timeout_graceful_shutdown=5
         )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="linkpay-wallet", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + _STARTUP_TIMEOUT_SECONDS
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                raise RuntimeError("embedded wallet failed to start")
-            time.sleep(0.01)
     except BaseException:
-        sock.close()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
         raise
-    return EmbeddedWallet(
-        settings=settings, app=app, server=server, thread=thread, temp_dir=temp_dir, sock=sock
-    )
+    assert settings is not None
+    return EmbeddedWallet(settings=settings, served=served, temp_dir=temp_dir)
