@@ -10,6 +10,8 @@
   same database with other settings (e.g. `access_token_ttl_seconds=1`).
 - `person`: a fresh user with a default test card (function scope, unique email).
 - `agent_token`: a `wire.TokenResponse` for `person`, from the real device flow.
+- `browser`: module-scoped headless Chromium (Debian's, driven by Playwright).
+- `fuzz_operations`: drives schemathesis over a list of API operations.
 
 Module scope keeps startup cheap; tests isolate themselves by creating their own person.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,71 @@ def person(wallet: Any) -> str:
 @pytest.fixture
 def agent_token(wallet: Any, person: str) -> Any:
     return wallet.agent_login(person)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (never `playwright install`)."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def fuzz_operations() -> Callable[..., None]:
+    """`fuzz_operations(operations, headers=..., max_examples=...)`: every schemathesis
+    operation, in every generation mode, called and validated: no 5xx, status codes,
+    content types and bodies as documented.
+
+    `positive_data_acceptance` is off (some 400s come from rules a schema can't state)
+    and so is `negative_data_rejection` ("invalid" query values often serialize to
+    valid strings). schemathesis' pytest plugin (`from_fixture`) breaks under pytest 9,
+    so each operation's hypothesis strategy is driven directly."""
+
+    def fuzz(operations: list[Any], *, headers: dict[str, str], max_examples: int) -> None:
+        import itertools
+
+        from hypothesis import HealthCheck, given, settings
+        from schemathesis.generation import GenerationMode
+        from schemathesis.specs.openapi.checks import (
+            negative_data_rejection,
+            positive_data_acceptance,
+        )
+
+        excluded = [positive_data_acceptance, negative_data_rejection]
+        for operation, mode in itertools.product(operations, GenerationMode):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=max_examples,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            def check(case: Any) -> None:
+                case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+            check()
+
+    return fuzz
