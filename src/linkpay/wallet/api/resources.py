@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from linkpay.wallet.auth.principal import AgentDep, AgentPrincipal, require_scop
 from linkpay.wallet.errors import ERROR_RESPONSES, ApiException
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store import models
+from linkpay.wallet.store.db import read_transaction
 from linkpay.wire import (
     Address,
     AgentObservation,
@@ -101,8 +102,11 @@ def list_shipping_addresses(principal: PaymentsAgent, session: SessionDep) -> Sh
 
 
 @router.get("/userinfo", response_model=UserInfo, summary="Who the wallet belongs to")
-def userinfo(principal: UserinfoAgent, session: SessionDep) -> UserInfo:
-    user = _user(session, principal.user_id)
+def userinfo(principal: UserinfoAgent, request: Request) -> UserInfo:
+    # One read-only lookup in the route's own thread-pool hop: `SessionDep` (a sync
+    # generator dependency) would add two more hops and take SQLite's write lock.
+    with read_transaction(request.app.state.sessionmaker) as session:
+        user = _user(session, principal.user_id)
     first, last = user.first_name, user.last_name
     if user.name and not (first or last):
         first, _, last = user.name.partition(" ")

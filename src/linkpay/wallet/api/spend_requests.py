@@ -50,6 +50,12 @@ IdempotencyKeyHeader = Annotated[
 _EXPANDABLE = ("card", "shared_payment_token")
 
 
+def _no_includes() -> list[str]:
+    """Default of `include`. A plain function, not `list`: FastAPI asks pydantic about
+    the factory's signature on every request, and `inspect.signature(list)` parses text."""
+    return []
+
+
 def _dump(model: BaseModel) -> Any:
     return model.model_dump(mode="json", exclude_none=True)
 
@@ -195,7 +201,7 @@ async def retrieve_spend_request(
     spend_request_id: str,
     principal: SpendAgent,
     include: list[str] = Query(  # noqa: B008
-        default_factory=list, description="card | shared_payment_token (once approved)"
+        default_factory=_no_includes, description="card | shared_payment_token (once approved)"
     ),
     wait: int | None = Query(
         None,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from linkpay.wallet.auth.tokens import authenticate_access_token
 from linkpay.wallet.errors import ApiException
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.db import read_transaction
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def require_agent(
     """FastAPI dependency: the agent behind `Authorization: Bearer …`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthenticated("Missing bearer token; log in with `link-cli auth login`")
-    with transaction(request.app.state.sessionmaker) as session:
+    with read_transaction(request.app.state.sessionmaker) as session:  # a pure lookup
         row = authenticate_access_token(session, credentials.credentials)
         if row is None:
             raise _unauthenticated("Access token is unknown, expired or revoked")
@@ -59,10 +59,14 @@ def require_agent(
         )
 
 
-def require_scope(scope: str) -> Callable[..., AgentPrincipal]:
-    """Dependency factory: the agent, which must hold `scope` (403 `forbidden` if not)."""
+def require_scope(scope: str) -> Callable[..., Awaitable[AgentPrincipal]]:
+    """Dependency factory: the agent, which must hold `scope` (403 `forbidden` if not).
+    The check is `async` because it does no I/O: a sync dependency would cost a hop
+    to the thread pool on every request."""
 
-    def dependency(principal: Annotated[AgentPrincipal, Depends(require_agent)]) -> AgentPrincipal:
+    async def dependency(
+        principal: Annotated[AgentPrincipal, Depends(require_agent)],
+    ) -> AgentPrincipal:
         if not principal.has_scope(scope):
             raise ApiException(403, "forbidden", f"This token lacks the {scope!r} scope")
         return principal

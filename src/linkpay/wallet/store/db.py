@@ -4,6 +4,11 @@ SQLite runs in WAL mode and takes the write lock at BEGIN (`BEGIN IMMEDIATE`), b
 it ignores `SELECT … FOR UPDATE`; together with conditional updates
 (`UPDATE … WHERE status = … RETURNING`) every race has exactly one winner on both
 databases (stack-notes §3.2–3.3).
+
+`read_transaction` is for units of work that only read (the bearer-token lookup): on
+SQLite it begins with a plain deferred `BEGIN`, so it reads a WAL snapshot without
+queueing for the write lock behind every writer (and without making writers queue
+behind it). Every other transaction still takes the write lock at BEGIN.
 """
 
 from collections.abc import Iterator
@@ -12,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+# Connection execution option marking a read-only unit of work (see `read_transaction`).
+READ_ONLY_OPTION = "linkpay_read_only"
 
 
 def normalize_database_url(url: str) -> str:
@@ -44,7 +52,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY_OPTION):
+                conn.exec_driver_sql("BEGIN")  # deferred: a snapshot reader
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -60,4 +71,13 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads. On SQLite it does not take the write lock (a
+    deferred BEGIN); never write in it: use `transaction` for anything that might."""
+    with factory() as session, session.begin():
+        session.connection(execution_options={READ_ONLY_OPTION: True})
         yield session

@@ -1,0 +1,68 @@
+"""`read_transaction` on SQLite: a deferred BEGIN that reads while a writer holds the
+write lock; `transaction` still takes the write lock at BEGIN."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+
+from linkpay.wallet.store.db import make_engine, make_sessionmaker, read_transaction, transaction
+
+
+def _engine(tmp_path: Path) -> tuple[Any, list[str]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'rt.db'}")
+    begins: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (v INTEGER)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    begins.clear()
+    return engine, begins
+
+
+def test_read_is_deferred_and_writes_still_take_the_lock(tmp_path: Path) -> None:
+    engine, begins = _engine(tmp_path)
+    factory = make_sessionmaker(engine)
+    with read_transaction(factory) as session:
+        assert session.execute(text("SELECT v FROM t")).scalar_one() == 1
+    with transaction(factory) as session:
+        session.execute(text("UPDATE t SET v = 2"))
+    with read_transaction(factory) as session:  # a pooled connection forgets the option
+        assert session.execute(text("SELECT v FROM t")).scalar_one() == 2
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN"]
+    engine.dispose()
+
+
+def test_read_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    engine, _ = _engine(tmp_path)
+    factory = make_sessionmaker(engine)
+    writer_holds_lock = threading.Event()
+    reader_done = threading.Event()
+    seen: list[int] = []
+
+    def writer() -> None:
+        with transaction(factory) as session:
+            session.execute(text("UPDATE t SET v = 3"))
+            writer_holds_lock.set()
+            # Hold the write lock until the reader has finished (bounded, never a sleep).
+            reader_done.wait(timeout=20)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writer_holds_lock.wait(timeout=20)
+    with read_transaction(factory) as session:  # would block 30 s behind BEGIN IMMEDIATE
+        seen.append(session.execute(text("SELECT v FROM t")).scalar_one())
+    reader_done.set()
+    thread.join(timeout=20)
+    assert seen == [1]  # the last committed snapshot, not the writer's uncommitted value
+    with read_transaction(factory) as session:
+        assert session.execute(text("SELECT v FROM t")).scalar_one() == 3
+    engine.dispose()
