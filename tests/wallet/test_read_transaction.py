@@ -1,5 +1,6 @@
 """`read_transaction` on SQLite: a deferred BEGIN that reads while a writer holds the
-write lock; `transaction` still takes the write lock at BEGIN."""
+write lock; `transaction` still takes the write lock at BEGIN. And a file database keeps
+a connection per worker thread."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from linkpay.wallet.store.db import make_engine, make_sessionmaker, read_transaction, transaction
+from linkpay.wallet.store.db import (
+    SQLITE_POOL_SIZE,
+    make_engine,
+    make_sessionmaker,
+    read_transaction,
+    transaction,
+)
 
 
 def _engine(tmp_path: Path) -> tuple[Any, list[str]]:
@@ -66,3 +73,13 @@ def test_read_does_not_wait_for_a_writer(tmp_path: Path) -> None:
     with read_transaction(factory) as session:
         assert session.execute(text("SELECT v FROM t")).scalar_one() == 3
     engine.dispose()
+
+
+def test_sqlite_file_pool_keeps_a_connection_per_worker(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    assert engine.pool.size() == SQLITE_POOL_SIZE  # type: ignore[attr-defined]
+    engine.dispose()
+    memory = make_engine("sqlite://")  # in-memory databases keep SQLAlchemy's own pool
+    with memory.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+    memory.dispose()

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 # Connection execution option marking a read-only unit of work (see `read_transaction`).
@@ -30,9 +30,23 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+SQLITE_POOL_SIZE = 40
+
+
+def _is_sqlite_file(url: str) -> bool:
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in url
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
+        if _is_sqlite_file(url):
+            # Keep a connection per worker thread (AnyIO's pool has 40) instead of the
+            # default 5: every connection beyond the pool was closed on return and
+            # reopened (connect + PRAGMAs) on the next request under concurrent load.
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", 20)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
