@@ -6,7 +6,8 @@ Two rules (stack-notes §6.3):
 - values of secret keys (`number`, `cvc`, `access_token`, `authorization`, `api_key`,
   `password`, …, case-insensitive) become `[REDACTED]`, whether they arrive as dict
   entries (recursively) or as `key=value` / `"key": "value"` text; bearer credentials
-  (`Bearer …`, `sk_test_…`, `spt_…`) are masked wherever they appear.
+  (`Bearer …`, `sk_test_…`, `spt_…`) are masked wherever they appear, and so are
+  sign-in link tokens and device phrases inside URLs.
 
 `install_redaction()` makes this hold for every record of every logger: it installs a
 log record factory (so records are clean from birth, whatever handlers uvicorn's
@@ -69,6 +70,10 @@ _KEYED_VALUE = re.compile(
 )
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _PREFIXED_SECRET = re.compile(r"\b(sk_(?:test|live)_|rk_(?:test|live)_|spt_)[A-Za-z0-9_-]+")
+# Secrets that travel in URLs the person opens: one-time sign-in links
+# (`/signin/<token>`) and the device phrase (`/device?code=…`), as they show up in
+# access-log lines.
+_URL_SECRET = re.compile(r"(/signin/|[?&]code=)[^\s/?&#\"']+")
 
 
 def _mask_pan(match: re.Match[str]) -> str:
@@ -83,6 +88,7 @@ def redact_text(text: str) -> str:
         return text
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _PREFIXED_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _URL_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _KEYED_VALUE.sub(lambda m: f"{m.group('key')}{m.group('quote')}{REDACTED}", text)
     if any(ch.isdigit() for ch in text):
         text = _PAN_RUN.sub(_mask_pan, text)

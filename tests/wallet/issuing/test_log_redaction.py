@@ -49,6 +49,8 @@ def test_non_luhn_numbers_survive() -> None:
         ("merchant key sk_test_Zm9vYmFy used", "Zm9vYmFy"),
         ("token spt_AbC123xyz sent", "AbC123xyz"),
         ("password=hunter2", "hunter2"),
+        ('"GET /signin/LGzAePp6lr1wGwqIsYhB2fb9 HTTP/1.1" 200', "LGzAePp6lr1wGwqIsYhB2fb9"),
+        ('"GET /device?code=otter-igloo-camel HTTP/1.1" 200', "otter-igloo-camel"),
     ],
 )
 def test_keyed_secrets_are_masked(text: str, secret: str) -> None:
