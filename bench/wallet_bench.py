@@ -15,7 +15,6 @@ import asyncio
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+
+from linkpay.serving import free_loopback_port
 
 LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
 DEFAULT_PG = os.environ.get("LINKPAY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -48,12 +49,6 @@ class Result:
 
 
 # -- servers -------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,7 +179,7 @@ async def run_load(
 
 
 def bench_bare(tmp: Path, seconds: float, concurrency: int) -> Result:
-    port = _free_port()
+    port = free_loopback_port()
     proc = start_bare(tmp, port)
     try:
         return asyncio.run(
@@ -203,7 +198,7 @@ def bench_bare(tmp: Path, seconds: float, concurrency: int) -> Result:
 def bench_wallet(
     tmp: Path, label: str, database_url: str, seconds: float, concurrency: int
 ) -> list[Result]:
-    port = _free_port()
+    port = free_loopback_port()
     base_url = f"http://127.0.0.1:{port}"
     proc = start_wallet(tmp, database_url, port)
     try:

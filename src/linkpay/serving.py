@@ -20,6 +20,14 @@ from typing import Any
 _STARTUP_TIMEOUT_SECONDS = 30.0
 
 
+def free_loopback_port() -> int:
+    """A loopback port that was free a moment ago, for a process started elsewhere
+    (a subprocess, a test peer). Servers started here bind port 0 instead (no race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class ServedApp:
     """A running server; `stop()` (or leaving the `with` block) shuts it down."""
 

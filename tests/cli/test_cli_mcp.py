@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from cli_helpers import CONTEXT, wait_until
 
+from linkpay.serving import free_loopback_port
+
 
 def _params(cli_env: dict[str, str]) -> Any:
     from mcp import StdioServerParameters
@@ -96,12 +98,6 @@ async def test_mcp_tools_against_the_wallet(
         assert missing.is_error and missing.structured_content["code"] == "NOT_FOUND"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _accepting(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -113,7 +109,7 @@ def _accepting(port: int) -> bool:
 def test_serve_rejects_foreign_origin(cli_env: dict[str, str]) -> None:
     import httpx2
 
-    port = _free_port()
+    port = free_loopback_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkpay.cli", "serve", "--port", str(port)],
         env={**os.environ, **cli_env},
@@ -158,7 +154,7 @@ def test_serve_rejects_foreign_origin(cli_env: dict[str, str]) -> None:
 
 
 def test_serve_warns_on_non_loopback_bind(cli_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_loopback_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkpay.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
         env={**os.environ, **cli_env},

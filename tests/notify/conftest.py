@@ -3,7 +3,6 @@ endpoint on loopback, and a wallet configured to use them."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -13,11 +12,7 @@ from typing import Any
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from linkpay.serving import free_loopback_port
 
 
 class MailSink:
@@ -50,7 +45,7 @@ def mail_sink() -> Iterator[tuple[MailSink, int]]:
     from aiosmtpd.controller import Controller
 
     sink = MailSink()
-    port = free_port()
+    port = free_loopback_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:

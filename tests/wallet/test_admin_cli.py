@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from linkpay.serving import free_loopback_port
 from linkpay.wallet.admin import main
 from linkpay.wallet.store.migrations import head_revision
 
@@ -185,16 +185,10 @@ def test_entry_point_subprocess_has_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_migrates_ensures_owner_and_answers(tmp_path: Path, database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("serve is exercised once; the database layer is covered elsewhere")
-    port = _free_port()
+    port = free_loopback_port()
     env = {
         **os.environ,
         "LINKPAY_DATA_DIR": str(tmp_path),

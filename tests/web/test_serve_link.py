@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx2
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from linkpay.serving import free_loopback_port
 
 
 def test_serve_prints_an_owner_signin_link(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_loopback_port()
     env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp_path)}
     env.pop("LINKPAY_DATABASE_URL", None)
     process = subprocess.Popen(

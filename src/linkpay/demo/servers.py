@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import socket
+from linkpay.serving import free_loopback_port
 
-
-def free_loopback_port() -> int:
-    """A port that was free a moment ago (the demo binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["free_loopback_port", "wallet_reachable"]
 
 
 def wallet_reachable(base_url: str, timeout: float = 2.0) -> bool:
