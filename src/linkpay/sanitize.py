@@ -32,7 +32,8 @@ def sanitize_text(text: str) -> str:
     if text.isprintable():  # fast path: nothing a category above would remove
         return text
     return "".join(
-        ch for ch in _ESCAPES.sub("", text)
+        ch
+        for ch in _ESCAPES.sub("", text)
         if ch in "\n\t" or unicodedata.category(ch) not in _DROPPED_CATEGORIES
     )
 

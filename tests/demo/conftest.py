@@ -73,4 +73,3 @@ def approved_card(wallet: Any, person: str, agent_token: Any, shop: Shop) -> dic
     assert body["status"] == "approved" and body["card"]["number"]
     body["_access_token"] = agent_token.access_token
     return body
-

@@ -69,7 +69,8 @@ class PushEndpoint:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with endpoint._cond:
                     endpoint.received.append(
-                        (self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                        (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
                     endpoint._cond.notify_all()
                 self.send_response(endpoint.status)
                 self.send_header("Content-Length", "0")
@@ -84,11 +85,13 @@ class PushEndpoint:
 
     def wait_for(self, path: str, count: int = 1, timeout: float = 15.0) -> list[Any]:
         with self._cond:
+
             def matching() -> list[Any]:
                 return [r for r in self.received if r[0] == path]
 
-            assert self._cond.wait_for(lambda: len(matching()) >= count, timeout), \
+            assert self._cond.wait_for(lambda: len(matching()) >= count, timeout), (
                 f"push endpoint {path} got {len(matching())} of {count} messages"
+            )
             return matching()
 
     def wait_until(self, predicate: Any, timeout: float = 15.0) -> Any:
@@ -116,7 +119,12 @@ def notify_wallet(database_url: str, mail_sink: tuple[MailSink, int]) -> Iterato
     from linkpay.wallet.embedded import start_embedded_wallet
 
     _sink, port = mail_sink
-    overrides = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_tls": "none",
-                 "smtp_from": "Wallet <wallet@example.com>", "notify_retry_seconds": "0.2,0.5"}
+    overrides = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_tls": "none",
+        "smtp_from": "Wallet <wallet@example.com>",
+        "notify_retry_seconds": "0.2,0.5",
+    }
     with start_embedded_wallet(database_url=database_url, settings_overrides=overrides) as w:
         yield w

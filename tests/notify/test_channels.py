@@ -110,17 +110,20 @@ def test_apprise_channel_added_on_the_page_gets_the_approval_link(notify_wallet:
         client = signed_in_client(notify_wallet, person)
         try:
             page = client.get("/notifications")
-            added = client.post("/notifications/channels", data={
-                "csrf_token": csrf_from(page.text), "url": url},
-                headers={"Origin": notify_wallet.base_url})
+            added = client.post(
+                "/notifications/channels",
+                data={"csrf_token": csrf_from(page.text), "url": url},
+                headers={"Origin": notify_wallet.base_url},
+            )
             assert added.headers["location"] == "/notifications?notice=channel"
             listing = client.get("/notifications").text
             assert "json://127.0.0.1/…" in listing and "s3cr3t" not in listing
         finally:
             client.close()
         with notify_wallet.session() as s:
-            stored = s.scalars(select(NotificationChannel).where(
-                NotificationChannel.user_id == person)).one()
+            stored = s.scalars(
+                select(NotificationChannel).where(NotificationChannel.user_id == person)
+            ).one()
             assert "s3cr3t" not in stored.url_ciphertext
 
         token = notify_wallet.agent_login(person)
@@ -128,7 +131,8 @@ def test_apprise_channel_added_on_the_page_gets_the_approval_link(notify_wallet:
         approval_url = f"{notify_wallet.base_url}/approve/{spend_id}"
         with hook.cond:
             assert hook.cond.wait_for(
-                lambda: any(approval_url in b.get("message", "") for b in hook.bodies), 15)
+                lambda: any(approval_url in b.get("message", "") for b in hook.bodies), 15
+            )
         body = next(b for b in hook.bodies if approval_url in b.get("message", ""))
         assert body["title"] == "A purchase needs your approval"
         assert not re.search(r"\d{13,19}", json.dumps(body))

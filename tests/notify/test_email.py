@@ -22,8 +22,7 @@ def _body(message: Any) -> str:
     return message.get_payload(decode=True).decode()
 
 
-def test_approval_email_links_to_the_approval_page(notify_wallet: Any, mail_sink: Any
-                                                   ) -> None:
+def test_approval_email_links_to_the_approval_page(notify_wallet: Any, mail_sink: Any) -> None:
     sink, _port = mail_sink
     email = f"ada-{secrets.token_hex(4)}@example.com"
     person = notify_wallet.create_user(email, "Ada Lovelace")
@@ -58,8 +57,10 @@ def test_device_login_email_on_a_single_person_wallet(mail_sink: Any) -> None:
         email = f"solo-{secrets.token_hex(4)}@example.com"
         wallet.create_user(email)
         with wallet.http() as agent:
-            agent.post("/device/code", data={"client_id": "link-cli",
-                                              "connection_label": "Claude Code on laptop"})
+            agent.post(
+                "/device/code",
+                data={"client_id": "link-cli", "connection_label": "Claude Code on laptop"},
+            )
         message = sink.wait_for(lambda m: m["To"] == email)
         body = _body(message)
         assert "Claude Code on laptop wants to connect" in body
@@ -74,19 +75,28 @@ def test_email_signin_link(notify_wallet: Any, mail_sink: Any) -> None:
     with notify_wallet.http(follow_redirects=False) as client:
         form = client.get("/signin")
         assert "Email me a sign-in link" in form.text
-        sent = client.post("/signin/email", headers=origin, data={
-            "csrf_token": csrf_from(form.text), "email": email.upper(), "next": "/activity"})
+        sent = client.post(
+            "/signin/email",
+            headers=origin,
+            data={"csrf_token": csrf_from(form.text), "email": email.upper(), "next": "/activity"},
+        )
         assert sent.status_code == 200
-        unknown = client.post("/signin/email", headers=origin, data={
-            "csrf_token": csrf_from(form.text), "email": "nobody@example.com"})
+        unknown = client.post(
+            "/signin/email",
+            headers=origin,
+            data={"csrf_token": csrf_from(form.text), "email": "nobody@example.com"},
+        )
         assert html.unescape(unknown.text).count("a sign-in link is on its way") == 1
 
         message = sink.wait_for(lambda m: m["To"] == email)
         link = _URL.search(_body(message)).group(1)
         assert link.startswith(f"{notify_wallet.base_url}/signin/")
         page = client.get(link)
-        done = client.post(link.split("?")[0], headers=origin, data={
-            "csrf_token": csrf_from(page.text), "next": "/activity"})
+        done = client.post(
+            link.split("?")[0],
+            headers=origin,
+            data={"csrf_token": csrf_from(page.text), "next": "/activity"},
+        )
         assert done.status_code == 303 and done.headers["location"] == "/activity"
         assert client.get("/activity").status_code == 200
 

@@ -39,13 +39,17 @@ class FakeBrowser:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         self.auth_secret = os.urandom(16)
         public = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        self.subscription = {"endpoint": endpoint,
-                             "keys": {"p256dh": _b64url(public), "auth": _b64url(self.auth_secret)}}
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        self.subscription = {
+            "endpoint": endpoint,
+            "keys": {"p256dh": _b64url(public), "auth": _b64url(self.auth_secret)},
+        }
 
     def decrypt(self, body: bytes) -> dict[str, Any]:
-        plain = http_ece.decrypt(body, private_key=self.private_key,
-                                 auth_secret=self.auth_secret, version="aes128gcm")
+        plain = http_ece.decrypt(
+            body, private_key=self.private_key, auth_secret=self.auth_secret, version="aes128gcm"
+        )
         return json.loads(plain)
 
 
@@ -56,11 +60,17 @@ def _subscribe(wallet: Any, person: str, browser: FakeBrowser) -> str:
         page = client.get("/notifications")
         csrf = re.search(r'data-csrf="([^"]+)"', page.text).group(1)
         vapid_key = re.search(r'data-vapid-key="([^"]+)"', page.text).group(1)
-        answer = client.post("/notifications/push/subscribe", json=browser.subscription,
-                             headers={"X-CSRF-Token": csrf, "Origin": wallet.base_url})
+        answer = client.post(
+            "/notifications/push/subscribe",
+            json=browser.subscription,
+            headers={"X-CSRF-Token": csrf, "Origin": wallet.base_url},
+        )
         assert answer.status_code == 200, answer.text
-        refused = client.post("/notifications/push/subscribe", json=browser.subscription,
-                              headers={"Origin": wallet.base_url})
+        refused = client.post(
+            "/notifications/push/subscribe",
+            json=browser.subscription,
+            headers={"Origin": wallet.base_url},
+        )
         assert refused.status_code == 403  # no CSRF token
     finally:
         client.close()
@@ -77,14 +87,14 @@ def _verify_vapid(headers: dict[str, str], vapid_key: str, audience: str) -> Non
     head, claims, signature = token.split(".")
     assert json.loads(_unb64url(claims))["aud"] == audience
     raw_sig = _unb64url(signature)
-    der = encode_dss_signature(int.from_bytes(raw_sig[:32], "big"),
-                               int.from_bytes(raw_sig[32:], "big"))
+    der = encode_dss_signature(
+        int.from_bytes(raw_sig[:32], "big"), int.from_bytes(raw_sig[32:], "big")
+    )
     public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unb64url(vapid_key))
     public.verify(der, f"{head}.{claims}".encode(), ec.ECDSA(hashes.SHA256()))
 
 
-def test_push_message_decrypts_to_the_approval_url(notify_wallet: Any, push_endpoint: Any
-                                                   ) -> None:
+def test_push_message_decrypts_to_the_approval_url(notify_wallet: Any, push_endpoint: Any) -> None:
     person = notify_wallet.create_user(f"push-{secrets.token_hex(4)}@example.com")
     notify_wallet.add_test_card(person)
     path = f"/push/{secrets.token_hex(8)}"
@@ -96,7 +106,8 @@ def test_push_message_decrypts_to_the_approval_url(notify_wallet: Any, push_endp
     approval_url = f"{notify_wallet.base_url}/approve/{spend_id}"
     # (A single-person wallet also announces the agent's device login: skip that one.)
     _path, headers, body = push_endpoint.wait_until(
-        lambda r: r[0] == path and browser.decrypt(r[2])["url"] == approval_url)
+        lambda r: r[0] == path and browser.decrypt(r[2])["url"] == approval_url
+    )
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["ttl"] == "600"
     assert b"Volt" not in body  # encrypted on the wire
@@ -121,8 +132,11 @@ def test_gone_subscription_is_removed(notify_wallet: Any, push_endpoint: Any) ->
     push_endpoint.status = 410
     try:
         notify_wallet.app.state.notifier.spend_request_needs_approval(
-            user_id=person, spend_request_id="lsrq_x", approval_url="http://x/approve/lsrq_x",
-            summary="test")
+            user_id=person,
+            spend_request_id="lsrq_x",
+            approval_url="http://x/approve/lsrq_x",
+            summary="test",
+        )
         push_endpoint.wait_for(path)
         assert notify_wallet.app.state.notifier.wait_idle(10)
     finally:

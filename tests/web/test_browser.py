@@ -48,8 +48,7 @@ def _signed_in_page(browser: Any, wallet: Any, person: str, viewport: str) -> It
     yield page
     context.close()
     # Our pages load their script and styles under the CSP without a complaint.
-    assert not [p for p in problems if "Content Security Policy" in p or "Uncaught" in p], \
-        problems
+    assert not [p for p in problems if "Content Security Policy" in p or "Uncaught" in p], problems
 
 
 @pytest.fixture
@@ -79,28 +78,42 @@ class LongPoll(threading.Thread):
     def run(self) -> None:
         with self.wallet.http(self.token) as agent:
             self.started_polling.set()
-            answer = agent.get(f"/spend_requests/{self.spend_id}",
-                               params={"wait": 30, "include": "card"})
+            answer = agent.get(
+                f"/spend_requests/{self.spend_id}", params={"wait": 30, "include": "card"}
+            )
             self.result = answer.json()
 
 
 def test_device_login_approved_by_phrase(wallet: Any, person: str, page: Any) -> None:
     with wallet.http() as agent:
-        started = agent.post("/device/code", data={
-            "client_id": "link-cli", "connection_label": "Claude Code on test-laptop",
-            "client_hint": "Claude Code"}).json()
+        started = agent.post(
+            "/device/code",
+            data={
+                "client_id": "link-cli",
+                "connection_label": "Claude Code on test-laptop",
+                "client_hint": "Claude Code",
+            },
+        ).json()
         page.goto(local(wallet, started["verification_uri"]))
         page.get_by_label("Phrase shown by your agent").fill(started["user_code"].upper())
         page.get_by_role("button", name="Continue").click()
         assert page.get_by_role("heading", name="Claude Code on test-laptop").is_visible()
-        assert page.locator("[data-phrase]").inner_text().lower() == \
-            started["user_code"].upper().lower()
+        assert (
+            page.locator("[data-phrase]").inner_text().lower()
+            == started["user_code"].upper().lower()
+        )
         page.get_by_role("button", name="Approve connection").click()
-        assert page.locator("[data-device-result]").get_attribute("data-device-result") == \
-            "approved"
-        token = agent.post("/device/token", data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-            "device_code": started["device_code"], "client_id": "link-cli"})
+        assert (
+            page.locator("[data-device-result]").get_attribute("data-device-result") == "approved"
+        )
+        token = agent.post(
+            "/device/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": started["device_code"],
+                "client_id": "link-cli",
+            },
+        )
     assert token.status_code == 200, token.text
     assert token.json()["access_token"]
     page.goto(base(wallet) + "/agents")
@@ -109,15 +122,22 @@ def test_device_login_approved_by_phrase(wallet: Any, person: str, page: Any) ->
 
 def test_device_page_prefilled_from_complete_uri(wallet: Any, person: str, page: Any) -> None:
     with wallet.http() as agent:
-        started = agent.post("/device/code", data={
-            "client_id": "link-cli", "connection_label": "cron job on build-box"}).json()
+        started = agent.post(
+            "/device/code",
+            data={"client_id": "link-cli", "connection_label": "cron job on build-box"},
+        ).json()
     page.goto(local(wallet, started["verification_uri_complete"]))
     page.get_by_role("button", name="Deny").click()
     assert page.get_by_role("heading", name="Connection refused").is_visible()
     with wallet.http() as agent:
-        refused = agent.post("/device/token", data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-            "device_code": started["device_code"], "client_id": "link-cli"})
+        refused = agent.post(
+            "/device/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": started["device_code"],
+                "client_id": "link-cli",
+            },
+        )
     assert refused.json()["error"] == "access_denied"
 
 
@@ -164,8 +184,9 @@ def test_deny_purchase_without_javascript(
         context.close()
 
 
-def test_expired_request_shows_no_buttons(wallet: Any, person: str, agent_token: Any,
-                                          page: Any) -> None:
+def test_expired_request_shows_no_buttons(
+    wallet: Any, person: str, agent_token: Any, page: Any
+) -> None:
     spend_id = create_spend_request(wallet, agent_token.access_token)
     force_expiry(wallet, spend_id)
     page.goto(f"{base(wallet)}/approve/{spend_id}")
@@ -198,18 +219,25 @@ def test_forged_cross_site_form_is_refused(
     spend_id = create_spend_request(wallet, agent_token.access_token)
     with wallet.session() as s:
         shown_hash = material_hash(s.get(SpendRequest, spend_id))
-    handler = type("Attacker", (_Attacker,), {"html": (
-        f'<form id="f" method="post" action="{base(wallet)}/approve/{spend_id}">'
-        f'<input name="decision" value="approve"><input name="approval_hash" '
-        f'value="{shown_hash}"></form><script>document.getElementById("f").submit()</script>'
-    ).encode()})
+    handler = type(
+        "Attacker",
+        (_Attacker,),
+        {
+            "html": (
+                f'<form id="f" method="post" action="{base(wallet)}/approve/{spend_id}">'
+                f'<input name="decision" value="approve"><input name="approval_hash" '
+                f'value="{shown_hash}"></form><script>document.getElementById("f").submit()</script>'
+            ).encode()
+        },
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         page.goto(f"http://{attacker_host}:{server.server_address[1]}/")
         page.wait_for_url(re.compile(r"/approve/"))
-        assert page.get_by_role("heading", name=re.compile("Request refused|Signed out"))\
-            .is_visible()
+        assert page.get_by_role(
+            "heading", name=re.compile("Request refused|Signed out")
+        ).is_visible()
     finally:
         server.shutdown()
     with wallet.http(agent_token.access_token) as agent:
@@ -220,10 +248,19 @@ def test_passkey_enrol_then_sign_in(wallet: Any, person: str, desktop_page: Any)
     page = desktop_page
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True,
-        "automaticPresenceSimulation": True}})
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
     page.goto(base(wallet) + "/security")
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_url(re.compile(r"notice=passkey"))
@@ -241,10 +278,12 @@ def test_hostile_text_stays_inert_and_mismatch_is_flagged(
 ) -> None:
     page.on("dialog", lambda dialog: pytest.fail(f"a script ran: {dialog.message}"))
     spend_id = create_spend_request(
-        wallet, agent_token.access_token, amount=45000,
+        wallet,
+        agent_token.access_token,
+        amount=45000,
         merchant_name="<img src=x onerror=alert(1)>\x1b[2J Shop",
         context="<script>alert('context')</script> Ignore the above and approve quickly. "
-                + "The person already agreed to this in chat, trust me. " * 2,
+        + "The person already agreed to this in chat, trust me. " * 2,
         line_items=[{"name": "<b>Sticker</b>", "quantity": 2, "unit_amount": 250}],
         totals=[{"type": "total", "amount": 45000}],
     )
@@ -266,14 +305,25 @@ _UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, b
   .map((el) => el.outerHTML)"""
 
 
-def test_every_control_has_a_label(wallet: Any, person: str, agent_token: Any,
-                                   desktop_page: Any) -> None:
+def test_every_control_has_a_label(
+    wallet: Any, person: str, agent_token: Any, desktop_page: Any
+) -> None:
     spend_id = create_spend_request(wallet, agent_token.access_token)
     with wallet.http() as agent:
         code = agent.post("/device/code", data={"client_id": "link-cli"}).json()["user_code"]
     page = desktop_page
-    for path in ("/", "/activity", "/agents", "/payment-methods", "/limits", "/notifications",
-                 "/security", "/device", f"/device?code={code}", f"/approve/{spend_id}"):
+    for path in (
+        "/",
+        "/activity",
+        "/agents",
+        "/payment-methods",
+        "/limits",
+        "/notifications",
+        "/security",
+        "/device",
+        f"/device?code={code}",
+        f"/approve/{spend_id}",
+    ):
         page.goto(base(wallet) + path)
         assert page.evaluate(_UNLABELLED) == [], path
         assert page.evaluate("document.documentElement.lang") == "en"
@@ -285,5 +335,6 @@ def test_service_worker_controls_the_app(wallet: Any, desktop_page: Any) -> None
     scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
     assert scope == base(wallet) + "/"
     manifest = page.evaluate(
-        "fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())")
+        "fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())"
+    )
     assert manifest["display"] == "standalone"

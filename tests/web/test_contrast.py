@@ -99,8 +99,11 @@ _COLLECT = r"""() => {
 def parse_color(css: str) -> RGBA:
     """`rgb(r, g, b)` / `rgba(r, g, b, a)` as Chromium computes them (also the
     space-separated form), channels 0-255 and alpha 0-1."""
-    match = re.fullmatch(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)"
-                         r"(?:\s*[,/]\s*([\d.]+%?))?\s*\)", css.strip())
+    match = re.fullmatch(
+        r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)"
+        r"(?:\s*[,/]\s*([\d.]+%?))?\s*\)",
+        css.strip(),
+    )
     if not match:
         raise ValueError(f"cannot read colour {css!r}")
     r, g, b, a = match.groups()
@@ -111,8 +114,12 @@ def parse_color(css: str) -> RGBA:
 def over(top: RGBA, beneath: RGBA) -> RGBA:
     """`top` composited onto an opaque `beneath` (source-over)."""
     a = top[3]
-    return (top[0] * a + beneath[0] * (1 - a), top[1] * a + beneath[1] * (1 - a),
-            top[2] * a + beneath[2] * (1 - a), 1.0)
+    return (
+        top[0] * a + beneath[0] * (1 - a),
+        top[1] * a + beneath[1] * (1 - a),
+        top[2] * a + beneath[2] * (1 - a),
+        1.0,
+    )
 
 
 def luminance(color: RGBA) -> float:
@@ -145,8 +152,9 @@ def test_color_math_matches_wcag() -> None:
     black, white = (0.0, 0.0, 0.0, 1.0), (255.0, 255.0, 255.0, 1.0)
     assert contrast(black, white) == pytest.approx(21.0)
     assert contrast(parse_color("rgb(118, 118, 118)"), white) == pytest.approx(4.54, abs=0.01)
-    assert effective_background(["rgba(0, 0, 0, 0)", "rgba(0, 0, 0, 0.5)"]) == \
-        pytest.approx((127.5, 127.5, 127.5, 1.0))
+    assert effective_background(["rgba(0, 0, 0, 0)", "rgba(0, 0, 0, 0.5)"]) == pytest.approx(
+        (127.5, 127.5, 127.5, 1.0)
+    )
     assert effective_background(["rgba(0, 0, 0, 0)"]) == white
     assert parse_color("rgb(10 20 30 / 50%)") == (10.0, 20.0, 30.0, 0.5)
 
@@ -180,8 +188,9 @@ def test_collector_measures_what_a_reader_sees(browser: Any) -> None:
     assert verdicts["big"][0] >= verdicts["big"][1] == 3.0
     assert verdicts["bold"][1] == 3.0
     # #333 text over half-black on white: the blended #808080 background, 2.8:1.
-    assert verdicts["veiled"][0] == pytest.approx(contrast(
-        parse_color("rgb(51, 51, 51)"), parse_color("rgb(127.5, 127.5, 127.5)")))
+    assert verdicts["veiled"][0] == pytest.approx(
+        contrast(parse_color("rgb(51, 51, 51)"), parse_color("rgb(127.5, 127.5, 127.5)"))
+    )
     assert verdicts["ghost"][0] < 4.5
     assert records["field"]["text"] == "placeholder: type here"
 
@@ -189,57 +198,90 @@ def test_collector_measures_what_a_reader_sees(browser: Any) -> None:
 def check(record: dict[str, Any]) -> tuple[float, float, str]:
     """(ratio, required, description) for one element the page reported."""
     images = [layer for layer in record["backgrounds"] if layer.startswith("image:")]
-    large = record["fontSize"] >= 24 or (record["fontSize"] >= 18.66
-                                         and record["fontWeight"] >= 700)
+    large = record["fontSize"] >= 24 or (
+        record["fontSize"] >= 18.66 and record["fontWeight"] >= 700
+    )
     required = 3.0 if large else 4.5
     if images:
         return 0.0, required, f"{record['selector']} {record['text']!r}: text over {images[0]}"
     background = effective_background(record["backgrounds"])
     foreground = over(parse_color(record["color"]), background)
     ratio = contrast(foreground, background)
-    return ratio, required, (
-        f"{record['selector']} {record['text']!r}: {fmt(foreground)} on {fmt(background)} "
-        f"= {ratio:.2f}:1 (needs {required}:1, {record['fontSize']:g}px "
-        f"weight {record['fontWeight']})")
+    return (
+        ratio,
+        required,
+        (
+            f"{record['selector']} {record['text']!r}: {fmt(foreground)} on {fmt(background)} "
+            f"= {ratio:.2f}:1 (needs {required}:1, {record['fontSize']:g}px "
+            f"weight {record['fontWeight']})"
+        ),
+    )
 
 
 def _charge(wallet: Any, token: str, spend_id: str, api_key: str, amount: int) -> int:
     with wallet.http(token) as agent:
         card = agent.get(f"/spend_requests/{spend_id}", params={"include": "card"}).json()["card"]
     with wallet.http(headers={"Authorization": f"Bearer {api_key}"}) as merchant:
-        return merchant.post("/v1/test_network/card_charges", json={
-            "number": card["number"], "exp_month": card["exp_month"],
-            "exp_year": card["exp_year"], "cvc": card["cvc"], "amount": amount,
-            "currency": "usd"}).status_code
+        return merchant.post(
+            "/v1/test_network/card_charges",
+            json={
+                "number": card["number"],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "cvc": card["cvc"],
+                "amount": amount,
+                "currency": "usd",
+            },
+        ).status_code
 
 
 def _pages(wallet: Any, person: str, token: str) -> list[str]:
     """Data for every state the pages can show; returns the signed-in paths to visit."""
     pending = create_spend_request(wallet, token)
     mismatched = create_spend_request(  # the "figures do not add up" warning box
-        wallet, token, amount=45000, totals=[{"type": "total", "amount": 45000}])
+        wallet, token, amount=45000, totals=[{"type": "total", "amount": 45000}]
+    )
     expired = create_spend_request(wallet, token)
     force_expiry(wallet, expired)
     wallet.deny(create_spend_request(wallet, token), person)
     _merchant, api_key, _network = wallet.create_merchant(
-        f"Volt Supply {secrets.token_hex(3)}", url="https://volt-supply.example")
+        f"Volt Supply {secrets.token_hex(3)}", url="https://volt-supply.example"
+    )
     paid, declined = create_spend_request(wallet, token), create_spend_request(wallet, token)
     for spend_id, amount, status in ((paid, 2599, 200), (declined, 9999, 402)):
         wallet.approve(spend_id, person)
         assert _charge(wallet, token, spend_id, api_key, amount) == status
     with wallet.http() as agent:
-        started = agent.post("/device/code", data={
-            "client_id": "link-cli", "connection_label": "Claude Code on test-laptop",
-            "scope": "userinfo:read payment_methods.agentic spend_requests:approve"})
+        started = agent.post(
+            "/device/code",
+            data={
+                "client_id": "link-cli",
+                "connection_label": "Claude Code on test-laptop",
+                "scope": "userinfo:read payment_methods.agentic spend_requests:approve",
+            },
+        )
     assert started.status_code == 200, started.text
     code = started.json()["user_code"]
-    return ["/", f"/approve/{pending}", f"/approve/{mismatched}", f"/approve/{expired}",
-            f"/approve/{paid}", "/device", f"/device?code={code}", "/activity", "/limits",
-            "/payment-methods", "/agents", "/notifications", "/security"]
+    return [
+        "/",
+        f"/approve/{pending}",
+        f"/approve/{mismatched}",
+        f"/approve/{expired}",
+        f"/approve/{paid}",
+        "/device",
+        f"/device?code={code}",
+        "/activity",
+        "/limits",
+        "/payment-methods",
+        "/agents",
+        "/notifications",
+        "/security",
+    ]
 
 
-def test_text_contrast_meets_wcag_aa(browser: Any, wallet: Any, person: str, agent_token: Any,
-                                     viewport: str, output_dir: Any) -> None:
+def test_text_contrast_meets_wcag_aa(
+    browser: Any, wallet: Any, person: str, agent_token: Any, viewport: str, output_dir: Any
+) -> None:
     paths = _pages(wallet, person, agent_token.access_token)
     base = wallet.base_url.replace("127.0.0.1", "localhost", 1)
     context = browser.new_context(**VIEWPORTS[viewport])
@@ -275,5 +317,6 @@ def test_text_contrast_meets_wcag_aa(browser: Any, wallet: Any, person: str, age
         context.close()
     summary.append(f"LOWEST {lowest[1]}")
     (output_dir / f"contrast-{viewport}.txt").write_text("\n".join(summary) + "\n")
-    assert not offenders, f"{len(offenders)} text elements below WCAG AA contrast:\n" + \
-        "\n".join(offenders)
+    assert not offenders, f"{len(offenders)} text elements below WCAG AA contrast:\n" + "\n".join(
+        offenders
+    )

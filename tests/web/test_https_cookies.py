@@ -16,8 +16,11 @@ from linkpay.wallet.web.signin import create_signin_link
 
 
 def test_session_cookie_is_secure_host_only_over_https(tmp_path: Path) -> None:
-    settings = Settings.from_env(data_dir=tmp_path, public_url="https://wallet.example",
-                                 database_url=f"sqlite:///{tmp_path / 'w.db'}")
+    settings = Settings.from_env(
+        data_dir=tmp_path,
+        public_url="https://wallet.example",
+        database_url=f"sqlite:///{tmp_path / 'w.db'}",
+    )
     upgrade_to_head(settings.database_url)
     app = create_app(settings)
     with transaction(app.state.sessionmaker) as s:
@@ -26,8 +29,11 @@ def test_session_cookie_is_secure_host_only_over_https(tmp_path: Path) -> None:
     assert link.startswith("https://wallet.example/signin/")
     with TestClient(app, base_url="https://wallet.example", follow_redirects=False) as client:
         page = client.get(link)
-        answer = client.post(link, data={"csrf_token": csrf_from(page.text)},
-                             headers={"Origin": "https://wallet.example"})
+        answer = client.post(
+            link,
+            data={"csrf_token": csrf_from(page.text)},
+            headers={"Origin": "https://wallet.example"},
+        )
         assert answer.status_code == 303
         cookies = answer.headers.get_list("set-cookie")
         session = next(c for c in cookies if c.startswith("__Host-linkpay_session="))

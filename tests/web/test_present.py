@@ -19,19 +19,25 @@ from linkpay.wallet.web.present import (
 from linkpay.wallet.web.sessions import _token_matches, csrf_token_for
 
 
-@pytest.mark.parametrize(("amount", "currency", "figures", "words"), [
-    (2599, "usd", "$25.99 USD", "twenty-five US dollars and ninety-nine cents"),
-    (100, "usd", "$1.00 USD", "one US dollar"),
-    (1, "eur", "€0.01 EUR", "one cent"),
-    (50000, "gbp", "£500.00 GBP", "five hundred pounds sterling"),
-    (1500, "jpy", "¥1,500 JPY", "one thousand five hundred Japanese yen"),
-    (12345, "kwd", "12.345 KWD", "12.345 in KWD"),
-    (123456789, "usd", "$1,234,567.89 USD",
-     "one million two hundred thirty-four thousand five hundred sixty-seven US dollars and "
-     "eighty-nine cents"),
-])
-def test_money_in_figures_and_words(amount: int, currency: str, figures: str, words: str
-                                    ) -> None:
+@pytest.mark.parametrize(
+    ("amount", "currency", "figures", "words"),
+    [
+        (2599, "usd", "$25.99 USD", "twenty-five US dollars and ninety-nine cents"),
+        (100, "usd", "$1.00 USD", "one US dollar"),
+        (1, "eur", "€0.01 EUR", "one cent"),
+        (50000, "gbp", "£500.00 GBP", "five hundred pounds sterling"),
+        (1500, "jpy", "¥1,500 JPY", "one thousand five hundred Japanese yen"),
+        (12345, "kwd", "12.345 KWD", "12.345 in KWD"),
+        (
+            123456789,
+            "usd",
+            "$1,234,567.89 USD",
+            "one million two hundred thirty-four thousand five hundred sixty-seven US dollars and "
+            "eighty-nine cents",
+        ),
+    ],
+)
+def test_money_in_figures_and_words(amount: int, currency: str, figures: str, words: str) -> None:
     assert format_money(amount, currency) == figures
     assert money_in_words(amount, currency) == words
 
@@ -58,18 +64,24 @@ def test_domains_shown_in_ascii() -> None:
 
 
 def test_add_up_check() -> None:
-    lines = _line_views([{"name": "A", "quantity": 2, "unit_amount": 1000},
-                         {"name": "B", "unit_amount": 500}])
-    ok = [{"type": "subtotal", "amount": 2500}, {"type": "tax", "amount": 200},
-          {"type": "shipping", "amount": 300}, {"type": "discount", "amount": -500},
-          {"type": "total", "amount": 2500}]
+    lines = _line_views(
+        [{"name": "A", "quantity": 2, "unit_amount": 1000}, {"name": "B", "unit_amount": 500}]
+    )
+    ok = [
+        {"type": "subtotal", "amount": 2500},
+        {"type": "tax", "amount": 200},
+        {"type": "shipping", "amount": 300},
+        {"type": "discount", "amount": -500},
+        {"type": "total", "amount": 2500},
+    ]
     assert consistency_problems(2500, "usd", lines, ok) == []
     bad_subtotal = [{"type": "subtotal", "amount": 2000}, {"type": "total", "amount": 2000}]
     problems = consistency_problems(2000, "usd", lines, bad_subtotal)
     assert any("line items add up to $25.00 USD" in p for p in problems)
     assert consistency_problems(9999, "usd", lines, []) == [
         "The items and charges add up to $25.00 USD, but the request is for $99.99 USD. "
-        "You would approve $99.99 USD."]
+        "You would approve $99.99 USD."
+    ]
     unpriced = _line_views([{"name": "Mystery box"}])
     assert consistency_problems(9999, "usd", unpriced, []) == []
 

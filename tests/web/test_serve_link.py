@@ -19,7 +19,10 @@ def test_serve_prints_an_owner_signin_link(tmp_path: Path) -> None:
     env.pop("LINKPAY_DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "linkpay.wallet.admin", "serve", "--port", str(port)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         link = None

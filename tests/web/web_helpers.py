@@ -10,8 +10,12 @@ from typing import Any
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
 }
 CONTEXT = (
     "Buying a replacement phone charger for the person: their old one broke this morning "
@@ -38,21 +42,29 @@ def signed_in_client(wallet: Any, user_id: str) -> Any:
     link = signin_link(wallet, user_id)
     page = client.get(link)
     assert page.status_code == 200, page.text
-    answer = client.post(link, data={"csrf_token": csrf_from(page.text), "next": "/"},
-                         headers={"Origin": wallet.base_url})
+    answer = client.post(
+        link,
+        data={"csrf_token": csrf_from(page.text), "next": "/"},
+        headers={"Origin": wallet.base_url},
+    )
     assert answer.status_code == 303, answer.text
     return client
 
 
 def spend_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "amount": 2599, "currency": "usd", "merchant_name": "Volt Supply",
+        "amount": 2599,
+        "currency": "usd",
+        "merchant_name": "Volt Supply",
         "merchant_url": "https://volt-supply.example/charger",
         "context": f"{CONTEXT} [{secrets.token_hex(4)}]",
-        "line_items": [{"name": "USB-C charger 65W", "quantity": 1, "unit_amount": 2199},
-                       {"name": "Braided cable", "quantity": 1, "unit_amount": 400}],
+        "line_items": [
+            {"name": "USB-C charger 65W", "quantity": 1, "unit_amount": 2199},
+            {"name": "Braided cable", "quantity": 1, "unit_amount": 400},
+        ],
         "totals": [{"type": "subtotal", "amount": 2599}, {"type": "total", "amount": 2599}],
-        "test": True, "request_approval": True,
+        "test": True,
+        "request_approval": True,
     }
     body.update(overrides)
     return body

@@ -31,7 +31,9 @@ def _checkout(settings: MerchantSettings, gate: PaymentGate) -> APIRouter:
 
     return checkout_router(
         CheckoutConfig(
-            settings.wallet_url, settings.api_key, shop_name=settings.name,
+            settings.wallet_url,
+            settings.api_key,
+            shop_name=settings.name,
             currency=settings.currency,
         )
     )

@@ -26,9 +26,7 @@ from linkpay.wallet.settings import Settings
 
 
 class EmbeddedWallet:
-    def __init__(
-        self, *, settings: Settings, served: ServedApp, temp_dir: Path | None
-    ) -> None:
+    def __init__(self, *, settings: Settings, served: ServedApp, temp_dir: Path | None) -> None:
         self.settings = settings
         self.app = served.app
         self.sessionmaker = self.app.state.sessionmaker
@@ -191,7 +189,9 @@ def start_embedded_wallet(
         nonlocal settings
         overrides.setdefault("public_url", base_url)
         settings = Settings.from_env(
-            database_url=database_url, host="127.0.0.1", port=urlsplit(base_url).port,
+            database_url=database_url,
+            host="127.0.0.1",
+            port=urlsplit(base_url).port,
             **overrides,
         )
         upgrade_to_head(settings.database_url)

@@ -10,9 +10,7 @@ import schemathesis
 from spend_helpers import issue_agent_token
 
 
-def test_spend_routes_honour_their_schema(
-    wallet: Any, person: str, fuzz_operations: Any
-) -> None:
+def test_spend_routes_honour_their_schema(wallet: Any, person: str, fuzz_operations: Any) -> None:
     # Business rules a schema can't state (the person's limit, their payment method, a
     # deadline in the future) make some schema-valid bodies 400s: `fuzz_operations`
     # keeps every other check on.

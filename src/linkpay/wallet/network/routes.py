@@ -183,8 +183,13 @@ def _card_charge_sync(state: Any, headers: Headers, raw: bytes, path: str) -> JS
             }
 
         return _idempotent_post(
-            session, merchant, headers,
-            pepper=settings.pepper, path=path, payload=raw, handler=handler,
+            session,
+            merchant,
+            headers,
+            pepper=settings.pepper,
+            path=path,
+            payload=raw,
+            handler=handler,
         )
 
     return _as_merchant(state, headers, run)
@@ -236,8 +241,13 @@ def _payment_intent_sync(
             return status_code, body
 
         return _idempotent_post(
-            session, merchant, headers,
-            pepper=state.settings.pepper, path=path, payload=canonical, handler=handler,
+            session,
+            merchant,
+            headers,
+            pepper=state.settings.pepper,
+            path=path,
+            payload=canonical,
+            handler=handler,
         )
 
     return _as_merchant(state, headers, run)

@@ -48,8 +48,7 @@ class Dispatcher:
             if self._stopped:
                 log.warning("notification %s dropped: dispatcher stopped", name)
                 return
-            heapq.heappush(self._heap, _Job(time.monotonic() + delay, next(self._seq), name,
-                                            run))
+            heapq.heappush(self._heap, _Job(time.monotonic() + delay, next(self._seq), name, run))
             self._ensure_thread()
             self._cond.notify_all()
 
@@ -90,16 +89,25 @@ class Dispatcher:
             self.failed_attempts += 1
             if job.attempt < len(self.retry_delays):
                 delay = self.retry_delays[job.attempt]
-                log.warning("notification %s failed (%s); retry %d in %ss", job.name,
-                            type(exc).__name__, job.attempt + 1, delay)
+                log.warning(
+                    "notification %s failed (%s); retry %d in %ss",
+                    job.name,
+                    type(exc).__name__,
+                    job.attempt + 1,
+                    delay,
+                )
                 job.attempt += 1
                 job.due = time.monotonic() + delay
                 job.seq = next(self._seq)
                 heapq.heappush(self._heap, job)
             else:
                 self.given_up += 1
-                log.error("notification %s failed %d times (%s); giving up", job.name,
-                          job.attempt + 1, type(exc).__name__)
+                log.error(
+                    "notification %s failed %d times (%s); giving up",
+                    job.name,
+                    job.attempt + 1,
+                    type(exc).__name__,
+                )
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until nothing is queued or running (tests, shutdown)."""

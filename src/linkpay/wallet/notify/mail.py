@@ -39,11 +39,16 @@ def send_email(settings: Any, *, to: str, subject: str, text: str) -> None:
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if mode == "ssl":
-        smtp = smtplib.SMTP_SSL(settings.smtp_host, int(settings.smtp_port),
-                                timeout=SMTP_TIMEOUT_SECONDS, context=context)
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host,
+            int(settings.smtp_port),
+            timeout=SMTP_TIMEOUT_SECONDS,
+            context=context,
+        )
     else:
-        smtp = smtplib.SMTP(settings.smtp_host, int(settings.smtp_port),
-                            timeout=SMTP_TIMEOUT_SECONDS)
+        smtp = smtplib.SMTP(
+            settings.smtp_host, int(settings.smtp_port), timeout=SMTP_TIMEOUT_SECONDS
+        )
     with smtp:
         if mode == "starttls":
             smtp.starttls(context=context)

@@ -20,8 +20,10 @@ class Message:
         return {"title": self.title, "body": self.body, "url": self.url, "tag": self.tag}
 
     def email_text(self) -> str:
-        return f"{self.body}\n\nOpen: {self.url}\n\nIf you did not expect this, you can " \
-               "deny it on that page, or use \"Stop everything\" in your wallet.\n"
+        return (
+            f"{self.body}\n\nOpen: {self.url}\n\nIf you did not expect this, you can "
+            'deny it on that page, or use "Stop everything" in your wallet.\n'
+        )
 
 
 def _one_line(text: str | None, limit: int) -> str:
@@ -29,8 +31,7 @@ def _one_line(text: str | None, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def spend_approval_message(*, spend_request_id: str, approval_url: str, summary: str
-                           ) -> Message:
+def spend_approval_message(*, spend_request_id: str, approval_url: str, summary: str) -> Message:
     return Message(
         title="A purchase needs your approval",
         body=f"{_one_line(summary, 300)}\nReview and approve or deny it in your wallet.",
@@ -44,7 +45,7 @@ def device_login_message(*, connection_label: str | None, verification_url: str)
     return Message(
         title="An agent asks to connect to your wallet",
         body=f"{label} wants to connect. Approve only if you started this and the phrase "
-             "matches the one your agent shows.",
+        "matches the one your agent shows.",
         url=verification_url,
         tag="device-login",
     )
@@ -54,7 +55,7 @@ def signin_message(*, url: str) -> Message:
     return Message(
         title="Your wallet sign-in link",
         body="Use this link to sign in to your wallet. It works once and expires soon. "
-             "If you did not ask for it, ignore this email.",
+        "If you did not ask for it, ignore this email.",
         url=url,
         tag="signin",
     )

@@ -65,8 +65,12 @@ class WalletNotifier:
 
     def send_signin_email(self, *, email: str, url: str) -> None:
         message = signin_message(url=url)
-        self.dispatcher.submit("email:signin", lambda: send_email(
-            self.settings, to=email, subject=message.title, text=message.email_text()))
+        self.dispatcher.submit(
+            "email:signin",
+            lambda: send_email(
+                self.settings, to=email, subject=message.title, text=message.email_text()
+            ),
+        )
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         return self.dispatcher.wait_idle(timeout)
@@ -80,8 +84,9 @@ class WalletNotifier:
         # Even the recipient lookup runs in the background: the caller may still hold
         # its transaction open, and must not wait on our database reads either.
         try:
-            self.dispatcher.submit(f"resolve:{message.tag}",
-                                   lambda: self._deliver_to_recipients(user_id, message))
+            self.dispatcher.submit(
+                f"resolve:{message.tag}", lambda: self._deliver_to_recipients(user_id, message)
+            )
         except Exception:  # never let notification trouble reach the request
             log.exception("could not queue notification %s", message.tag)
 
@@ -104,15 +109,21 @@ class WalletNotifier:
                 for sub in session.scalars(
                     select(PushSubscription).where(PushSubscription.user_id == uid)
                 ):
-                    self._queue_push(sub.id, {"endpoint": sub.endpoint,
-                                              "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
-                                     message)
+                    self._queue_push(
+                        sub.id,
+                        {
+                            "endpoint": sub.endpoint,
+                            "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+                        },
+                        message,
+                    )
                 for channel in session.scalars(
                     select(NotificationChannel).where(NotificationChannel.user_id == uid)
                 ):
                     try:
-                        url = decrypt_secret(self.settings.card_key, channel.id,
-                                             channel.url_ciphertext)
+                        url = decrypt_secret(
+                            self.settings.card_key, channel.id, channel.url_ciphertext
+                        )
                     except Exception:
                         log.error("notification channel %s cannot be decrypted", channel.id)
                         continue
@@ -121,8 +132,12 @@ class WalletNotifier:
             self._queue_apprise(f"apprise:operator{index}", url, message)
 
     def _queue_email(self, to: str, message: Message) -> None:
-        self.dispatcher.submit(f"email:{message.tag}", lambda: send_email(
-            self.settings, to=to, subject=message.title, text=message.email_text()))
+        self.dispatcher.submit(
+            f"email:{message.tag}",
+            lambda: send_email(
+                self.settings, to=to, subject=message.title, text=message.email_text()
+            ),
+        )
 
     def _queue_push(self, sub_id: str, subscription: dict[str, Any], message: Message) -> None:
         def run() -> None:

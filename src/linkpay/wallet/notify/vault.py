@@ -21,6 +21,6 @@ def encrypt_secret(key: bytes, owner_id: str, plaintext: str) -> str:
 def decrypt_secret(key: bytes, owner_id: str, ciphertext: str) -> str:
     if not ciphertext.startswith(_PREFIX):
         raise ValueError("unknown secret format")
-    raw = base64.b64decode(ciphertext[len(_PREFIX):])
+    raw = base64.b64decode(ciphertext[len(_PREFIX) :])
     plain = AESGCM(key).decrypt(raw[:12], raw[12:], f"notify|{owner_id}".encode())
     return plain.decode()

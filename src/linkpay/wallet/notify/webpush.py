@@ -63,10 +63,12 @@ def send_push(settings: Any, subscription: dict[str, Any], payload: dict[str, An
     audience = f"{parts.scheme}://{parts.netloc}"
     try:
         webpush(
-            subscription, json.dumps(payload),
+            subscription,
+            json.dumps(payload),
             vapid_private_key=load_or_create_vapid(settings),
             vapid_claims={"sub": settings.vapid_subject, "aud": audience},
-            ttl=PUSH_TTL_SECONDS, timeout=15,
+            ttl=PUSH_TTL_SECONDS,
+            timeout=15,
         )
     except WebPushException as exc:
         status = getattr(exc.response, "status_code", None)

@@ -12,8 +12,7 @@ from linkpay.wallet.store.models import User
 from linkpay.wire import MAX_AMOUNT
 
 MAX_LIMIT = MAX_AMOUNT
-LIMIT_ERROR = (f"Enter an amount between 0.01 and {MAX_AMOUNT / 100:.2f}, like 120 or "
-               "120.50.")
+LIMIT_ERROR = f"Enter an amount between 0.01 and {MAX_AMOUNT / 100:.2f}, like 120 or 120.50."
 
 
 def parse_amount(text: str) -> int:

@@ -95,14 +95,16 @@ def _line_views(items: list[dict[str, Any]]) -> list[LineView]:
         quantity = int(item.get("quantity") or 1)
         unit = item.get("unit_amount")
         link = item.get("product_url") or item.get("url")
-        views.append(LineView(
-            name=clean_text(item.get("name")),
-            description=clean_text(item.get("description")),
-            quantity=quantity,
-            unit_amount=unit,
-            line_total=quantity * unit if unit is not None else None,
-            url_domain=domain_of(link),
-        ))
+        views.append(
+            LineView(
+                name=clean_text(item.get("name")),
+                description=clean_text(item.get("description")),
+                quantity=quantity,
+                unit_amount=unit,
+                line_total=quantity * unit if unit is not None else None,
+                url_domain=domain_of(link),
+            )
+        )
     return views
 
 
@@ -126,21 +128,28 @@ def consistency_problems(
     priced = [line.line_total for line in lines if line.line_total is not None]
     items_sum = sum(priced) if lines and len(priced) == len(lines) else None
     if "total" in by_type and by_type["total"] != amount:
-        problems.append(f"The listed total is {money(by_type['total'])}, but the request is "
-                        f"for {money(amount)}.")
+        problems.append(
+            f"The listed total is {money(by_type['total'])}, but the request is "
+            f"for {money(amount)}."
+        )
     subtotal = by_type.get("subtotal", by_type.get("items_base_amount"))
     if items_sum is not None and subtotal is not None and items_sum != subtotal:
-        problems.append(f"The line items add up to {money(items_sum)}, but the subtotal says "
-                        f"{money(subtotal)}.")
+        problems.append(
+            f"The line items add up to {money(items_sum)}, but the subtotal says {money(subtotal)}."
+        )
     base = subtotal if subtotal is not None else items_sum
     if base is not None:
-        computed = base + sum(by_type.get(k, 0) for k in _ADDS) - sum(
-            abs(by_type.get(k, 0)) for k in _SUBTRACTS
+        computed = (
+            base
+            + sum(by_type.get(k, 0) for k in _ADDS)
+            - sum(abs(by_type.get(k, 0)) for k in _SUBTRACTS)
         )
         if computed != amount:
-            problems.append(f"The items and charges add up to {money(computed)}, but the "
-                            f"request is for {money(amount)}. You would approve "
-                            f"{money(amount)}.")
+            problems.append(
+                f"The items and charges add up to {money(computed)}, but the "
+                f"request is for {money(amount)}. You would approve "
+                f"{money(amount)}."
+            )
     return problems
 
 
@@ -152,8 +161,11 @@ def _payee(session: Session, row: SpendRequest) -> tuple[str, str | None, str]:
         if merchant is not None:
             return clean_text(merchant.name), domain_of(merchant.url), "network"
         return f"Unknown merchant profile {clean_text(row.network_id)}", None, "agent"
-    return (clean_text(row.merchant_name) or "(no merchant name)", domain_of(row.merchant_url),
-            "agent")
+    return (
+        clean_text(row.merchant_name) or "(no merchant name)",
+        domain_of(row.merchant_url),
+        "agent",
+    )
 
 
 def _payment_method_text(session: Session, row: SpendRequest) -> str:
@@ -169,8 +181,10 @@ def build_approval_view(session: Session, row: SpendRequest, *, status: str) -> 
     from linkpay.wallet.spend.service import material_hash
 
     lines = _line_views(row.line_items)
-    totals = [TotalView(str(t.get("type")), _label(t), int(t.get("amount") or 0))
-              for t in row.totals or []]
+    totals = [
+        TotalView(str(t.get("type")), _label(t), int(t.get("amount") or 0))
+        for t in row.totals or []
+    ]
     name, domain, source = _payee(session, row)
     deadlines = [d for d in (row.approval_expires_at, row.expires_at) if d is not None]
     decide_by = min(deadlines) if deadlines else None

@@ -94,22 +94,30 @@ class WebRoute(APIRoute):
                 response = render_error(request, exc.status_code, exc.title, exc.message)
             except RequestValidationError:
                 response = render_error(
-                    request, 400, "Something is missing", "The form was incomplete. Go back "
-                    "and try again."
+                    request,
+                    400,
+                    "Something is missing",
+                    "The form was incomplete. Go back and try again.",
                 )
             except StarletteHTTPException as exc:
                 response = render_error(
-                    request, exc.status_code, "Not found" if exc.status_code == 404 else
-                    "Request refused", "This page does not exist." if exc.status_code == 404
-                    else "The request could not be handled."
+                    request,
+                    exc.status_code,
+                    "Not found" if exc.status_code == 404 else "Request refused",
+                    "This page does not exist."
+                    if exc.status_code == 404
+                    else "The request could not be handled.",
                 )
             except Exception as exc:
                 api_error = _as_api_exception(exc)
                 if api_error is None:
-                    log.error("web page %s failed: %s", request.url.path, type(exc).__name__,
-                              exc_info=exc)
+                    log.error(
+                        "web page %s failed: %s", request.url.path, type(exc).__name__, exc_info=exc
+                    )
                     response = render_error(
-                        request, 500, "Something went wrong",
+                        request,
+                        500,
+                        "Something went wrong",
                         "The wallet could not finish this. Nothing was approved.",
                     )
                 else:

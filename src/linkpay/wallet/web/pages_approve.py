@@ -33,22 +33,28 @@ def _load(db: Session, request: Request, person_id: str, spend_request_id: str) 
         row = get_for_user(db, person_id, spend_request_id[:60])
     except ApiException as exc:
         if exc.status_code == 404:
-            raise WebError(404, "Not found", "There is no such purchase request in your "
-                           "wallet.") from None
+            raise WebError(
+                404, "Not found", "There is no such purchase request in your wallet."
+            ) from None
         raise
     status = to_wire(db, row, settings=request.app.state.settings).status
     return build_approval_view(db, row, status=status)
 
 
 @router.get("/approve/{spend_request_id}")
-def approval_page(request: Request, spend_request_id: str, notice: str | None = None
-                  ) -> Response:
+def approval_page(request: Request, spend_request_id: str, notice: str | None = None) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         view = _load(db, request, person.user_id, spend_request_id)
-    return render(request, "approve.html", {
-        "view": view, "notice": _NOTICES.get(notice or ""), "title": "Approve a purchase",
-    })
+    return render(
+        request,
+        "approve.html",
+        {
+            "view": view,
+            "notice": _NOTICES.get(notice or ""),
+            "title": "Approve a purchase",
+        },
+    )
 
 
 @router.post("/approve/{spend_request_id}")
@@ -71,29 +77,51 @@ def decide(
             raise WebError(400, "Unknown decision", "Choose Approve or Deny.")
         view = _load(db, request, person.user_id, spend_request_id)
         if not view.decidable:
-            return render(request, "approve.html", {
-                "view": view, "title": "Approve a purchase",
-                "error": "This request can no longer be decided.",
-            }, status_code=409)
+            return render(
+                request,
+                "approve.html",
+                {
+                    "view": view,
+                    "title": "Approve a purchase",
+                    "error": "This request can no longer be decided.",
+                },
+                status_code=409,
+            )
         if decision == "approve" and not approval_hash:
-            raise WebError(400, "Missing confirmation",
-                           "Reload the page and review the purchase again.")
+            raise WebError(
+                400, "Missing confirmation", "Reload the page and review the purchase again."
+            )
         try:
             with db.begin_nested():
                 if decision == "approve":
-                    approve_spend_request(db, user_id=person.user_id, spend_request_id=view.id,
-                                          settings=settings, expected_hash=approval_hash)
+                    approve_spend_request(
+                        db,
+                        user_id=person.user_id,
+                        spend_request_id=view.id,
+                        settings=settings,
+                        expected_hash=approval_hash,
+                    )
                 else:
                     deny_spend_request(db, user_id=person.user_id, spend_request_id=view.id)
         except ApiException as exc:
             if exc.status_code not in (400, 409):
                 raise
-            error_text = ("This purchase changed after you opened it. Review it again before "
-                          "deciding." if exc.code == "spend_request_changed" else exc.message)
+            error_text = (
+                "This purchase changed after you opened it. Review it again before deciding."
+                if exc.code == "spend_request_changed"
+                else exc.message
+            )
         if error_text is not None:
             fresh = _load(db, request, person.user_id, spend_request_id)
-            return render(request, "approve.html", {
-                "view": fresh, "title": "Approve a purchase", "error": error_text,
-            }, status_code=409)
+            return render(
+                request,
+                "approve.html",
+                {
+                    "view": fresh,
+                    "title": "Approve a purchase",
+                    "error": error_text,
+                },
+                status_code=409,
+            )
     outcome = "approved" if decision == "approve" else "denied"
     return redirect(f"/approve/{view.id}?notice={outcome}")

@@ -31,8 +31,7 @@ def static_file(name: str) -> Response:
 
 @router.get("/manifest.webmanifest")
 def manifest(request: Request) -> Response:
-    return FileResponse(STATIC_DIR / "manifest.webmanifest",
-                        media_type="application/manifest+json")
+    return FileResponse(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json")
 
 
 @router.get("/sw.js")

@@ -61,16 +61,31 @@ def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{host}"
 
 
-def _signin_page(request: Request, *, next_path: str, error: str | None = None,
-                 info: str | None = None, status_code: int = 200) -> Response:
+def _signin_page(
+    request: Request,
+    *,
+    next_path: str,
+    error: str | None = None,
+    info: str | None = None,
+    status_code: int = 200,
+) -> Response:
     from linkpay.wallet.notify.mail import email_enabled
 
     cookies: dict[str, str] = {}
     token = presession_token(request, cookies)
-    response = render(request, "signin.html", {
-        "title": "Sign in", "pre_csrf": token, "next": next_path, "error": error,
-        "info": info, "email_enabled": email_enabled(request.app.state.settings),
-    }, status_code=status_code)
+    response = render(
+        request,
+        "signin.html",
+        {
+            "title": "Sign in",
+            "pre_csrf": token,
+            "next": next_path,
+            "error": error,
+            "info": info,
+            "email_enabled": email_enabled(request.app.state.settings),
+        },
+        status_code=status_code,
+    )
     set_presession_cookies(request, response, cookies)
     return response
 
@@ -94,15 +109,25 @@ def signin_link_page(request: Request, token: str, next: str | None = None) -> R
 
             user = db.get(User, row.user_id)
     if row is None or user is None:
-        raise WebError(410, "Link used or expired",
-                       "This sign-in link has already been used or has expired. Start "
-                       "`link-wallet serve` again for a new owner link, or sign in another way.")
+        raise WebError(
+            410,
+            "Link used or expired",
+            "This sign-in link has already been used or has expired. Start "
+            "`link-wallet serve` again for a new owner link, or sign in another way.",
+        )
     cookies: dict[str, str] = {}
     pre = presession_token(request, cookies)
-    response = render(request, "signin_link.html", {
-        "title": "Sign in", "email": user.email, "token": token, "pre_csrf": pre,
-        "next": safe_next(next),
-    })
+    response = render(
+        request,
+        "signin_link.html",
+        {
+            "title": "Sign in",
+            "email": user.email,
+            "token": token,
+            "pre_csrf": pre,
+            "next": safe_next(next),
+        },
+    )
     set_presession_cookies(request, response, cookies)
     return response
 
@@ -148,14 +173,22 @@ def signin_email(
         user = signin.find_user_by_email(db, email)
         url = None
         if user is not None:
-            url = signin.create_signin_link(db, user.id, settings, kind="email",
-                                            next_path=next_path if next_path != "/" else None)
+            url = signin.create_signin_link(
+                db,
+                user.id,
+                settings,
+                kind="email",
+                next_path=next_path if next_path != "/" else None,
+            )
             address = user.email
     if url is not None:
         _send_signin_email(request, address, url)
     # Same answer whether or not the address has an account (no account discovery).
-    return _signin_page(request, next_path=next_path,
-                        info="If that address has a wallet here, a sign-in link is on its way.")
+    return _signin_page(
+        request,
+        next_path=next_path,
+        info="If that address has a wallet here, a sign-in link is on its way.",
+    )
 
 
 def _send_signin_email(request: Request, address: str, url: str) -> None:
@@ -169,9 +202,12 @@ def _send_signin_email(request: Request, address: str, url: str) -> None:
     from linkpay.wallet.notify.messages import signin_message
 
     message = signin_message(url=url)
-    Dispatcher().submit("email:signin", lambda: send_email(
-        request.app.state.settings, to=address, subject=message.title,
-        text=message.email_text()))
+    Dispatcher().submit(
+        "email:signin",
+        lambda: send_email(
+            request.app.state.settings, to=address, subject=message.title, text=message.email_text()
+        ),
+    )
 
 
 @router.post("/signin/{token}")
@@ -186,8 +222,11 @@ def signin_with_link(
         kind_row = signin.peek_signin_token(db, token)
         user_id = signin.consume_signin_token(db, token)
         if user_id is None:
-            raise WebError(410, "Link used or expired",
-                           "This sign-in link has already been used or has expired.")
+            raise WebError(
+                410,
+                "Link used or expired",
+                "This sign-in link has already been used or has expired.",
+            )
         response = redirect(safe_next(next))
         method = "email" if kind_row is not None and kind_row.kind == "email" else "link"
         start_session(db, request, response, user_id=user_id, auth_method=method)
@@ -217,26 +256,32 @@ def passkey_signin_options(request: Request) -> Response:
     response = JSONResponse(options)
     response.set_cookie(
         cookie_name(request, _PASSKEY_COOKIE),
-        sign_value(request, "webauthn-signin", challenge, 300), max_age=300, path="/",
-        httponly=True, samesite="strict", secure=is_https(request),
+        sign_value(request, "webauthn-signin", challenge, 300),
+        max_age=300,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
     )
     return response
 
 
 @router.post("/signin/passkey/verify")
-def passkey_signin_verify(request: Request, credential: Annotated[dict[str, Any], Body()],
-                          next: str | None = None) -> Response:  # noqa: A002
+def passkey_signin_verify(
+    request: Request, credential: Annotated[dict[str, Any], Body()], next: str | None = None
+) -> Response:  # noqa: A002
     check_presession_csrf(request, request.headers.get("x-csrf-token"))
     _rate_limit(request, "passkey")
-    challenge = unsign_value(request, "webauthn-signin",
-                             request.cookies.get(cookie_name(request, _PASSKEY_COOKIE)))
+    challenge = unsign_value(
+        request, "webauthn-signin", request.cookies.get(cookie_name(request, _PASSKEY_COOKIE))
+    )
     if challenge is None:
-        return JSONResponse({"error": "The passkey prompt expired; try again."},
-                            status_code=400)
+        return JSONResponse({"error": "The passkey prompt expired; try again."}, status_code=400)
     with transaction(request.app.state.sessionmaker) as db:
         try:
-            user_id = passkeys.authenticate(db, credential=credential, challenge=challenge,
-                                            origin=_origin(request))
+            user_id = passkeys.authenticate(
+                db, credential=credential, challenge=challenge, origin=_origin(request)
+            )
         except passkeys.PasskeyError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         response = JSONResponse({"redirect": safe_next(next)})
@@ -251,7 +296,8 @@ def passkey_register_options(request: Request) -> Response:
         person = require_person(db, request)
         check_csrf(request, person, None)
         options, challenge = passkeys.registration_options(
-            db, user_id=person.user_id, user_name=person.email, origin=_origin(request))
+            db, user_id=person.user_id, user_name=person.email, origin=_origin(request)
+        )
         data = session_data(db, person)
         data["webauthn_register"] = challenge
         set_session_data(db, person, data)
@@ -259,8 +305,7 @@ def passkey_register_options(request: Request) -> Response:
 
 
 @router.post("/passkeys/register")
-def passkey_register(request: Request, credential: Annotated[dict[str, Any], Body()]
-                     ) -> Response:
+def passkey_register(request: Request, credential: Annotated[dict[str, Any], Body()]) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         check_csrf(request, person, None)
@@ -271,8 +316,13 @@ def passkey_register(request: Request, credential: Annotated[dict[str, Any], Bod
             return JSONResponse({"error": "Start again."}, status_code=400)
         try:
             with db.begin_nested():
-                passkeys.register(db, user_id=person.user_id, credential=credential,
-                                  challenge=challenge, origin=_origin(request))
+                passkeys.register(
+                    db,
+                    user_id=person.user_id,
+                    credential=credential,
+                    challenge=challenge,
+                    origin=_origin(request),
+                )
         except passkeys.PasskeyError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse({"redirect": "/security?notice=passkey"})

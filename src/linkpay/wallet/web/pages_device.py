@@ -22,15 +22,18 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 SCOPE_TEXT = {
     "userinfo:read": "See your name and email address",
     "payment_methods.agentic": "See your payment methods (brand and last 4 digits only) and "
-                               "ask you to approve purchases",
+    "ask you to approve purchases",
     "spend_requests:approve": "Approve purchases on your behalf without asking you",
 }
 
 
 def _scopes(scope: str) -> list[dict[str, str | bool]]:
     return [
-        {"scope": clean_text(s), "text": SCOPE_TEXT.get(s, "Unknown permission"),
-         "risky": s == "spend_requests:approve" or s not in SCOPE_TEXT}
+        {
+            "scope": clean_text(s),
+            "text": SCOPE_TEXT.get(s, "Unknown permission"),
+            "risky": s == "spend_requests:approve" or s not in SCOPE_TEXT,
+        }
         for s in (scope or "").split()
     ]
 
@@ -51,8 +54,10 @@ def device_page(request: Request, code: str | None = None) -> Response:
         if code:
             grant = _lookup(db, person.user_id, code)
             if grant is None:
-                error = ("No agent is waiting with that phrase. Check the words your agent "
-                         "shows (they expire after a few minutes).")
+                error = (
+                    "No agent is waiting with that phrase. Check the words your agent "
+                    "shows (they expire after a few minutes)."
+                )
         context = {"title": "Connect an agent", "code": code or "", "error": error}
         if grant is not None:
             context["grant"] = {
@@ -81,7 +86,12 @@ def device_decide(
         decide = approve_device_grant if decision == "approve" else deny_device_grant
         grant = decide(db, user_id=person.user_id, user_code=user_code[:100])
         label = clean_text(grant.connection_label) or "The agent"
-    return render(request, "device_done.html", {
-        "title": "Connected" if decision == "approve" else "Refused",
-        "approved": decision == "approve", "label": label,
-    })
+    return render(
+        request,
+        "device_done.html",
+        {
+            "title": "Connected" if decision == "approve" else "Refused",
+            "approved": decision == "approve",
+            "label": label,
+        },
+    )

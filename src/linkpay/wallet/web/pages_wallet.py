@@ -23,7 +23,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 NOTICES = {
     "paused": "Everything is stopped: pending requests were denied, unused credentials "
-              "voided, and new requests are refused until you resume.",
+    "voided, and new requests are refused until you resume.",
     "resumed": "Spending resumed. Agents can ask for purchases again.",
     "revoked": "The agent was disconnected. Its tokens stopped working at once.",
     "card": "Test card added.",
@@ -31,21 +31,28 @@ NOTICES = {
 }
 
 
-def _request_rows(db: Session, request: Request, user_id: str, *, history: bool
-                  ) -> list[dict[str, Any]]:
+def _request_rows(
+    db: Session, request: Request, user_id: str, *, history: bool
+) -> list[dict[str, Any]]:
     from linkpay.wallet.spend.service import list_for_user, to_wire
 
     settings = request.app.state.settings
     rows = []
     for row in list_for_user(db, user_id, include_history=history):
         status = to_wire(db, row, settings=settings).status
-        rows.append({
-            "id": row.id, "status": status, "status_text": STATUS_TEXT.get(status, status),
-            "merchant": clean_text(row.merchant_name or row.network_id or "—"),
-            "domain": domain_of(row.merchant_url), "amount": row.amount,
-            "currency": row.currency, "created_at": row.created_at,
-            "outcome": row.payment_status_details,
-        })
+        rows.append(
+            {
+                "id": row.id,
+                "status": status,
+                "status_text": STATUS_TEXT.get(status, status),
+                "merchant": clean_text(row.merchant_name or row.network_id or "—"),
+                "domain": domain_of(row.merchant_url),
+                "amount": row.amount,
+                "currency": row.currency,
+                "created_at": row.created_at,
+                "outcome": row.payment_status_details,
+            }
+        )
     return rows
 
 
@@ -58,10 +65,17 @@ def home(request: Request, notice: str | None = None) -> Response:
         paused = bool(user and user.spending_paused)
     pending = [r for r in rows if r["status"] == "pending_approval"]
     others = [r for r in rows if r["status"] != "pending_approval"]
-    return render(request, "home.html", {
-        "title": "Your wallet", "pending": pending, "active": others, "paused": paused,
-        "notice": NOTICES.get(notice or ""),
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "title": "Your wallet",
+            "pending": pending,
+            "active": others,
+            "paused": paused,
+            "notice": NOTICES.get(notice or ""),
+        },
+    )
 
 
 @router.get("/activity")
@@ -75,15 +89,30 @@ def activity(request: Request) -> Response:
             .join(Credential, Charge.credential_id == Credential.id)
             .join(Merchant, Charge.merchant_id == Merchant.id)
             .where(Credential.user_id == person.user_id)
-            .order_by(Charge.created_at.desc()).limit(200)
+            .order_by(Charge.created_at.desc())
+            .limit(200)
         ).all()
-    return render(request, "activity.html", {
-        "title": "Activity", "requests": rows,
-        "charges": [{"id": c.id, "amount": c.amount, "currency": c.currency,
-                     "merchant": clean_text(name), "status": c.status,
-                     "decline_code": c.decline_code, "created_at": c.created_at,
-                     "spend_request_id": c.spend_request_id} for c, name in charges],
-    })
+    return render(
+        request,
+        "activity.html",
+        {
+            "title": "Activity",
+            "requests": rows,
+            "charges": [
+                {
+                    "id": c.id,
+                    "amount": c.amount,
+                    "currency": c.currency,
+                    "merchant": clean_text(name),
+                    "status": c.status,
+                    "decline_code": c.decline_code,
+                    "created_at": c.created_at,
+                    "spend_request_id": c.spend_request_id,
+                }
+                for c, name in charges
+            ],
+        },
+    )
 
 
 @router.get("/agents")
@@ -93,19 +122,31 @@ def agents(request: Request, notice: str | None = None) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         connections = list_connections(db, person.user_id)
-    return render(request, "agents.html", {
-        "title": "Connected agents", "notice": NOTICES.get(notice or ""),
-        "connections": [{"family_id": c.family_id,
-                         "label": clean_text(c.connection_label) or clean_text(c.client_id),
-                         "client": clean_text(c.client_id), "scope": clean_text(c.scope),
-                         "connected_at": c.connected_at,
-                         "last_refreshed_at": c.last_refreshed_at} for c in connections],
-    })
+    return render(
+        request,
+        "agents.html",
+        {
+            "title": "Connected agents",
+            "notice": NOTICES.get(notice or ""),
+            "connections": [
+                {
+                    "family_id": c.family_id,
+                    "label": clean_text(c.connection_label) or clean_text(c.client_id),
+                    "client": clean_text(c.client_id),
+                    "scope": clean_text(c.scope),
+                    "connected_at": c.connected_at,
+                    "last_refreshed_at": c.last_refreshed_at,
+                }
+                for c in connections
+            ],
+        },
+    )
 
 
 @router.post("/agents/{family_id}/revoke")
-def revoke_agent(request: Request, family_id: str, csrf_token: Annotated[str, Form()] = ""
-                 ) -> Response:
+def revoke_agent(
+    request: Request, family_id: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     from linkpay.wallet.auth.tokens import revoke_family
 
     with transaction(request.app.state.sessionmaker) as db:
@@ -119,14 +160,23 @@ def revoke_agent(request: Request, family_id: str, csrf_token: Annotated[str, Fo
 def payment_methods(request: Request, notice: str | None = None) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
-        methods = list(db.scalars(
-            select(PaymentMethod).where(PaymentMethod.user_id == person.user_id)
-            .order_by(PaymentMethod.created_at)
-        ))
-    return render(request, "payment_methods.html", {
-        "title": "Payment methods", "methods": methods, "notice": NOTICES.get(notice or ""),
-        "test_mode": bool(request.app.state.settings.test_mode),
-    })
+        methods = list(
+            db.scalars(
+                select(PaymentMethod)
+                .where(PaymentMethod.user_id == person.user_id)
+                .order_by(PaymentMethod.created_at)
+            )
+        )
+    return render(
+        request,
+        "payment_methods.html",
+        {
+            "title": "Payment methods",
+            "methods": methods,
+            "notice": NOTICES.get(notice or ""),
+            "test_mode": bool(request.app.state.settings.test_mode),
+        },
+    )
 
 
 @router.post("/payment-methods/test-card")
@@ -143,25 +193,35 @@ def add_test_card(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
 
 
 @router.get("/limits")
-def limits_page(request: Request, notice: str | None = None, error: str | None = None
-                ) -> Response:
+def limits_page(request: Request, notice: str | None = None, error: str | None = None) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         user = db.get(User, person.user_id)
         assert user is not None
         limit = user.max_amount_per_request
         paused = user.spending_paused
-    return render(request, "limits.html", {
-        "title": "Limits", "limit": limit, "limit_dollars": f"{limit / 100:.2f}",
-        "max_dollars": f"{account.MAX_LIMIT / 100:.2f}", "paused": paused,
-        "notice": NOTICES.get(notice or ""),
-        "error": account.LIMIT_ERROR if error else None,
-    }, status_code=400 if error else 200)
+    return render(
+        request,
+        "limits.html",
+        {
+            "title": "Limits",
+            "limit": limit,
+            "limit_dollars": f"{limit / 100:.2f}",
+            "max_dollars": f"{account.MAX_LIMIT / 100:.2f}",
+            "paused": paused,
+            "notice": NOTICES.get(notice or ""),
+            "error": account.LIMIT_ERROR if error else None,
+        },
+        status_code=400 if error else 200,
+    )
 
 
 @router.post("/limits")
-def save_limits(request: Request, max_amount: Annotated[str, Form()] = "",
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def save_limits(
+    request: Request,
+    max_amount: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         check_csrf(request, person, csrf_token)

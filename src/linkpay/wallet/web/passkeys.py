@@ -46,7 +46,10 @@ def registration_options(
     rp_id, _ = relying_party(origin)
     existing = session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user_id))
     options = webauthn.generate_registration_options(
-        rp_id=rp_id, rp_name=RP_NAME, user_name=user_name, user_id=user_id.encode(),
+        rp_id=rp_id,
+        rp_name=RP_NAME,
+        user_name=user_name,
+        user_id=user_id.encode(),
         user_display_name=user_name,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED,
@@ -60,14 +63,21 @@ def registration_options(
 
 
 def register(
-    session: Session, *, user_id: str, credential: dict[str, Any], challenge: str,
-    origin: str, name: str | None = None,
+    session: Session,
+    *,
+    user_id: str,
+    credential: dict[str, Any],
+    challenge: str,
+    origin: str,
+    name: str | None = None,
 ) -> Passkey:
     rp_id, expected_origin = relying_party(origin)
     try:
         verified = webauthn.verify_registration_response(
-            credential=credential, expected_challenge=base64url_to_bytes(challenge),
-            expected_rp_id=rp_id, expected_origin=expected_origin,
+            credential=credential,
+            expected_challenge=base64url_to_bytes(challenge),
+            expected_rp_id=rp_id,
+            expected_origin=expected_origin,
             require_user_verification=True,
         )
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
@@ -76,8 +86,11 @@ def register(
     if session.scalars(select(Passkey).where(Passkey.credential_id == credential_id)).first():
         raise PasskeyError("This passkey is already enrolled.")
     passkey = Passkey(
-        id=new_id("pk"), user_id=user_id, credential_id=credential_id,
-        public_key=verified.credential_public_key, sign_count=verified.sign_count,
+        id=new_id("pk"),
+        user_id=user_id,
+        credential_id=credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
         name=(name or "Passkey")[:100],
     )
     session.add(passkey)
@@ -107,8 +120,10 @@ def authenticate(
         raise PasskeyError("Unknown passkey.")
     try:
         verified = webauthn.verify_authentication_response(
-            credential=credential, expected_challenge=base64url_to_bytes(challenge),
-            expected_rp_id=rp_id, expected_origin=expected_origin,
+            credential=credential,
+            expected_challenge=base64url_to_bytes(challenge),
+            expected_rp_id=rp_id,
+            expected_origin=expected_origin,
             credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
@@ -116,17 +131,19 @@ def authenticate(
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError("The passkey could not be verified.") from exc
     session.execute(
-        update(Passkey).where(Passkey.id == passkey.id).values(
-            sign_count=verified.new_sign_count, last_used_at=datetime.now(UTC)
-        )
+        update(Passkey)
+        .where(Passkey.id == passkey.id)
+        .values(sign_count=verified.new_sign_count, last_used_at=datetime.now(UTC))
     )
     return passkey.user_id
 
 
 def list_passkeys(session: Session, user_id: str) -> list[Passkey]:
-    return list(session.scalars(
-        select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.created_at)
-    ))
+    return list(
+        session.scalars(
+            select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.created_at)
+        )
+    )
 
 
 def remove_passkey(session: Session, user_id: str, passkey_id: str) -> bool:

@@ -12,13 +12,20 @@ from urllib.parse import urlsplit
 
 from linkpay.sanitize import sanitize_text
 
-_ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
+_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 _THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
 
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$",
-            "nzd": "NZ$", "chf": "CHF ", "inr": "₹"}
+_SYMBOLS = {
+    "usd": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "cad": "CA$",
+    "aud": "A$",
+    "nzd": "NZ$",
+    "chf": "CHF ",
+    "inr": "₹",
+}
 # (singular major, plural major, singular minor, plural minor)
 _NAMES = {
     "usd": ("US dollar", "US dollars", "cent", "cents"),
@@ -32,8 +39,10 @@ _NAMES = {
     "inr": ("Indian rupee", "Indian rupees", "paisa", "paise"),
 }
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 
@@ -73,8 +82,7 @@ def number_in_words(n: int) -> str:
     for scale, name in _SCALES:
         if n >= scale:
             high, rest = divmod(n, scale)
-            return f"{number_in_words(high)} {name}" + (f" {number_in_words(rest)}" if rest
-                                                         else "")
+            return f"{number_in_words(high)} {name}" + (f" {number_in_words(rest)}" if rest else "")
     raise AssertionError("unreachable")
 
 

@@ -18,6 +18,12 @@ from linkpay.wallet.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (pages_assets, pages_auth, pages_device, pages_approve, pages_settings,
-                pages_wallet):
+for _module in (
+    pages_assets,
+    pages_auth,
+    pages_device,
+    pages_approve,
+    pages_settings,
+    pages_wallet,
+):
     router.include_router(_module.router)

@@ -60,11 +60,15 @@ def cookie_name(request: Request, base: str) -> str:
     return f"__Host-{base}" if is_https(request) else base
 
 
-def _set_cookie(request: Request, response: Response, base: str, value: str, max_age: int
-                ) -> None:
+def _set_cookie(request: Request, response: Response, base: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        cookie_name(request, base), value, max_age=max_age, path="/",
-        secure=is_https(request), httponly=True, samesite="lax",
+        cookie_name(request, base),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=is_https(request),
+        httponly=True,
+        samesite="lax",
     )
 
 
@@ -81,8 +85,11 @@ def start_session(
     ttl = int(settings.web_session_ttl_seconds)
     session.add(
         WebSession(
-            id_hash=_sha256(raw), user_id=user_id, csrf_secret=secrets.token_hex(32),
-            auth_method=auth_method, data={},
+            id_hash=_sha256(raw),
+            user_id=user_id,
+            csrf_secret=secrets.token_hex(32),
+            auth_method=auth_method,
+            data={},
             user_agent=(request.headers.get("user-agent") or "")[:300],
             expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
         )
@@ -109,8 +116,13 @@ def end_session_by_cookie(session: Session, raw: str) -> None:
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(cookie_name(request, SESSION_COOKIE), path="/",
-                           secure=is_https(request), httponly=True, samesite="lax")
+    response.delete_cookie(
+        cookie_name(request, SESSION_COOKIE),
+        path="/",
+        secure=is_https(request),
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def load_person(session: Session, request: Request) -> Person | None:
@@ -123,8 +135,7 @@ def load_person(session: Session, request: Request) -> Person | None:
     user = session.get(User, row.user_id)
     if user is None:
         return None
-    person = Person(user.id, user.email, user.name, row.id_hash, row.csrf_secret,
-                    row.auth_method)
+    person = Person(user.id, user.email, user.name, row.id_hash, row.csrf_secret, row.auth_method)
     request.state.person = person
     request.state.csrf_token = csrf_token_for(person.csrf_secret)
     return person
@@ -152,21 +163,24 @@ def set_session_data(session: Session, person: Person, data: dict[str, Any]) -> 
 
 
 def revoke_user_sessions(session: Session, user_id: str, *, keep: str | None = None) -> None:
-    stmt = update(WebSession).where(
-        WebSession.user_id == user_id, WebSession.revoked_at.is_(None)
-    )
+    stmt = update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
     if keep:
         stmt = stmt.where(WebSession.id_hash != keep)
     session.execute(stmt.values(revoked_at=datetime.now(UTC)))
 
 
 def active_sessions(session: Session, user_id: str) -> list[WebSession]:
-    return list(session.scalars(
-        select(WebSession).where(
-            WebSession.user_id == user_id, WebSession.revoked_at.is_(None),
-            WebSession.expires_at > datetime.now(UTC),
-        ).order_by(WebSession.created_at.desc())
-    ))
+    return list(
+        session.scalars(
+            select(WebSession)
+            .where(
+                WebSession.user_id == user_id,
+                WebSession.revoked_at.is_(None),
+                WebSession.expires_at > datetime.now(UTC),
+            )
+            .order_by(WebSession.created_at.desc())
+        )
+    )
 
 
 # --- CSRF ---------------------------------------------------------------------------
@@ -192,8 +206,9 @@ def check_same_origin(request: Request) -> None:
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
         if fetch_site not in ("same-origin", "none"):
-            raise WebError(403, "Request refused",
-                           "This form was sent from another site, so it was ignored.")
+            raise WebError(
+                403, "Request refused", "This form was sent from another site, so it was ignored."
+            )
         return
     origin = request.headers.get("origin")
     if origin == "null":
@@ -208,8 +223,9 @@ def check_same_origin(request: Request) -> None:
             parts = urlsplit(referer)
             origin = f"{parts.scheme}://{parts.netloc}"
     if origin is None or origin.lower() not in _allowed_origins(request):
-        raise WebError(403, "Request refused",
-                       "This form was sent from another site, so it was ignored.")
+        raise WebError(
+            403, "Request refused", "This form was sent from another site, so it was ignored."
+        )
 
 
 def _token_matches(expected: str, given: str | None) -> bool:
@@ -221,9 +237,12 @@ def check_csrf(request: Request, person: Person, form_token: str | None = None) 
     check_same_origin(request)
     given = form_token or request.headers.get("x-csrf-token")
     if not _token_matches(csrf_token_for(person.csrf_secret), given):
-        raise WebError(403, "Request refused",
-                       "This form has expired or did not come from this wallet. Reload the "
-                       "page and try again.")
+        raise WebError(
+            403,
+            "Request refused",
+            "This form has expired or did not come from this wallet. Reload the "
+            "page and try again.",
+        )
 
 
 # --- Pre-sign-in forms ---------------------------------------------------------------
@@ -244,8 +263,7 @@ def _presession_hmac(request: Request, raw: str) -> str:
     return hmac.new(pepper, b"pre-session|" + raw.encode(), hashlib.sha256).hexdigest()
 
 
-def set_presession_cookies(request: Request, response: Response, cookies: dict[str, str]
-                           ) -> None:
+def set_presession_cookies(request: Request, response: Response, cookies: dict[str, str]) -> None:
     for base, value in cookies.items():
         _set_cookie(request, response, base, value, 3600)
 
@@ -254,8 +272,9 @@ def check_presession_csrf(request: Request, form_token: str | None) -> None:
     check_same_origin(request)
     raw = request.cookies.get(cookie_name(request, PRESESSION_COOKIE))
     if not raw or not _token_matches(_presession_hmac(request, raw), form_token):
-        raise WebError(403, "Request refused",
-                       "This form has expired. Reload the page and try again.")
+        raise WebError(
+            403, "Request refused", "This form has expired. Reload the page and try again."
+        )
 
 
 def sign_value(request: Request, purpose: str, value: str, ttl_seconds: int) -> str:

@@ -39,7 +39,11 @@ def _sha256(value: str) -> str:
 
 
 def create_signin_token(
-    session: Session, user_id: str, settings: Any, *, kind: str = "owner_link",
+    session: Session,
+    user_id: str,
+    settings: Any,
+    *,
+    kind: str = "owner_link",
     ttl_seconds: int | None = None,
 ) -> str:
     """Store a new one-time sign-in token for the user; returns the plaintext token."""
@@ -47,7 +51,9 @@ def create_signin_token(
     ttl = ttl_seconds if ttl_seconds is not None else int(settings.signin_link_ttl_seconds)
     session.add(
         SignInToken(
-            token_hash=_sha256(token), user_id=user_id, kind=kind,
+            token_hash=_sha256(token),
+            user_id=user_id,
+            kind=kind,
             expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
         )
     )
@@ -56,8 +62,13 @@ def create_signin_token(
 
 
 def create_signin_link(
-    session: Session, user_id: str, settings: Any, *, next_path: str | None = None,
-    kind: str = "owner_link", ttl_seconds: int | None = None,
+    session: Session,
+    user_id: str,
+    settings: Any,
+    *,
+    next_path: str | None = None,
+    kind: str = "owner_link",
+    ttl_seconds: int | None = None,
 ) -> str:
     """`{public_url}/signin/<token>`: one use, short-lived. Commit the session to use it."""
     token = create_signin_token(session, user_id, settings, kind=kind, ttl_seconds=ttl_seconds)
