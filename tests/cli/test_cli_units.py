@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from linkpay.cli.output.render import filter_output, prepare, render
 from linkpay.cli.parsing import LINE_ITEM_KEYS, parse_line_items, parse_pairs
 from linkpay.cli.registry import CommandError, load_commands
+from linkpay.formats import filter_output, prepare, render
 from linkpay.sanitize import sanitize_deep, sanitize_text
 
 

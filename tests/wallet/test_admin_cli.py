@@ -1,11 +1,15 @@
 """`link-wallet` admin commands, in process (`main(argv)`) against the test wallet's
-database, plus the installed entry point and `serve` as real subprocesses."""
+database, plus the installed entry point and `serve` as real subprocesses.
+
+The convention is `link-cli`'s: results and `{code, message}` errors on stdout in the
+chosen `--format` (`--json` is short for `--format json`), exit 1 on any failure."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from linkpay import __version__
 from linkpay.serving import free_loopback_port
 from linkpay.wallet.admin import main
 from linkpay.wallet.store.migrations import head_revision
@@ -54,11 +59,14 @@ def test_user_create_and_duplicate(run: Any, wallet: Any) -> None:
     assert code == 0, err
     created = json.loads(out)
     assert created["id"].startswith("usr_") and created["email"] == address
-    code, out, err = run("user", "create", "--email", address)
-    assert code == 1 and out == ""
-    assert err.strip() == f"link-wallet: error: A user with email {address} already exists"
-    code, _, err = run("user", "create", "--email", "not-an-email")
-    assert code == 1 and "email" in err and "Traceback" not in err
+    code, out, err = run("user", "create", "--email", address, "--format", "json")
+    assert code == 1 and err == ""
+    assert json.loads(out) == {
+        "code": "conflict",
+        "message": f"A user with email {address} already exists",
+    }
+    code, out, err = run("user", "create", "--email", "not-an-email")  # toon by default
+    assert code == 1 and out.startswith("code: ") and "email" in out and "Traceback" not in err
 
 
 def test_card_add_test_card(run: Any, wallet: Any) -> None:
@@ -71,10 +79,12 @@ def test_card_add_test_card(run: Any, wallet: Any) -> None:
         methods = client.get("/payment-details").json()["payment_details"]
     assert [m["card_details"]["last4"] for m in methods] == ["4242"]
     assert methods[0]["is_default"] is True
-    code, _, err = run("card", "add", "--email", address)
-    assert code == 1 and "--test" in err
-    code, _, err = run("card", "add", "--test")  # many users, no owner: must say which
-    assert code == 1 and "--email" in err
+    code, out, _ = run("card", "add", "--email", address, "--json")
+    assert code == 1 and json.loads(out)["code"] == "INVALID_INPUT" and "--test" in out
+    code, out, _ = run("card", "add", "--test", "--json")  # many users, no owner: say which
+    assert code == 1 and json.loads(out)["code"] == "INVALID_INPUT" and "--email" in out
+    code, out, _ = run("card", "add", "--test", "--email", "nobody@example.com", "--json")
+    assert code == 1 and json.loads(out)["code"] == "NOT_FOUND"
 
 
 def test_device_approve_and_deny(run: Any, wallet: Any) -> None:
@@ -111,8 +121,8 @@ def test_device_approve_and_deny(run: Any, wallet: Any) -> None:
             },
         ).json()
         assert denied["error"] == "access_denied"
-    exit_code, _, err = run("device", "approve", "no such phrase", "--email", address)
-    assert exit_code == 1 and "phrase" in err
+    exit_code, out, _ = run("device", "approve", "no such phrase", "--email", address, "--json")
+    assert exit_code == 1 and "phrase" in json.loads(out)["message"]
 
 
 def _pending_spend_request(wallet: Any, user_id: str) -> str:
@@ -142,8 +152,9 @@ def test_approve_and_deny_spend_requests(run: Any, wallet: Any, person: str) -> 
     code, out, err = run("deny", second, "--json")
     assert code == 0, err
     assert json.loads(out)["status"] == "denied"
-    code, _, err = run("approve", "lsrq_doesnotexist")
-    assert code == 1 and "lsrq_doesnotexist" in err
+    code, out, _ = run("approve", "lsrq_doesnotexist", "--format", "yaml")
+    assert code == 1
+    assert out == "code: NOT_FOUND\nmessage: no spend request lsrq_doesnotexist\n"
 
 
 def test_merchant_create_prints_key_once(run: Any, wallet: Any) -> None:
@@ -157,32 +168,58 @@ def test_merchant_create_prints_key_once(run: Any, wallet: Any) -> None:
     assert merchant["id"].startswith("mer_")
 
 
-def test_usage_errors_are_one_line_exit_1(run: Any) -> None:
-    code, _, err = run("frobnicate")
-    assert code == 1 and len(err.strip().splitlines()) == 1
-    code, _, err = run("user", "create")
-    assert code == 1 and "--email" in err
+def test_usage_errors_are_code_and_message_exit_1(run: Any) -> None:
+    code, out, err = run("frobnicate", "--json")
+    assert code == 1 and err == ""
+    error = json.loads(out)
+    assert set(error) == {"code", "message"} and error["code"] == "INVALID_INPUT"
+    assert "frobnicate" in error["message"]
+    code, out, _ = run("user", "create", "--format=json")
+    assert code == 1 and json.loads(out)["code"] == "INVALID_INPUT" and "--email" in out
+    code, out, _ = run("--format", "xml", "migrate")
+    assert code == 1 and out.startswith("code: INVALID_INPUT") and "xml" in out
+    code, out, _ = run("migrate", "--format")
+    assert code == 1 and "--format needs a value" in out
 
 
-def test_help_exits_0(run: Any) -> None:
+def test_formats_and_json_alias(run: Any) -> None:
+    code, as_json, _ = run("migrate", "--format", "json")
+    assert code == 0
+    assert run("migrate", "--json")[1] == as_json  # --json is short for --format json
+    code, as_jsonl, _ = run("--format", "jsonl", "migrate")
+    assert code == 0 and json.loads(as_jsonl) == json.loads(as_json)
+    code, as_toon, _ = run("migrate")
+    assert code == 0 and f"revision: {head_revision()}" in as_toon
+    code, as_md, _ = run("migrate", "--format", "md")
+    assert code == 0 and f"| revision | {head_revision()} |" in as_md
+
+
+def test_help_and_version_exit_0(run: Any) -> None:
     code, out, _ = run("--help")
     assert code == 0
     for command in ("serve", "migrate", "user", "card", "approve", "deny", "device", "merchant"):
         assert command in out
+    assert "--format" in out
+    code, out, _ = run("--version")
+    assert (code, out) == (0, f"link-wallet {__version__}\n")
 
 
 def test_entry_point_subprocess_has_no_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp_path)}
+    url = "postgresql://nobody:hunter2@127.0.0.1:1/none"
     done = subprocess.run(
-        [LINK_WALLET, "--database-url", "postgresql://nobody@127.0.0.1:1/none", "migrate"],
+        [LINK_WALLET, "--database-url", url, "migrate", "--json"],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
     )
     assert done.returncode == 1
-    assert done.stderr.startswith("link-wallet: error: cannot use the database")
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    error = json.loads(done.stdout)
+    assert error["code"] == "DATABASE_UNAVAILABLE"
+    assert error["message"].startswith("cannot use the database")
+    assert "hunter2" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_serve_migrates_ensures_owner_and_answers(tmp_path: Path, database_url: str) -> None:
@@ -214,9 +251,14 @@ def test_serve_migrates_ensures_owner_and_answers(tmp_path: Path, database_url: 
                 time.sleep(0.1)
         assert answer is not None and answer.status_code == 200
         assert "/device/code" in answer.json()["paths"]
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop, exit 0, no traceback
+        output, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0, output
+        assert "Traceback" not in output and "INTERRUPTED" not in output
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=15)
     assert (tmp_path / "wallet.db").exists()
     code = main(
         ["--database-url", f"sqlite:///{tmp_path / 'wallet.db'}", "device", "approve", "x y z"]

@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TextIO
 
-from linkpay.cli.output.render import FORMATS, prepare, render
 from linkpay.cli.registry import Command, CommandError, Context, load_commands
 from linkpay.client.errors import LinkError
+from linkpay.formats import FORMATS, prepare, render
 
 GROUP_HELP = {
     "auth": "Log in to the person's wallet, check or widen access, log out.",

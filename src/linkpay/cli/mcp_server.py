@@ -18,8 +18,8 @@ import re
 import sys
 from typing import Any, TextIO
 
-from linkpay.cli.output.render import prepare
 from linkpay.cli.registry import Command, Context, load_commands
+from linkpay.formats import prepare
 
 INSTRUCTIONS = (
     "link-cli lets you pay on a person's behalf, with their approval each time. Check "

@@ -1,2 +1,2 @@
-"""Turning results into text: sanitizing, filtering, the five formats, TTY views, and
-the safe writer for credential files."""
+"""Turning results into text for `link-cli`: TTY views and the safe writer for
+credential files (the machine formats are shared, in `linkpay.formats`)."""

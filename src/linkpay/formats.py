@@ -1,5 +1,9 @@
-"""The five machine formats (toon default, json, yaml, md, jsonl), `--filter-output`,
-and conversion of results to plain JSON data. Heavy libraries load only when used."""
+"""The five machine output formats both CLIs share (toon default, json, yaml, md, jsonl),
+`--filter-output`, and conversion of results to plain, sanitized JSON data.
+
+Neutral: imports nothing of ours but `linkpay.sanitize`, so `link-cli` and `link-wallet`
+both use it without depending on each other. Heavy libraries load only when used.
+"""
 
 import json
 from typing import Any
