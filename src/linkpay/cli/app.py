@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TextIO
 
-from linkpay.cli.registry import Command, CommandError, Context, load_commands
+from linkpay.cli.registry import Command, CommandError, Context, build_input, load_commands
 from linkpay.client.errors import LinkError
 from linkpay.formats import FORMATS, prepare, render
 
@@ -169,22 +169,6 @@ def _cli_function(cmd: Command, ctx: Context) -> Any:
     run_command.__doc__ = cmd.description
     run_command.__name__ = cmd.path[-1].replace("-", "_")
     return run_command
-
-
-def build_input(cmd: Command, values: dict[str, Any], *, for_mcp: bool = False) -> Any:
-    """Validate raw values against the command's input model (INVALID_INPUT naming the
-    flag, or the parameter for MCP callers)."""
-    from pydantic import ValidationError
-
-    try:
-        return cmd.input.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first.get("loc", ())]
-        where = (loc[0] if for_mcp else cmd.flag_name(loc[0])) if loc else cmd.name
-        raise CommandError(
-            "INVALID_INPUT", f"{where}: {first.get('msg', 'invalid value')}"
-        ) from None
 
 
 def build_app(commands: list[Command], ctx: Context) -> Any:

@@ -24,6 +24,7 @@ Keep this module free of heavy imports: it is loaded on every run.
 
 import importlib
 import pkgutil
+import re
 import shlex
 import sys
 from collections.abc import Callable
@@ -104,15 +105,26 @@ class Command:
         schema.pop("title", None)
         if for_mcp:
             keep = set(self.mcp_fields())
-            schema["properties"] = {
-                key: value for key, value in schema.get("properties", {}).items() if key in keep
-            }
+            properties = {}
+            for key, value in schema.get("properties", {}).items():
+                if key in keep:
+                    if isinstance(value.get("description"), str):
+                        value["description"] = in_param_terms(value["description"])
+                    properties[key] = value
+            schema["properties"] = properties
             if "required" in schema:
                 schema["required"] = [key for key in schema["required"] if key in keep]
         return schema
 
 
 _REGISTRY: dict[tuple[str, ...], Command] = {}
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![\w-])")
+
+
+def in_param_terms(text: str) -> str:
+    """Text for MCP callers: `--merchant-name` becomes `merchant_name` (a tool caller
+    knows parameters, not flags)."""
+    return _FLAG.sub(lambda match: match.group(1).replace("-", "_"), text)
 
 
 def command(
@@ -153,6 +165,22 @@ def load_commands() -> list[Command]:
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
     return [_REGISTRY[key] for key in sorted(_REGISTRY)]
+
+
+def build_input(cmd: Command, values: dict[str, Any], *, for_mcp: bool = False) -> Any:
+    """Validate raw values against the command's input model (INVALID_INPUT naming the
+    flag, or the parameter for MCP callers). Shared by the CLI and the MCP server."""
+    from pydantic import ValidationError
+
+    try:
+        return cmd.input.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first.get("loc", ())]
+        where = (loc[0] if for_mcp else cmd.flag_name(loc[0])) if loc else cmd.name
+        raise CommandError(
+            "INVALID_INPUT", f"{where}: {first.get('msg', 'invalid value')}"
+        ) from None
 
 
 def find_command(path: tuple[str, ...]) -> Command | None:

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import urlencode
 
 import httpx2
@@ -25,6 +25,14 @@ from linkpay.client.errors import (
 )
 from linkpay.client.tokens import Tokens, TokenStore
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    Model = TypeVar("Model", bound=BaseModel)
+else:
+    Model = TypeVar("Model")
+
+Params = dict[str, Any] | list[tuple[str, Any]]
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 CLIENT_ID = "link-cli"
 _NOT_LOGGED_IN = "Not logged in. Run `link-cli auth login` first."
@@ -52,9 +60,11 @@ class HttpSession:
         ).rstrip("/")
         self.store = store
         self.client_id = client_id
-        self._log: TextIO | None = (
-            (sys.stderr if verbose is True else verbose) if verbose else None  # type: ignore[assignment]
-        )
+        self._log: TextIO | None = None
+        if verbose is True:
+            self._log = sys.stderr
+        elif verbose is not False:
+            self._log = verbose
         proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
         from linkpay import __version__
 
@@ -144,9 +154,9 @@ class HttpSession:
         path: str,
         *,
         base: str = "api",
-        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        params: Params | None = None,
         json_body: Any = None,
-        form: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        form: Params | None = None,
         authenticated: bool = True,
         timeout: float | None = None,
         idempotency_key: str | None = None,
@@ -174,7 +184,16 @@ class HttpSession:
                     continue
             return self._decode(response)
 
-    def _send(self, method, url, params, json_body, form, headers, timeout) -> httpx2.Response:  # type: ignore[no-untyped-def]
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        json_body: Any,
+        form: Params | None,
+        headers: dict[str, str],
+        timeout: float | None,
+    ) -> httpx2.Response:
         started = time.monotonic()
         try:
             content = None
@@ -253,7 +272,7 @@ def error_from_response(status: int, data: Any) -> LinkError:
     return ApiError(message or code, code=code, http_status=status, **extra)
 
 
-def parse(model: Any, data: Any) -> Any:
+def parse(model: type[Model], data: Any) -> Model:
     """Validate a response body against a wire model; a mismatch is INVALID_RESPONSE."""
     from pydantic import ValidationError
 

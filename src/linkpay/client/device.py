@@ -4,10 +4,13 @@ honouring `interval` and `slow_down`, refresh, revoke."""
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkpay.client._http import HttpSession, parse
 from linkpay.client.errors import ApiError, DeviceLoginError, PollingTimeout
+
+if TYPE_CHECKING:
+    from linkpay.wire import DeviceCodeResponse, TokenResponse
 
 DEFAULT_SCOPE = "userinfo:read payment_methods.agentic"
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -41,7 +44,7 @@ class DeviceLogin:
         client_name: str = "link-cli",
         scope: str = DEFAULT_SCOPE,
         authorization_details: list[dict[str, Any]] | None = None,
-    ) -> Any:
+    ) -> "DeviceCodeResponse":
         from linkpay.wire import DeviceCodeResponse
 
         form: list[tuple[str, str]] = [
@@ -57,7 +60,7 @@ class DeviceLogin:
         )
         return parse(DeviceCodeResponse, data)
 
-    def exchange(self, device_code: str) -> Any:
+    def exchange(self, device_code: str) -> "TokenResponse | str":
         """One token request. Returns a TokenResponse, or the string
         "authorization_pending" / "slow_down"; raises DeviceLoginError when the
         login was denied or expired."""
@@ -98,17 +101,25 @@ class DeviceLogin:
         interval: float,
         timeout: float,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> Any:
+        max_attempts: int | None = None,
+    ) -> "TokenResponse":
         """Poll until approved; the first request goes out at once (the person may
         already have approved), later ones `interval` apart (+5 s per slow_down)."""
         deadline = time.monotonic() + timeout
+        attempts = 0
         while True:
             outcome = self.exchange(device_code)
+            attempts += 1
             if not isinstance(outcome, str):
                 return outcome
             if outcome == "slow_down":
                 interval += SLOW_DOWN_STEP
             remaining = deadline - time.monotonic()
+            if max_attempts is not None and attempts >= max_attempts:
+                raise PollingTimeout(
+                    f"The login was not approved after {attempts} attempt"
+                    f"{'s' if attempts != 1 else ''}."
+                )
             if remaining <= 0:
                 raise PollingTimeout(
                     f"The login was not approved within {timeout:g} seconds.",

@@ -49,7 +49,14 @@ class InvalidResponse(LinkError):
 
 
 class PollingTimeout(LinkError):
+    """Time or attempts ran out first. Retrying (polling again) is safe: `retryable`.
+    `last` is the last object seen, when there was one."""
+
     code = "POLLING_TIMEOUT"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message, retryable=True, **extra)
+        self.last: Any = None
 
 
 class ApiError(LinkError):

@@ -6,19 +6,26 @@ request = link.spend_requests.retrieve("lsrq_…", wait=30)
 """
 
 import os
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from linkpay.client._http import CLIENT_ID, HttpSession
 from linkpay.client.device import DeviceLogin
 from linkpay.client.resources import (
+    Balances,
     PaymentMethods,
     Reports,
     ShippingAddresses,
+    Sources,
     SpendRequests,
     Transactions,
     UserInfoResource,
 )
 from linkpay.client.tokens import Tokens, TokenStore, auth_file_from_env
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from linkpay.wire import TokenResponse
 
 
 class Link:
@@ -32,7 +39,7 @@ class Link:
         proxy: str | None = None,
         timeout: float = 30.0,
         verbose: bool | TextIO = False,
-        transport: Any = None,
+        transport: "httpx2.BaseTransport | None" = None,
         client_id: str = CLIENT_ID,
     ) -> None:
         self.store = TokenStore(auth_file_from_env(auth_file))
@@ -55,12 +62,16 @@ class Link:
         self.user_info = UserInfoResource(self.http)
         self.transactions = Transactions(self.http)
         self.reports = Reports(self.http)
+        self.sources = Sources(self.http)
+        self.balances = Balances(self.http)
 
     @property
     def tokens(self) -> Tokens | None:
         return self.http.tokens
 
-    def save_login(self, token_response: Any, *, client_name: str | None = None) -> Tokens:
+    def save_login(
+        self, token_response: "TokenResponse", *, client_name: str | None = None
+    ) -> Tokens:
         tokens = Tokens.from_token_response(token_response, client_name=client_name)
         self.store.save(tokens)
         self.http.set_tokens(tokens)

@@ -4,11 +4,23 @@ loop (long-poll with an interval fallback)."""
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from linkpay.client._http import HttpSession, parse
+from linkpay.client._http import HttpSession, Params, parse
 from linkpay.client.errors import PollingTimeout
+
+if TYPE_CHECKING:  # the wire models load when a call is made, not at import
+    from linkpay.wire import (
+        ApprovalLink,
+        BalanceList,
+        PaymentDetail,
+        ShippingAddress,
+        SourceList,
+        SpendRequest,
+        TransactionList,
+        UserInfo,
+    )
 
 LONG_POLL_MAX_SECONDS = 30
 
@@ -27,7 +39,7 @@ class SpendRequests:
     def __init__(self, http: HttpSession) -> None:
         self._http = http
 
-    def create(self, body: Any, *, idempotency_key: str | None = None) -> Any:
+    def create(self, body: Any, *, idempotency_key: str | None = None) -> "SpendRequest":
         from linkpay.wire import SpendRequest
 
         data = self._http.request(
@@ -35,7 +47,7 @@ class SpendRequests:
         )
         return parse(SpendRequest, data)
 
-    def update(self, spend_request_id: str, body: Any) -> Any:
+    def update(self, spend_request_id: str, body: Any) -> "SpendRequest":
         from linkpay.wire import SpendRequest
 
         data = self._http.request(
@@ -50,7 +62,7 @@ class SpendRequests:
         include: Iterable[str] = (),
         wait: int | None = None,
         last_status: str | None = None,
-    ) -> Any:
+    ) -> "SpendRequest":
         """One fetch. `wait=N` asks the wallet to hold the answer until the status
         changes (at most N seconds, our long-poll extension); `last_status` is the
         status this client saw last, so a change made since then answers at once."""
@@ -72,20 +84,20 @@ class SpendRequests:
         )
         return parse(SpendRequest, data)
 
-    def list(self, *, include_history: bool = False) -> list[Any]:
+    def list(self, *, include_history: bool = False) -> "list[SpendRequest]":
         from linkpay.wire import SpendRequestList
 
         params = {"include_history": "true"} if include_history else None
         data = self._http.request("GET", "/spend_requests", params=params)
         return parse(SpendRequestList, data).data
 
-    def cancel(self, spend_request_id: str) -> Any:
+    def cancel(self, spend_request_id: str) -> "SpendRequest":
         from linkpay.wire import SpendRequest
 
         data = self._http.request("POST", f"/spend_requests/{_path_id(spend_request_id)}/cancel")
         return parse(SpendRequest, data)
 
-    def request_approval(self, spend_request_id: str) -> Any:
+    def request_approval(self, spend_request_id: str) -> "ApprovalLink":
         from linkpay.wire import ApprovalLink
 
         data = self._http.request(
@@ -102,9 +114,9 @@ class SpendRequests:
         timeout: float = 600.0,
         include: Iterable[str] = (),
         long_poll: bool = True,
-        on_change: Callable[[Any], None] | None = None,
+        on_change: "Callable[[SpendRequest], None] | None" = None,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> Any:
+    ) -> "SpendRequest":
         """Fetch until a terminal status (wire.is_poll_terminal). Each fetch long-polls
         for what is left of the timeout (≤ 30 s); when the wallet answers at once with
         an unchanged status (no long-poll support), wait `interval` before the next
@@ -152,7 +164,7 @@ class SpendRequests:
                     id=spend_request_id,
                     status=current.status,
                 )
-                error.last = current  # type: ignore[attr-defined]
+                error.last = current
                 raise error
             held = time.monotonic() - started
             if not changed and (not wait or held < wait / 2):
@@ -163,7 +175,7 @@ class PaymentMethods:
     def __init__(self, http: HttpSession) -> None:
         self._http = http
 
-    def list(self) -> list[Any]:
+    def list(self) -> "list[PaymentDetail]":
         from linkpay.wire import PaymentDetailsList
 
         return parse(
@@ -175,7 +187,7 @@ class ShippingAddresses:
     def __init__(self, http: HttpSession) -> None:
         self._http = http
 
-    def list(self) -> list[Any]:
+    def list(self) -> "list[ShippingAddress]":
         from linkpay.wire import ShippingAddressList
 
         data = self._http.request("GET", "/shipping_addresses")
@@ -186,28 +198,60 @@ class UserInfoResource:
     def __init__(self, http: HttpSession) -> None:
         self._http = http
 
-    def retrieve(self) -> Any:
+    def retrieve(self) -> "UserInfo":
         from linkpay.wire import UserInfo
 
         return parse(UserInfo, self._http.request("GET", "/userinfo"))
+
+
+def _page_params(filters: dict[str, Any]) -> Params:
+    """Query parameters of a list call; `sources` goes out as repeated `sources[]`."""
+    params: list[tuple[str, Any]] = []
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key == "sources":
+            params.extend(("sources[]", item) for item in value)
+        else:
+            params.append((key, value))
+    return params
 
 
 class Transactions:
     def __init__(self, http: HttpSession) -> None:
         self._http = http
 
-    def list(self, **filters: Any) -> Any:
+    def list(self, **filters: Any) -> "TransactionList":
         from linkpay.wire import TransactionList
 
-        params: list[tuple[str, Any]] = []
-        for key, value in filters.items():
-            if value is None:
-                continue
-            if key == "sources":
-                params.extend(("sources[]", item) for item in value)
-            else:
-                params.append((key, value))
-        return parse(TransactionList, self._http.request("GET", "/transactions", params=params))
+        data = self._http.request("GET", "/transactions", params=_page_params(filters))
+        return parse(TransactionList, data)
+
+
+class Sources:
+    """The person's funding sources (`GET /sources`)."""
+
+    def __init__(self, http: HttpSession) -> None:
+        self._http = http
+
+    def list(self, **filters: Any) -> "SourceList":
+        from linkpay.wire import SourceList
+
+        data = self._http.request("GET", "/sources", params=_page_params(filters))
+        return parse(SourceList, data)
+
+
+class Balances:
+    """What the agent may still spend, per source (`GET /balances`)."""
+
+    def __init__(self, http: HttpSession) -> None:
+        self._http = http
+
+    def list(self, **filters: Any) -> "BalanceList":
+        from linkpay.wire import BalanceList
+
+        data = self._http.request("GET", "/balances", params=_page_params(filters))
+        return parse(BalanceList, data)
 
 
 class Reports:

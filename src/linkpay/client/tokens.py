@@ -18,9 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkpay.client.errors import NotAuthenticated
+
+if TYPE_CHECKING:
+    from linkpay.wire import TokenResponse
 
 AUTH_FILE_NAME = "auth.json"
 EXPIRY_MARGIN_SECONDS = 30
@@ -57,7 +60,9 @@ class Tokens:
         return (now or time.time()) >= self.expires_at - EXPIRY_MARGIN_SECONDS
 
     @classmethod
-    def from_token_response(cls, response: Any, *, client_name: str | None = None) -> "Tokens":
+    def from_token_response(
+        cls, response: "TokenResponse", *, client_name: str | None = None
+    ) -> "Tokens":
         return cls(
             access_token=response.access_token,
             refresh_token=response.refresh_token,

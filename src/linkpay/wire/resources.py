@@ -1,8 +1,8 @@
 """Payment methods, shipping addresses, user info, transactions, observations."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CardDetails(BaseModel):
@@ -67,7 +67,7 @@ class Transaction(BaseModel):
     amount: int
     currency: str
     created_date: str  # ISO 8601
-    description: str | None = None
+    description: str = ""  # never null: clients declare it a string
     origin: Literal["link", "external_connection"] = "link"
     category: str | None = None
     status: str
@@ -87,3 +87,57 @@ class AgentObservation(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=20)
     step: str | None = Field(default=None, max_length=100)
     freeform_context: str | None = Field(default=None, max_length=500)
+
+
+class Source(BaseModel):
+    """A funding source the agent may draw on (`GET /sources`): one per payment method."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: Literal["source"] = "source"
+    name: str | None = None
+    type: str | None = None  # card | bank_account
+    is_default: bool = False
+    card: dict[str, Any] | None = None
+    bank_account: dict[str, Any] | None = None
+    capabilities: dict[str, Any] | None = None
+    granted_actions: list[str] | None = None
+
+
+class SourceList(BaseModel):
+    data: list[Source]
+    has_more: bool = False
+
+
+class BalanceLimit(BaseModel):
+    """One rule that bounds spending from a source: its size and what is left of it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str  # per_request (later also budget windows)
+    amount: int
+    remaining: int
+    currency: str
+
+
+class Balance(BaseModel):
+    """What the agent may still spend from one source (`GET /balances`). `current` is
+    the most one spend request can ask for right now, in minor units."""
+
+    model_config = ConfigDict(extra="allow")
+
+    object: Literal["balance"] = "balance"
+    source_id: str
+    type: Literal["cash", "credit"] = "credit"
+    current: int
+    currency: str
+    as_of: str  # ISO 8601
+    cash: dict[str, Any] | None = None
+    credit: dict[str, Any] | None = None
+    limits: list[BalanceLimit] = Field(default_factory=list)
+
+
+class BalanceList(BaseModel):
+    data: list[Balance]
+    has_more: bool = False

@@ -217,7 +217,7 @@ def list_transactions(
                 amount=row.amount,
                 currency=row.currency,
                 created_date=row.created_at.isoformat(),
-                description=row.description,
+                description=row.description or _fallback_description(row),
                 origin="external_connection" if row.origin == "external_connection" else "link",
                 category=row.category,
                 status=row.status,
@@ -226,6 +226,13 @@ def list_transactions(
         ],
         has_more=has_more,
     )
+
+
+def _fallback_description(row: models.Transaction) -> str:
+    """Clients declare `description` a string: never send null."""
+    if row.spend_request_id:
+        return f"Payment for spend request {row.spend_request_id}"
+    return "Payment"
 
 
 @router.post(
