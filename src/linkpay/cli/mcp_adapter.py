@@ -47,6 +47,7 @@ def pass_through_tool(
     the caller's arguments unchanged (names in `parameter_names` default to None;
     unknown names are passed too). `call` returns a `CallToolResult`."""
     from mcp.server.mcpserver.tools.base import Tool
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
     from mcp.types import CallToolResult, ToolAnnotations
     from pydantic import create_model
 
@@ -75,9 +76,7 @@ def pass_through_tool(
         ),
         structured_output=False,
     )
-    tool.fn_metadata.arg_model = create_model(
-        f"{name}_arguments",
-        __base__=_pass_through_base(),
-        **{param: (Any, None) for param in parameter_names},
-    )
+    fields: dict[str, Any] = {param: (Any, None) for param in parameter_names}
+    base: type[ArgModelBase] = _pass_through_base()
+    tool.fn_metadata.arg_model = create_model(f"{name}_arguments", __base__=base, **fields)
     return tool.model_copy(update={"parameters": input_schema})
