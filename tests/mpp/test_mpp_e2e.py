@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from typing import Any
 
 import anyio
 import pytest
 from fastapi import FastAPI, Request
 from mpp_helpers import CONTEXT, agent_get, approved_spt
+from pydantic import SecretStr
 
 from linkpay.merchant.embedded import start_embedded_merchant
 from linkpay.mpp.processor import ProcessorDeclined, WalletProcessor
@@ -76,7 +76,7 @@ def test_pay_refuses_a_higher_fresh_price_before_sending_the_token(
     assert code == 0, created
     sid = created["spend_request"]["id"]
     wallet.approve(sid, person)
-    dearer = replace(merchant.settings, fortune_price=150)
+    dearer = merchant.settings.model_copy(update={"fortune_price": 150})
     with start_embedded_merchant(dearer) as raised:
         code, refused = cli(
             "mpp", "pay", f"{raised.base_url}/api/fortune", "--spend-request-id", sid
@@ -321,7 +321,7 @@ def test_merchant_with_a_wrong_processor_key_never_burns_the_token(
     from linkpay.merchant.embedded import start_embedded_merchant
     from linkpay.mpp import wire
 
-    misconfigured = replace(merchant.settings, api_key="sk_test_wrong")
+    misconfigured = merchant.settings.model_copy(update={"api_key": SecretStr("sk_test_wrong")})
     sid, spt = approved_spt(wallet, person, agent_token, merchant.network_id)
     with start_embedded_merchant(misconfigured) as broken:
         url = f"{broken.base_url}/api/fortune"

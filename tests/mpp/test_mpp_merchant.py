@@ -519,7 +519,7 @@ def test_merchant_settings_from_env(monkeypatch):
     monkeypatch.setenv("LINKPAY_MERCHANT_NETWORK_ID", "profile_env")
     monkeypatch.setenv("LINKPAY_MERCHANT_PUBLIC_URL", "https://shop.example:8443")
     settings = MerchantSettings.from_env(fortune_price=250)
-    assert (settings.wallet_url, settings.api_key, settings.network_id) == (
+    assert (settings.wallet_url, settings.api_key.get_secret_value(), settings.network_id) == (
         "http://127.0.0.1:9999",
         "sk_test_env",
         "profile_env",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8780)
     args = parser.parse_args(argv)
     settings = MerchantSettings.from_env()
-    if not settings.api_key or not settings.network_id:
+    if not settings.api_key.get_secret_value() or not settings.network_id:
         print(
             "Set LINKPAY_MERCHANT_API_KEY and LINKPAY_MERCHANT_NETWORK_ID (from "
             "`link-wallet merchant create`) and LINKPAY_MERCHANT_WALLET_URL.",
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     if "LINKPAY_MERCHANT_PUBLIC_URL" not in os.environ:
-        settings = replace(settings, public_url=f"http://{args.host}:{args.port}")
+        settings = settings.served_at(f"http://{args.host}:{args.port}")
     uvicorn.run(create_merchant_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 

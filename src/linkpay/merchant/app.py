@@ -32,7 +32,7 @@ def _checkout(settings: MerchantSettings, gate: PaymentGate) -> APIRouter:
     return checkout_router(
         CheckoutConfig(
             settings.wallet_url,
-            settings.api_key,
+            settings.api_key.get_secret_value(),
             shop_name=settings.name,
             currency=settings.currency,
         )
@@ -50,9 +50,9 @@ def build_gate(settings: MerchantSettings) -> PaymentGate:
     )
     return PaymentGate(
         realm=settings.effective_realm,
-        secret_key=settings.secret_key,
+        secret_key=settings.secret_key.get_secret_value(),
         network_id=settings.network_id,
-        processor=WalletProcessor(settings.wallet_url, settings.api_key),
+        processor=WalletProcessor(settings.wallet_url, settings.api_key.get_secret_value()),
         store=store,
     )
 

@@ -9,8 +9,6 @@ Any ASGI app can be served the same way with `linkpay.serving.serve_in_thread`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from linkpay.merchant.settings import MerchantSettings
 from linkpay.serving import ServedApp, serve_in_thread
 
@@ -19,7 +17,7 @@ def start_embedded_merchant(settings: MerchantSettings, *, port: int = 0) -> Ser
     from linkpay.merchant.app import create_merchant_app
 
     return serve_in_thread(
-        lambda base_url: create_merchant_app(replace(settings, public_url=base_url)),
+        lambda base_url: create_merchant_app(settings.served_at(base_url)),
         port=port,
         name="linkpay-merchant",
     )

@@ -1,27 +1,40 @@
 """Settings of the demo merchant: where its processor (the wallet) is and who it is there.
 
-`MerchantSettings.from_env(**overrides)` reads `LINKPAY_MERCHANT_*`:
-WALLET_URL (default http://127.0.0.1:8765), API_KEY (the merchant's `sk_test_…` key at
-the wallet), NETWORK_ID (its `profile_…` id, put into MPP challenges), SECRET (HMAC key
-for challenge ids; random per process when unset, so challenges don't survive a
-restart), REALM (default: the host of PUBLIC_URL), DATABASE_URL (the merchant's own
-database for used challenge ids; in memory when unset), PUBLIC_URL.
+Read by pydantic-settings from `LINKPAY_MERCHANT_<FIELD>`: WALLET_URL (default
+http://127.0.0.1:8765), API_KEY (the merchant's `sk_test_…` key at the wallet),
+NETWORK_ID (its `profile_…` id, put into MPP challenges), SECRET (HMAC key for challenge
+ids; random per process when unset, so challenges don't survive a restart), REALM
+(default: the host of PUBLIC_URL), DATABASE_URL (the merchant's own database for used
+challenge ids; in memory when unset), PUBLIC_URL, NAME, FORTUNE_PRICE, CURRENCY.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-@dataclass(frozen=True)
-class MerchantSettings:
+
+class MerchantSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LINKPAY_MERCHANT_",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
     wallet_url: str = "http://127.0.0.1:8765"
-    api_key: str = field(default="", repr=False)
+    api_key: SecretStr = Field(default=SecretStr(""), repr=False)
     network_id: str = ""
-    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    secret_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        repr=False,
+        validation_alias="LINKPAY_MERCHANT_SECRET",
+    )
     public_url: str = "http://127.0.0.1:8780"
     realm: str | None = None
     database_url: str | None = None
@@ -34,18 +47,17 @@ class MerchantSettings:
         return self.realm or urlsplit(self.public_url).netloc or "localhost"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> MerchantSettings:
-        env = os.environ
-        values: dict[str, object] = {}
-        for name, key in (
-            ("wallet_url", "WALLET_URL"),
-            ("api_key", "API_KEY"),
-            ("network_id", "NETWORK_ID"),
-            ("secret_key", "SECRET"),
-            ("public_url", "PUBLIC_URL"),
-            ("realm", "REALM"),
-            ("database_url", "DATABASE_URL"),
-        ):
-            if f"LINKPAY_MERCHANT_{key}" in env:
-                values[name] = env[f"LINKPAY_MERCHANT_{key}"]
-        return replace(cls(**values), **overrides)  # type: ignore[arg-type]
+    def from_env(cls, **overrides: Any) -> MerchantSettings:
+        """Defaults < `LINKPAY_MERCHANT_*` environment variables < explicit overrides."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            names = ", ".join(
+                "LINKPAY_MERCHANT_" + str(e["loc"][0]).upper().removeprefix("LINKPAY_MERCHANT_")
+                for e in exc.errors(include_input=False)
+            )
+            raise ValueError(f"invalid merchant settings: {names}") from None
+
+    def served_at(self, public_url: str) -> MerchantSettings:
+        """The same settings for a merchant listening at `public_url`."""
+        return self.model_copy(update={"public_url": public_url})

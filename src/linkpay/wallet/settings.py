@@ -1,8 +1,9 @@
-"""Wallet settings, read from `LINKPAY_*` environment variables with local defaults.
+"""Wallet settings, read from `LINKPAY_<FIELD>` environment variables with local defaults.
 
-Secrets (`card_key`, `pepper`) come from the environment (base64) or from 0600 key files
-in `data_dir`, created on first use, so a fresh install needs no configuration and a DB
-dump alone never holds the keys.
+pydantic-settings does the reading and type checking; `Settings.from_env` turns a bad
+value into one error that names the environment variable. Secrets (`card_key`, `pepper`)
+come from the environment (base64) or from 0600 key files in `data_dir`, created on first
+use, so a fresh install needs no configuration and a DB dump alone never holds the keys.
 """
 
 from __future__ import annotations
@@ -11,9 +12,18 @@ import base64
 import binascii
 import os
 import secrets
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _KEY_BYTES = 32
 
@@ -56,11 +66,19 @@ def _decode_key(name: str, value: str) -> bytes:
     return key
 
 
-@dataclass
-class Settings:
+def _secret(env_name: str) -> Any:
+    """A base64 key field read from `env_name` (its env var predates the field name)."""
+    return Field(default=None, repr=False, validation_alias=env_name)
+
+
+class Settings(BaseSettings):
     """Everything the wallet needs to run. Build with `Settings.from_env(**overrides)`."""
 
-    data_dir: Path = field(default_factory=_default_data_dir)
+    model_config = SettingsConfigDict(
+        env_prefix="LINKPAY_", env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8765
@@ -76,7 +94,7 @@ class Settings:
     # usually belongs to one person).
     owner_email: str = "owner@localhost"
     owner_name: str | None = None
-    # --- The person's web app and notifications (WEB) ---
+    # --- The person's web app and notifications ---
     # Web sessions and one-time sign-in links (owner link from `serve`, email links).
     web_session_ttl_seconds: int = 14 * 24 * 3600
     signin_link_ttl_seconds: int = 900
@@ -85,21 +103,27 @@ class Settings:
     smtp_port: int = 587
     smtp_tls: str = "starttls"
     smtp_user: str = ""
-    smtp_password: str = field(default="", repr=False)
+    smtp_password: SecretStr = Field(default=SecretStr(""), repr=False)
     smtp_from: str = ""
     # Web push: VAPID keys live in data_dir (vapid_private.pem, 0600); `sub` claim.
     vapid_subject: str = "mailto:wallet@localhost"
     # Operator-wide apprise URLs (space separated), on top of each person's own.
-    notify_urls: str = field(default="", repr=False)
+    notify_urls: SecretStr = Field(default=SecretStr(""), repr=False)
     # Seconds to wait before each retry of a failing notification channel.
     notify_retry_seconds: str = "2,10,60"
-    card_key_b64: str | None = field(default=None, repr=False)
-    pepper_b64: str | None = field(default=None, repr=False)
-    _card_key: bytes | None = field(default=None, repr=False)
-    _pepper: bytes | None = field(default=None, repr=False)
+    # Base64 keys (LINKPAY_CARD_KEY, LINKPAY_PEPPER); unset: key files in data_dir.
+    card_key_b64: SecretStr | None = _secret("LINKPAY_CARD_KEY")
+    pepper_b64: SecretStr | None = _secret("LINKPAY_PEPPER")
+    _card_key: bytes | None = PrivateAttr(default=None)
+    _pepper: bytes | None = PrivateAttr(default=None)
 
-    def __post_init__(self) -> None:
-        self.data_dir = Path(self.data_dir)
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _derive_urls(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'wallet.db'}"
         if not self.public_url:
@@ -110,39 +134,31 @@ class Settings:
                 link_host = f"[{link_host}]"
             self.public_url = f"http://{link_host}:{self.port}"
         self.public_url = self.public_url.rstrip("/")
+        return self
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults < `LINKPAY_<FIELD>` environment variables < explicit overrides."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name.startswith("_"):
-                continue
-            env_name = "LINKPAY_" + f.name.upper()
-            if f.name == "card_key_b64":
-                env_name = "LINKPAY_CARD_KEY"
-            elif f.name == "pepper_b64":
-                env_name = "LINKPAY_PEPPER"
-            raw = os.environ.get(env_name)
-            if raw is not None and raw != "":
-                values[f.name] = _coerce(f.name, f.type, raw)
-        for key, value in overrides.items():
-            if key == "card_key":
-                key, value = "_card_key", value
-            elif key == "pepper":
-                key, value = "_pepper", value
-            values[key] = value
-        return cls(**values)
+        """Defaults < `LINKPAY_<FIELD>` environment variables < explicit overrides.
 
-    def with_overrides(self, **overrides: Any) -> Settings:
-        return replace(self, **overrides)
+        `card_key=` / `pepper=` take raw 32-byte keys (tests, embedded wallets sharing keys).
+        """
+        card_key = overrides.pop("card_key", None)
+        pepper = overrides.pop("pepper", None)
+        try:
+            settings = cls(**overrides)
+        except ValidationError as exc:
+            raise ValueError(_explain(exc)) from None
+        settings._card_key = card_key
+        settings._pepper = pepper
+        return settings
 
     @property
     def card_key(self) -> bytes:
         """AES-GCM key for card secrets at rest."""
         if self._card_key is None:
-            if self.card_key_b64:
-                self._card_key = _decode_key("LINKPAY_CARD_KEY", self.card_key_b64)
+            if self.card_key_b64 is not None:
+                raw = self.card_key_b64.get_secret_value()
+                self._card_key = _decode_key("LINKPAY_CARD_KEY", raw)
             else:
                 self._card_key = _load_or_create_key(self.data_dir, "card.key")
         return self._card_key
@@ -151,33 +167,18 @@ class Settings:
     def pepper(self) -> bytes:
         """HMAC key for low-entropy codes (device phrases) and card fingerprints."""
         if self._pepper is None:
-            if self.pepper_b64:
-                self._pepper = _decode_key("LINKPAY_PEPPER", self.pepper_b64)
+            if self.pepper_b64 is not None:
+                self._pepper = _decode_key("LINKPAY_PEPPER", self.pepper_b64.get_secret_value())
             else:
                 self._pepper = _load_or_create_key(self.data_dir, "pepper.key")
         return self._pepper
 
 
-def _coerce(name: str, type_: Any, raw: str) -> Any:
-    type_name = type_ if isinstance(type_, str) else getattr(type_, "__name__", str(type_))
-    type_name = type_name.replace(" | None", "").replace("None | ", "").strip()
-    if type_name == "float":
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise ValueError(f"LINKPAY_{name.upper()}: expected a number") from exc
-    if type_name == "bool":
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"LINKPAY_{name.upper()}: expected true/false, got {raw!r}")
-    if type_name == "int":
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise ValueError(f"LINKPAY_{name.upper()}: expected an integer") from exc
-    if type_name == "Path":
-        return Path(raw).expanduser()
-    return raw
+def _explain(exc: ValidationError) -> str:
+    """One line per bad value, named by its environment variable; never the value itself."""
+    lines = []
+    for error in exc.errors(include_input=False):
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        env_name = name if name.startswith("LINKPAY_") else "LINKPAY_" + name.upper()
+        lines.append(f"{env_name}: {error['msg']}")
+    return "; ".join(lines)

@@ -3,8 +3,9 @@ URLs (encrypted in `web_notification_channels`) and the operator's `notify_urls`
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
+
+from linkpay.wallet.settings import Settings
 
 
 def describe_apprise_url(url: str) -> str:
@@ -40,5 +41,5 @@ def send_apprise(url: str, *, title: str, body: str) -> None:
         raise RuntimeError("apprise could not deliver the notification")
 
 
-def operator_urls(settings: Any) -> list[str]:
-    return [u for u in str(getattr(settings, "notify_urls", "") or "").split() if u]
+def operator_urls(settings: Settings) -> list[str]:
+    return settings.notify_urls.get_secret_value().split()

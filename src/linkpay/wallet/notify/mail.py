@@ -7,20 +7,21 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
+
+from linkpay.wallet.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 20
 
 
-def email_enabled(settings: Any) -> bool:
-    return bool(getattr(settings, "smtp_host", ""))
+def email_enabled(settings: Settings) -> bool:
+    return bool(settings.smtp_host)
 
 
-def _sender(settings: Any) -> str:
+def _sender(settings: Settings) -> str:
     return settings.smtp_from or settings.smtp_user or "linkpay wallet <wallet@localhost>"
 
 
-def build_email(settings: Any, *, to: str, subject: str, text: str) -> EmailMessage:
+def build_email(settings: Settings, *, to: str, subject: str, text: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = _sender(settings)
     msg["To"] = to
@@ -32,7 +33,7 @@ def build_email(settings: Any, *, to: str, subject: str, text: str) -> EmailMess
     return msg
 
 
-def send_email(settings: Any, *, to: str, subject: str, text: str) -> None:
+def send_email(settings: Settings, *, to: str, subject: str, text: str) -> None:
     """Send one plain-text email; raises on failure (the dispatcher retries)."""
     msg = build_email(settings, to=to, subject=subject, text=text)
     mode = (settings.smtp_tls or "starttls").lower()
@@ -41,17 +42,15 @@ def send_email(settings: Any, *, to: str, subject: str, text: str) -> None:
     if mode == "ssl":
         smtp = smtplib.SMTP_SSL(
             settings.smtp_host,
-            int(settings.smtp_port),
+            settings.smtp_port,
             timeout=SMTP_TIMEOUT_SECONDS,
             context=context,
         )
     else:
-        smtp = smtplib.SMTP(
-            settings.smtp_host, int(settings.smtp_port), timeout=SMTP_TIMEOUT_SECONDS
-        )
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
     with smtp:
         if mode == "starttls":
             smtp.starttls(context=context)
         if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password)
+            smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
         smtp.send_message(msg)
