@@ -21,6 +21,7 @@ def alembic_config(**attributes: Any) -> Any:
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("version_locations", str(HERE / "versions"))
     config.set_main_option("file_template", "%%(rev)s")
+    config.set_main_option("path_separator", "os")  # the only non-deprecated choice
     config.attributes.update(attributes)
     return config
 
