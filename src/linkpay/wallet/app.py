@@ -15,22 +15,38 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import linkpay
+from linkpay.wallet.body_limit import BodyLimitMiddleware
 from linkpay.wallet.errors import install_error_handlers
 from linkpay.wallet.notify import NullNotifier
+from linkpay.wallet.overload import install_overload_handlers
 from linkpay.wallet.settings import Settings
-from linkpay.wallet.store.db import make_engine, make_sessionmaker
+from linkpay.wallet.store.db import make_engine, make_sessionmaker, postgres_pool_size
 
 
 def open_store(settings: Settings, **engine_kwargs: Any) -> tuple[Engine, sessionmaker[Session]]:
     """Engine + sessionmaker for the wallet's database. Sessions carry the settings in
     `session.info["settings"]` (the device-login functions read the pepper there)."""
+    from linkpay.wallet.store.file_modes import secure_directory
     from linkpay.wallet.store.migrations import ensure_sqlite_directory
 
+    secure_directory(settings.data_dir)  # keys and the database live there: 0700
     ensure_sqlite_directory(settings.database_url)
+    if not settings.database_url.startswith("sqlite"):
+        engine_kwargs.setdefault("pool_size", _pool_size(settings))
+        engine_kwargs.setdefault("pool_timeout", settings.db_pool_timeout_seconds)
+    else:
+        engine_kwargs.setdefault("busy_timeout", settings.sqlite_busy_timeout_seconds)
     engine = make_engine(settings.database_url, **engine_kwargs)
     factory = make_sessionmaker(engine)
     factory.configure(info={"settings": settings})
     return engine, factory
+
+
+def _pool_size(settings: Settings) -> int:
+    """`LINKPAY_DB_POOL_SIZE` if set, else the budget formula in `store.db`."""
+    if settings.db_pool_size > 0:
+        return settings.db_pool_size
+    return postgres_pool_size(settings.workers, settings.db_connection_budget)
 
 
 def _build_notifier(settings: Settings, factory: sessionmaker[Session]) -> Any:
@@ -69,7 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = factory
     app.state.notifier = _build_notifier(settings, factory)
     install_error_handlers(app)
+    install_overload_handlers(app)
     _include_routers(app)
+    # Outermost: an oversized body is refused before routing, auth or parsing.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+    )
     return app
 
 

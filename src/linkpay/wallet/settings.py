@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     notify_urls: SecretStr = Field(default=SecretStr(""), repr=False)
     # Seconds to wait before each retry of a failing notification channel.
     notify_retry_seconds: str = "2,10,60"
+    # --- Capacity and overload (docs/operations.md) ---
+    # Largest request body accepted; bigger ones get 413 before auth.
+    max_body_bytes: int = 1024 * 1024
+    # Worker processes of `link-wallet serve --workers N` (sizes each worker's pool).
+    workers: int = 1
+    # PostgreSQL: connections this host may open in all; 0 pool size = derived from it.
+    db_connection_budget: int = 80
+    db_pool_size: int = 0
+    # Wait this long for a pooled connection / SQLite's write lock, then answer 503.
+    db_pool_timeout_seconds: float = 5.0
+    sqlite_busy_timeout_seconds: float = 10.0
     # Base64 keys (LINKPAY_CARD_KEY, LINKPAY_PEPPER); unset: key files in data_dir.
     card_key_b64: SecretStr | None = _secret("LINKPAY_CARD_KEY")
     pepper_b64: SecretStr | None = _secret("LINKPAY_PEPPER")

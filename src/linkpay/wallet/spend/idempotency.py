@@ -11,6 +11,12 @@ Per principal (the agent's token family) and key:
 If the operation fails (any 4xx, or a crash before commit) the claim is released:
 nothing happened, so a retry with the same key is safe. A claim abandoned by a dead
 process stops blocking after `STALE_CLAIM_SECONDS`; keys are kept `KEY_TTL_SECONDS`.
+
+Claims are fenced: a claim's `created_at` is its generation, changed by every
+takeover (compare-and-set). `complete` and `release` only act on the generation they
+were given, so a request slow enough to have its claim taken over can neither store
+its response nor delete the new owner's claim: its transaction rolls back with a 409,
+and the operation commits once, under the new owner.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ KEY_TTL_SECONDS = 24 * 3600
 @dataclass(frozen=True)
 class Claim:
     id: int
+    # The claim's generation (its `created_at`): the fencing token of this owner.
+    claimed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,40 @@ class Replay:
     body: Any
 
 
+# RFC 8785 canonical JSON holds only what an IEEE double holds exactly.
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
 def request_fingerprint(method: str, path: str, body: Any) -> str:
     """SHA-256 over method, path and the RFC 8785 canonical JSON of the body, so key
-    order and whitespace do not make two equal requests differ."""
+    order and whitespace do not make two equal requests differ. A value RFC 8785 can't
+    encode (an integer beyond ±(2^53-1), NaN, infinity) is the client's error: 400
+    naming the field."""
+    _check_canonicalizable(body, "")
     canonical = rfc8785.dumps({"method": method.upper(), "path": path, "body": body})
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _check_canonicalizable(value: Any, where: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INTEGER:
+            raise _unencodable(where, f"integers must be within ±{_MAX_SAFE_INTEGER}")
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _unencodable(where, "must be a finite number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_canonicalizable(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_canonicalizable(item, f"{where}[{index}]")
+
+
+def _unencodable(where: str, rule: str) -> ApiException:
+    param = where or "body"
+    return ApiException(400, "invalid_request", f"{param}: {rule}", param=param)
 
 
 def check_key(key: str) -> str:
@@ -91,7 +128,7 @@ def claim(
             )
             session.add(row)
             session.flush()
-            return Claim(row.id)
+            return Claim(row.id, now)
     except IntegrityError:
         pass  # the key exists: decide from the stored row
     with transaction(factory) as session:
@@ -114,7 +151,7 @@ def claim(
             existing.state == "in_progress" and age > timedelta(seconds=STALE_CLAIM_SECONDS)
         ) or (age > timedelta(seconds=KEY_TTL_SECONDS))
         if stale and _reclaim(session, existing, method, path, request_hash, now):
-            return Claim(existing.id)
+            return Claim(existing.id, now)
         if existing.request_hash != request_hash:
             raise ApiException(
                 422,
@@ -163,21 +200,39 @@ def _reclaim(
     return taken is not None
 
 
-def complete(session: Session, claimed: Claim, status_code: int, body: Any) -> None:
-    """Store the response, in the transaction that holds the operation's effects."""
-    session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claimed.id, IdempotencyKey.state == "in_progress")
-        .values(state="completed", status_code=status_code, response_body=json.dumps(body))
-        .execution_options(synchronize_session=False)
+def _owned(claimed: Claim) -> Any:
+    return (
+        IdempotencyKey.id == claimed.id,
+        IdempotencyKey.state == "in_progress",
+        IdempotencyKey.created_at == claimed.claimed_at,
     )
 
 
+def complete(session: Session, claimed: Claim, status_code: int, body: Any) -> None:
+    """Store the response, in the transaction that holds the operation's effects.
+    Raises 409 (rolling that transaction back) when the claim is no longer ours."""
+    stored = session.execute(
+        update(IdempotencyKey)
+        .where(*_owned(claimed))
+        .values(state="completed", status_code=status_code, response_body=json.dumps(body))
+        .returning(IdempotencyKey.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if stored is None:
+        raise ApiException(
+            409,
+            "idempotency_key_in_use",
+            f"This request took so long that a retry with the same {HEADER} took it "
+            "over; this attempt changed nothing. Retry to get the outcome",
+            headers={"Retry-After": "1"},
+        )
+
+
 def release(factory: sessionmaker[Session], claimed: Claim) -> None:
-    """The operation failed and changed nothing: forget the claim."""
+    """The operation failed and changed nothing: forget the claim (if still ours)."""
     with transaction(factory) as session:
         session.execute(
             delete(IdempotencyKey)
-            .where(IdempotencyKey.id == claimed.id, IdempotencyKey.state == "in_progress")
+            .where(*_owned(claimed))
             .execution_options(synchronize_session=False)
         )

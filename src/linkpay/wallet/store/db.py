@@ -31,6 +31,8 @@ def normalize_database_url(url: str) -> str:
 
 
 SQLITE_POOL_SIZE = 40
+# How long a SQLite writer waits for the write lock before `database is locked` (503).
+DEFAULT_BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def _is_sqlite_file(url: str) -> bool:
@@ -41,6 +43,7 @@ def _is_sqlite_file(url: str) -> bool:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
+        busy_ms = int(kwargs.pop("busy_timeout", DEFAULT_BUSY_TIMEOUT_SECONDS) * 1000)
         if _is_sqlite_file(url):
             # Keep a connection per worker thread (AnyIO's pool has 40) instead of the
             # default 5: every connection beyond the pool was closed on return and
@@ -48,7 +51,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", 20)
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+            url, connect_args={"timeout": busy_ms / 1000, "check_same_thread": False}, **kwargs
         )
 
         @event.listens_for(engine, "connect")
@@ -60,7 +63,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 "journal_mode=WAL",
                 "synchronous=NORMAL",
                 "foreign_keys=ON",
-                "busy_timeout=30000",
+                f"busy_timeout={busy_ms}",
             ):
                 dbapi_conn.execute(f"PRAGMA {pragma}")
 
@@ -72,9 +75,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", postgres_pool_size(1))
+    kwargs.setdefault("max_overflow", 0)  # a hard cap, so the budget below holds
+    kwargs.setdefault("pool_timeout", DEFAULT_POOL_TIMEOUT_SECONDS)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+# PostgreSQL allows 100 connections by default (3 reserved for superusers). A host
+# spends at most this many, leaving room for migrations, `link-wallet` commands, psql.
+DEFAULT_CONNECTION_BUDGET = 80
+MAX_POOL_SIZE = 20
+# A request that waits this long for a pooled connection gets 503 + Retry-After.
+DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
+
+
+def postgres_pool_size(workers: int, budget: int = DEFAULT_CONNECTION_BUDGET) -> int:
+    """Connections each worker process may pool on PostgreSQL:
+
+        pool_size = clamp(budget // workers - 1, 2, 20)
+
+    `budget` is what one host may spend (`LINKPAY_DB_CONNECTION_BUDGET`); the `- 1` is
+    each worker's LISTEN connection for long-poll wakes. With several hosts, give each
+    host `budget = (max_connections - reserve) // hosts`."""
+    per_worker = budget // max(1, workers) - 1
+    return max(2, min(MAX_POOL_SIZE, per_worker))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -42,13 +42,18 @@ def upgrade_to_head(database_url: str) -> None:
 
 
 def ensure_sqlite_directory(database_url: str) -> None:
-    """Create the directory of a SQLite file URL (the default lives in a data dir that
+    """Create the directory (0700) and file (0600) of a SQLite file URL before SQLite
+    does, so neither is readable by other users (the default lives in a data dir that
     may not exist yet)."""
     from sqlalchemy.engine import make_url
 
+    from linkpay.wallet.store.file_modes import secure_sqlite_file
+
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    database = url.database
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        if "mode=memory" not in database_url and not database.startswith("file:"):
+            secure_sqlite_file(Path(database))
 
 
 def current_revision(database_url: str) -> str | None:
