@@ -25,6 +25,7 @@ from limits import parse, storage, strategies
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.auth.tokens import IssuedTokens, issue_tokens
 from linkpay.wallet.auth.words import WORDS
 from linkpay.wallet.errors import ApiException
@@ -235,6 +236,18 @@ def _decide(session: Session, *, user_id: str, user_code: str, status: str) -> D
             param="user_code",
         )
     session.refresh(grant)
+    audit.record_event(
+        session,
+        audit.events.DEVICE_APPROVED if status == "approved" else audit.events.DEVICE_DENIED,
+        actor=audit.events.person(user_id),
+        subject=grant.id,
+        user_id=user_id,
+        data={
+            "client_id": grant.client_id,
+            "connection_label": grant.connection_label,
+            "scope": grant.scope,
+        },
+    )
     return grant
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store.models import OAuthToken, utcnow
 
@@ -160,7 +161,12 @@ def revoke_token(session: Session, token: str) -> bool:
     ).first()
     if row is None:
         return False
-    return _revoke_family_rows(session, row.family_id, utcnow()) > 0
+    revoked = _revoke_family_rows(session, row.family_id, utcnow()) > 0
+    if revoked:  # the agent logged itself out
+        _audit_revoked(
+            session, user_id=row.user_id, family_id=row.family_id, by=f"agent:{row.family_id}"
+        )
+    return revoked
 
 
 def _revoke_family_rows(session: Session, family_id: str, now: datetime) -> int:
@@ -218,7 +224,22 @@ def revoke_family(session: Session, *, user_id: str, family_id: str) -> None:
     ).first()
     if owned is None:
         raise not_found("connection")
-    _revoke_family_rows(session, family_id, utcnow())
+    if _revoke_family_rows(session, family_id, utcnow()):
+        _audit_revoked(session, user_id=user_id, family_id=family_id, by=f"person:{user_id}")
+
+
+def _audit_revoked(session: Session, *, user_id: str, family_id: str, by: str) -> None:
+    label = session.scalars(
+        select(OAuthToken.connection_label).where(OAuthToken.family_id == family_id).limit(1)
+    ).first()
+    audit.record_event(
+        session,
+        audit.events.AGENT_REVOKED,
+        actor=by,
+        subject=family_id,
+        user_id=user_id,
+        data={"connection_label": label},
+    )
 
 
 def normalize_scope(requested: str | None) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linkpay import wire
+from linkpay.wallet import audit
 from linkpay.wallet.crypto import CardVault, fingerprint
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.base import Cardholder, CardSecrets, Issuer
@@ -241,6 +242,7 @@ def reveal_card(
         )
     else:
         secrets = get_issuer(settings).reveal(credential.issuer_ref or credential.id)
+    _audit_revealed(session, row, credential)
     address = credential.billing_address or {}
     return wire.Card(
         id=credential.id,
@@ -264,11 +266,24 @@ def shared_payment_token(
         return None
     if not is_usable(credential, row):
         return None
+    _audit_revealed(session, row, credential)
     address = credential.billing_address or {}
     return wire.SharedPaymentToken(
         id=credential.id,
         billing_address=wire.BillingAddress.model_validate(address) if address else None,
         valid_until=iso(credential.valid_until),
+    )
+
+
+def _audit_revealed(session: Session, row: SpendRequest, credential: Credential) -> None:
+    """The agent received the credential: ids and kind only, never its secrets."""
+    audit.record_event(
+        session,
+        audit.events.CREDENTIAL_REVEALED,
+        actor=audit.events.agent(row.token_family_id),
+        subject=row.id,
+        user_id=row.user_id,
+        data={"credential": credential.id, "kind": credential.kind, "last4": credential.last4},
     )
 
 

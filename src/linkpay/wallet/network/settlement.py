@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.service import iso
 from linkpay.wallet.spend.states import transition
@@ -101,6 +102,23 @@ def _record_charge(session: Session, attempt: Attempt, decline: Decline | None) 
         created_at=attempt.now,
     )
     session.add(charge)
+    request = attempt.spend_request
+    audit.record_event(
+        session,
+        audit.events.CHARGE_DECLINED if decline else audit.events.CHARGE_SUCCEEDED,
+        actor=audit.events.merchant(attempt.merchant.id),
+        subject=charge.id,
+        user_id=request.user_id if request else None,
+        data={
+            "spend_request": request.id if request else None,
+            "credential": attempt.credential.id if attempt.credential else None,
+            "kind": attempt.kind,
+            "amount": attempt.amount,
+            "currency": attempt.currency,
+            "merchant_name": attempt.merchant.name,
+            "decline_code": decline.decline_code if decline else None,
+        },
+    )
     return charge
 
 

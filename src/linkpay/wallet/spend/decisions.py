@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.errors import ApiException
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
@@ -170,10 +171,17 @@ def cancel_spend_request(
     return updated
 
 
-def pause_spending(session: Session, user_id: str) -> None:
+def _audit_pause(session: Session, user_id: str, kind: str, actor: str | None) -> None:
+    audit.record_event(
+        session, kind, actor=actor or audit.events.person(user_id), subject=user_id, user_id=user_id
+    )
+
+
+def pause_spending(session: Session, user_id: str, *, actor: str | None = None) -> None:
     """ "Stop everything": refuse new requests, deny every request awaiting a decision
     and cancel approved ones, voiding their unused credentials."""
     now = utcnow()
+    _audit_pause(session, user_id, audit.events.SPENDING_PAUSED, actor)
     session.execute(
         update(User)
         .where(User.id == user_id)
@@ -203,7 +211,8 @@ def pause_spending(session: Session, user_id: str) -> None:
             void_credentials(session, row.id)
 
 
-def resume_spending(session: Session, user_id: str) -> None:
+def resume_spending(session: Session, user_id: str, *, actor: str | None = None) -> None:
+    _audit_pause(session, user_id, audit.events.SPENDING_RESUMED, actor)
     session.execute(
         update(User)
         .where(User.id == user_id)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.errors import ApiException
 from linkpay.wallet.store.models import SpendRequest, SpendRequestEvent, utcnow
 
@@ -79,6 +80,42 @@ def record_event(
         )
     )
     mark_changed(session, spend_request_id)
+    row = session.get(SpendRequest, spend_request_id)
+    if row is not None:
+        _audit_status(session, row, from_status, to_status, actor, note)
+
+
+def _audit_status(
+    session: Session,
+    row: SpendRequest,
+    from_status: str | None,
+    to_status: str,
+    actor: str,
+    note: str | None,
+) -> None:
+    """The same change in the tamper-evident log: who moved which purchase where."""
+    kind = audit.events.SPEND_STATUS_EVENTS.get(to_status, audit.events.SPEND_REQUEST_CREATED)
+    data: dict[str, Any] = {
+        "from": from_status,
+        "to": to_status,
+        "amount": row.amount,
+        "currency": row.currency,
+        "merchant_name": row.merchant_name,
+    }
+    if note:
+        data["note"] = note[:500]
+    if to_status == "approved" and row.approval_hash:
+        data["approval_hash"] = row.approval_hash
+    audit.record_event(
+        session,
+        kind,
+        actor=audit.events.spend_actor(
+            actor, user_id=row.user_id, token_family_id=row.token_family_id
+        ),
+        subject=row.id,
+        user_id=row.user_id,
+        data=data,
+    )
 
 
 def transition(
@@ -122,6 +159,7 @@ def transition(
         )
         if session.execute(stmt).first() is None:
             continue
+        updated = session.get(SpendRequest, spend_request_id, populate_existing=True)
         record_event(
             session,
             spend_request_id,
@@ -131,7 +169,7 @@ def transition(
             note=note,
             at=now,
         )
-        return session.get(SpendRequest, spend_request_id, populate_existing=True)
+        return updated
     return None
 
 

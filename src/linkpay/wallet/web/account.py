@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.store.models import User
 from linkpay.wire import MAX_AMOUNT
 
@@ -27,8 +28,18 @@ def parse_amount(text: str) -> int:
     return cents
 
 
-def set_request_limit(session: Session, user_id: str, cents: int) -> None:
+def set_request_limit(
+    session: Session, user_id: str, cents: int, *, actor: str | None = None
+) -> None:
     """The most one request may ask for; at most the platform maximum (50000 cents)."""
     if not 1 <= cents <= MAX_LIMIT:
         raise ValueError(LIMIT_ERROR)
     session.execute(update(User).where(User.id == user_id).values(max_amount_per_request=cents))
+    audit.record_event(
+        session,
+        audit.events.LIMIT_CHANGED,
+        actor=actor or audit.events.person(user_id),
+        subject=user_id,
+        user_id=user_id,
+        data={"limit": "max_amount_per_request", "amount": cents},
+    )

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from linkpay.wallet import audit
 from linkpay.wallet.store.models import User
 from linkpay.wallet.store.web_models import WebSession
 from linkpay.wallet.web.http import SignInRequired, WebError
@@ -95,6 +96,14 @@ def start_session(
         )
     )
     _set_cookie(request, response, SESSION_COOKIE, raw, ttl)
+    audit.record_event(
+        session,
+        audit.events.SIGNIN,
+        actor=audit.events.person(user_id),
+        subject=user_id,
+        user_id=user_id,
+        data={"method": auth_method, "user_agent": (request.headers.get("user-agent") or "")[:300]},
+    )
 
 
 def _forget_stale_rows(session: Session) -> None:

@@ -3,7 +3,7 @@
 
 from alembic import context
 
-from linkpay.wallet.store import models, web_models  # noqa: F401  (registers all tables)
+from linkpay.wallet.store import audit_models, models, web_models  # noqa: F401  (all tables)
 from linkpay.wallet.store.db import make_engine
 
 config = context.config
