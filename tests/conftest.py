@@ -10,7 +10,10 @@
   same database with other settings (e.g. `access_token_ttl_seconds=1`).
 - `person`: a fresh user with a default test card (function scope, unique email).
 - `agent_token`: a `wire.TokenResponse` for `person`, from the real device flow.
-- `browser`: module-scoped headless Chromium (Debian's, driven by Playwright).
+- `browser`: module-scoped headless Chromium (Debian's, driven by Playwright; the path
+  can be changed with LINKPAY_CHROMIUM).
+- Tests using `browser` or marked `tmux` skip when the tool is missing, or fail under
+  LINKPAY_REQUIRE_BROWSER=1 / LINKPAY_REQUIRE_TMUX=1 (set by `.ci/run`).
 - `fuzz_operations`: drives schemathesis over a list of API operations.
 
 Module scope keeps startup cheap; tests isolate themselves by creating their own person.
@@ -192,7 +195,7 @@ def agent_token(wallet: Any, person: str) -> Any:
     return wallet.agent_login(person)
 
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("LINKPAY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -204,11 +207,35 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _required(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0", "false")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests that need a system tool skip without it, or fail when CI demands the tool
+    (`.ci/run` sets LINKPAY_REQUIRE_BROWSER=1 and LINKPAY_REQUIRE_TMUX=1, as it sets
+    LINKPAY_REQUIRE_PG=1). Checked before any fixture starts."""
+    missing: list[tuple[str, str]] = []
+    if "browser" in getattr(item, "fixturenames", ()) and not os.path.exists(CHROMIUM):
+        missing.append(
+            (
+                f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
+                "LINKPAY_REQUIRE_BROWSER",
+            )
+        )
+    if item.get_closest_marker("tmux") and shutil.which("tmux") is None:
+        missing.append(("tmux is not installed (apt-get install -y tmux)", "LINKPAY_REQUIRE_TMUX"))
+    for reason, variable in missing:
+        if _required(variable):
+            pytest.fail(f"{reason}; {variable}=1 makes this a failure", pytrace=False)
+    if missing:
+        pytest.skip(missing[0][0])
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never `playwright install`)."""
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    """Debian's Chromium through Playwright (never `playwright install`); tests using
+    it skip or fail without it (see `pytest_runtest_setup`)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

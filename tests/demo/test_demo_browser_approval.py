@@ -2,14 +2,13 @@
 Chromium (not at the prompt): the demo notices within its watch loop and completes."""
 
 import re
-import shutil
 
 import pytest
 from demo_helpers import CARD_NUMBER_RUN, LINK_CLI, Tmux, clean_env
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.tmux,
 ]
 
 

@@ -3,7 +3,6 @@
 
 import json
 import re
-import shutil
 import subprocess
 import time
 
@@ -79,7 +78,7 @@ def test_demo_without_tty_is_noninteractive_and_honours_only_spt(tmp_path):
     assert f"No wallet answers at {env['LINK_API_BASE_URL']}" in done.stderr
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.tmux
 def test_interactive_demo_menu_card_flow_and_approval_prompt(tmp_path):
     env = clean_env(tmp_path)
     env["TERM"] = "xterm-256color"
@@ -167,7 +166,7 @@ def test_demo_on_a_configured_wallet_waits_for_the_persons_approval(tmp_path, wa
     assert "Waiting for the person to approve" in err
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.tmux
 def test_demo_yes_on_a_terminal_explains_each_step_without_asking(tmp_path):
     """What a person sees running `scripts/demo` (`link-cli demo --yes` on a TTY)."""
     env = clean_env(tmp_path)

@@ -2,7 +2,6 @@
 person, payment methods listed, wallet app link with QR, the demo offered."""
 
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -21,7 +20,7 @@ def test_onboard_needs_a_terminal(tmp_path):
     assert done.returncode == 1 and '"REQUIRES_TTY"' in done.stdout
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.tmux
 def test_onboard_logs_in_lists_cards_and_offers_the_demo(tmp_path, wallet, person):
     env = clean_env(tmp_path)
     env.update(
