@@ -99,9 +99,11 @@ def _include_routers(app: FastAPI) -> None:
     from linkpay.wallet.api import device, resources, spend_requests
     from linkpay.wallet.network import routes as network_routes
     from linkpay.wallet.web import routes as web_routes
+    from linkpay.wallet.webhooks import router as webhooks_router
 
     app.include_router(device.router)
     app.include_router(spend_requests.router)
     app.include_router(resources.router)
     app.include_router(network_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(webhooks_router)

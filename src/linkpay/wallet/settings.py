@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # Wait this long for a pooled connection / SQLite's write lock, then answer 503.
     db_pool_timeout_seconds: float = 5.0
     sqlite_busy_timeout_seconds: float = 10.0
+    # Point the official Stripe / Lithic SDKs at another server (tests, a proxy).
+    stripe_api_base: str = ""
+    lithic_base_url: str = ""
     # Base64 keys (LINKPAY_CARD_KEY, LINKPAY_PEPPER); unset: key files in data_dir.
     card_key_b64: SecretStr | None = _secret("LINKPAY_CARD_KEY")
     pepper_b64: SecretStr | None = _secret("LINKPAY_PEPPER")

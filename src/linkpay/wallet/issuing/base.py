@@ -48,19 +48,49 @@ class CardSecrets:
 
 @dataclass(frozen=True)
 class Cardholder:
-    """Who the card is for; the billing address printed on the card's details."""
+    """Who the card is for; the billing address printed on the card's details.
+    `ref` is the issuer's cardholder id once one exists (Stripe: one per person)."""
 
     name: str | None
     email: str | None
     billing_address: dict[str, Any]
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
 class IssuedCard:
+    """A new card. Live issuers hand back no secrets here (`secrets=None`): the number
+    and CVC are fetched from the issuer only when the agent reveals the card."""
+
     issuer_ref: str  # the issuer's id for the card (the credential id for the test issuer)
     brand: str
-    secrets: CardSecrets
+    secrets: CardSecrets | None
     billing_address: dict[str, Any]
+    last4: str = ""
+    exp_month: int = 0
+    exp_year: int = 0
+    cardholder_ref: str | None = None  # a cardholder the issuer created for this card
+
+
+@dataclass(frozen=True)
+class OpenCredential:
+    """A card or token still usable at the issuer, as reconcile sees it."""
+
+    issuer_ref: str
+    kind: str  # card | shared_payment_token
+    spend_request_id: str | None
+
+
+class IssuingError(RuntimeError):
+    """The credential could not be issued or closed. `message` is for the person."""
+
+
+class IssuerUnavailable(IssuingError):
+    """The issuer did not answer (timeouts, 429 or 5xx after retries)."""
+
+
+class IssuerRejected(IssuingError):
+    """The issuer refused the call (4xx): a setup problem the person or operator fixes."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +107,7 @@ class Issuer(Protocol):
     """
 
     name: str
+    livemode: bool
 
     def issue_card(
         self,
@@ -103,6 +134,7 @@ class Issuer(Protocol):
         currency: str,
         valid_until: datetime,
         idempotency_key: str,
+        payment_method_ref: str | None = None,
     ) -> IssuedToken:
         """A shared payment token (`spt_…`) redeemable once by the merchant owning
         `network_id`, for at most `amount` in `currency`, until `valid_until`."""
@@ -113,6 +145,10 @@ class Issuer(Protocol):
         over at issue time). The test issuer keeps none outside the wallet vault."""
         ...
 
-    def void(self, issuer_ref: str) -> None:
-        """Close the credential at the issuer so it can never be used."""
+    def void(self, issuer_ref: str, *, idempotency_key: str | None = None) -> None:
+        """Close the credential (card or token) at the issuer so it can never be used."""
+        ...
+
+    def open_credentials(self) -> list[OpenCredential]:
+        """Every card and token still open at the issuer (for reconcile)."""
         ...

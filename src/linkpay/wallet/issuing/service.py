@@ -7,9 +7,12 @@ Rules held here:
   `approval_hash`, and is revealed only while it is `active`, unexpired, the request is
   `approved`, and the request's stored hash and its current material hash both still
   equal it. An edit after approval therefore never gets a card.
-- The card number and CVC are sealed in the vault (`wallet/crypto.py`) at issue time and
-  only opened by `reveal_card`, i.e. for an explicit `include=card`. Using, voiding or
-  expiring a card shreds the ciphertext (last4, brand and expiry stay for display).
+- Test cards: the number and CVC are sealed in the vault (`wallet/crypto.py`) at issue
+  time and only opened by `reveal_card`, i.e. for an explicit `include=card`. Using,
+  voiding or expiring a card shreds the ciphertext (last4, brand and expiry stay).
+- Live cards (Stripe, Lithic): the wallet never holds the number or CVC; `reveal_card`
+  fetches them from the issuer for that one answer. Voiding also closes the card at
+  the issuer (best effort: our records already refuse it, and reconcile retries).
 
 Callers run these inside their own transaction (the spend service calls
 `issue_credential` while approving; `void_credentials` while canceling).
@@ -17,6 +20,7 @@ Callers run these inside their own transaction (the spend service calls
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,24 +32,28 @@ from linkpay import wire
 from linkpay.wallet import audit
 from linkpay.wallet.crypto import CardVault, fingerprint
 from linkpay.wallet.ids import new_id
-from linkpay.wallet.issuing.base import Cardholder, CardSecrets, Issuer
+from linkpay.wallet.issuing.base import (
+    Cardholder,
+    CardSecrets,
+    IssuedCard,
+    Issuer,
+    IssuingError,
+)
+from linkpay.wallet.issuing.connections import (
+    issuer_for,
+    payment_method_ref,
+    remember_cardholder,
+    stored_cardholder,
+)
 from linkpay.wallet.issuing.test_issuer import TestIssuer
 from linkpay.wallet.store.models import Credential, ShippingAddress, SpendRequest, User
+
+__all__ = ["IssuingError"]
+log = logging.getLogger("linkpay.wallet.issuing")
 
 CARD = "card"
 SHARED_PAYMENT_TOKEN = "shared_payment_token"
 _NUMBER_ATTEMPTS = 8  # fresh numbers tried when a fingerprint collides (≈ never twice)
-
-
-class IssuingError(RuntimeError):
-    """The credential could not be issued (a wallet bug or an issuer outage)."""
-
-
-def get_issuer(settings: Any | None) -> Issuer:
-    """The issuer for these settings. Only the test issuer ships today; a live one
-    (stack-notes §7) would be chosen here from settings (test_mode off + issuer
-    credentials) and would then also need to be found by `Credential.issuer` name."""
-    return TestIssuer()
 
 
 def vault_for(settings: Any) -> CardVault:
@@ -92,7 +100,12 @@ def _cardholder(session: Session, user_id: str) -> Cardholder:
             billing = {}  # an incomplete address would make a worse card than the test one
     name = (user.name if user else None) or billing.get("name")
     billing["name"] = name
-    return Cardholder(name=name, email=user.email if user else None, billing_address=billing)
+    return Cardholder(
+        name=name,
+        email=user.email if user else None,
+        billing_address=billing,
+        ref=stored_cardholder(session, user_id),
+    )
 
 
 def _valid_until(row: SpendRequest, settings: Any, now: datetime) -> datetime:
@@ -117,9 +130,9 @@ def issue_credential(
         raise IssuingError("spend request has no approval_hash; approve it before issuing")
     now = _now()
     valid_until = _valid_until(row, settings, now)
-    issuer = get_issuer(settings)
+    issuer = issuer_for(session, settings, row.issuer)
     if row.credential_type == SHARED_PAYMENT_TOKEN:
-        credential = _new_token_credential(row, issuer, valid_until)
+        credential = _new_token_credential(session, row, issuer, valid_until)
     else:
         credential = _new_card_credential(session, row, issuer, settings, valid_until)
     try:
@@ -137,7 +150,9 @@ def issue_credential(
     return credential
 
 
-def _new_token_credential(row: SpendRequest, issuer: Issuer, valid_until: datetime) -> Credential:
+def _new_token_credential(
+    session: Session, row: SpendRequest, issuer: Issuer, valid_until: datetime
+) -> Credential:
     if not row.network_id:
         raise IssuingError("shared payment token requests need a network_id")
     token = issuer.issue_shared_payment_token(
@@ -147,6 +162,7 @@ def _new_token_credential(row: SpendRequest, issuer: Issuer, valid_until: dateti
         currency=row.currency,
         valid_until=valid_until,
         idempotency_key=f"{row.id}:shared_payment_token",
+        payment_method_ref=payment_method_ref(session, row.user_id, row.payment_method_id),
     )
     return Credential(
         id=token.token_id,
@@ -181,6 +197,8 @@ def _new_card_credential(
             valid_until=valid_until,
             idempotency_key=f"{row.id}:card",
         )
+        if card.secrets is None:  # a live issuer: it keeps the number, we never do
+            return _live_card_credential(session, row, issuer, card, credential_id, valid_until)
         number_fingerprint = fingerprint(settings.pepper, card.secrets.number)
         taken = session.scalar(
             select(exists().where(Credential.number_fingerprint == number_fingerprint))
@@ -204,6 +222,36 @@ def _new_card_credential(
         exp_year=card.secrets.exp_year,
         number_fingerprint=number_fingerprint,
         secret_ciphertext=vault_for(settings).encrypt(credential_id, card.secrets.to_dict()),
+        billing_address=card.billing_address,
+        max_amount=row.amount,
+        currency=row.currency,
+        approval_hash=row.approval_hash,
+        valid_until=valid_until,
+    )
+
+
+def _live_card_credential(
+    session: Session,
+    row: SpendRequest,
+    issuer: Issuer,
+    card: IssuedCard,
+    credential_id: str,
+    valid_until: datetime,
+) -> Credential:
+    if card.cardholder_ref:
+        remember_cardholder(session, row.user_id, card.cardholder_ref)
+    return Credential(
+        id=credential_id,
+        spend_request_id=row.id,
+        user_id=row.user_id,
+        kind=CARD,
+        issuer=issuer.name,
+        issuer_ref=card.issuer_ref,
+        status="active",
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
         billing_address=card.billing_address,
         max_amount=row.amount,
         currency=row.currency,
@@ -241,7 +289,9 @@ def reveal_card(
             vault_for(settings).decrypt(credential.id, credential.secret_ciphertext)
         )
     else:
-        secrets = get_issuer(settings).reveal(credential.issuer_ref or credential.id)
+        secrets = issuer_for(session, settings, credential.issuer).reveal(
+            credential.issuer_ref or credential.id
+        )
     _audit_revealed(session, row, credential)
     address = credential.billing_address or {}
     return wire.Card(
@@ -296,9 +346,25 @@ def void_credentials(session: Session, spend_request_id: str) -> None:
         .returning(Credential.issuer, Credential.issuer_ref, Credential.id)
         .execution_options(synchronize_session="fetch")
     ).all()
-    for issuer_name, issuer_ref, credential_id in voided:
-        if issuer_name != TestIssuer.name:  # a live issuer: close the card there too
-            get_issuer(None).void(issuer_ref or credential_id)
+    settings = session.info.get("settings")
+    for issuer_name, issuer_ref, _credential_id in voided:
+        if issuer_name != TestIssuer.name and issuer_ref:  # live: close it there too
+            close_at_issuer(session, settings, issuer_name, issuer_ref, spend_request_id)
+
+
+def close_at_issuer(
+    session: Session, settings: Any, issuer_name: str, issuer_ref: str, spend_request_id: str
+) -> bool:
+    """Cancel a card / revoke a token at its issuer. Failures are logged, not raised:
+    our records already refuse the credential, and `issuer reconcile` closes it later."""
+    try:
+        issuer_for(session, settings, issuer_name).void(
+            issuer_ref, idempotency_key=f"{spend_request_id}:void"
+        )
+    except IssuingError as error:
+        log.warning("could not close %s at %s: %s", spend_request_id, issuer_name, error)
+        return False
+    return True
 
 
 def expire_credentials(session: Session, now: datetime | None = None) -> int:

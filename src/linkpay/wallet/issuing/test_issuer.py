@@ -15,7 +15,13 @@ import secrets
 from datetime import UTC, datetime
 
 from linkpay.wallet.ids import new_id
-from linkpay.wallet.issuing.base import Cardholder, CardSecrets, IssuedCard, IssuedToken
+from linkpay.wallet.issuing.base import (
+    Cardholder,
+    CardSecrets,
+    IssuedCard,
+    IssuedToken,
+    OpenCredential,
+)
 from linkpay.wallet.issuing.luhn import luhn_check_digit
 
 TEST_BIN = "400000"
@@ -55,6 +61,7 @@ class TestIssuer:
 
     __test__ = False  # not a pytest test class
     name = "test"
+    livemode = False
 
     def __init__(self, bin_prefix: str = TEST_BIN, *, now: datetime | None = None) -> None:
         self.bin_prefix = bin_prefix
@@ -84,7 +91,13 @@ class TestIssuer:
         address = {"name": cardholder.name, **TEST_BILLING_ADDRESS}
         address.update({k: v for k, v in cardholder.billing_address.items() if v})
         return IssuedCard(
-            issuer_ref=credential_id, brand="visa", secrets=card, billing_address=address
+            issuer_ref=credential_id,
+            brand="visa",
+            secrets=card,
+            billing_address=address,
+            last4=card.last4,
+            exp_month=exp_month,
+            exp_year=exp_year,
         )
 
     def issue_shared_payment_token(
@@ -96,6 +109,7 @@ class TestIssuer:
         currency: str,
         valid_until: datetime,
         idempotency_key: str,
+        payment_method_ref: str | None = None,
     ) -> IssuedToken:
         token_id = new_id("spt")
         return IssuedToken(token_id=token_id, issuer_ref=token_id)
@@ -103,5 +117,8 @@ class TestIssuer:
     def reveal(self, issuer_ref: str) -> CardSecrets:
         raise LookupError("test cards live only in the wallet vault")
 
-    def void(self, issuer_ref: str) -> None:
+    def void(self, issuer_ref: str, *, idempotency_key: str | None = None) -> None:
         return None  # the credential row's status is the test issuer's whole state
+
+    def open_credentials(self) -> list[OpenCredential]:
+        return []  # nothing lives outside the wallet database

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from linkpay.wallet.errors import ApiException
 from linkpay.wallet.ids import new_id
+from linkpay.wallet.issuing.connections import choose_issuer
 from linkpay.wallet.spend.after_commit import call_after_commit
 from linkpay.wallet.spend.decisions import (
     approve_spend_request,
@@ -225,7 +226,7 @@ def create_spend_request(
         user_id=principal.user_id,
         token_family_id=principal.token_family_id,
         status="created",
-        test=bool(settings.test_mode or body.test),
+        **choose_issuer(session, test=body.test),
         approval_expires_at=now + timedelta(seconds=settings.approval_window_seconds),
         version=1,
         created_at=now,
@@ -259,7 +260,7 @@ def create_delegated_spend_request(
         user_id=principal.user_id,
         token_family_id=principal.token_family_id,
         status="approved",
-        test=bool(settings.test_mode or body.test),
+        **choose_issuer(session, test=body.test),
         approval_hash=_material_hash_of_columns(columns),
         decided_at=now,
         credential_valid_until=valid_until,

@@ -170,6 +170,9 @@ class SpendRequest(Base):
     payment_method_id: Mapped[str | None] = mapped_column(ForeignKey("payment_methods.id"))
     request_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     test: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Which issuer backs the credential (test | stripe | lithic), chosen at creation:
+    # `test` for `test: true` requests or when no live issuer is connected.
+    issuer: Mapped[str | None] = mapped_column(String(20))
     # Agent-supplied deadline (unix seconds in the API).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The person must decide before this; after it the request reads `expired`.

@@ -3,7 +3,12 @@
 
 from alembic import context
 
-from linkpay.wallet.store import audit_models, models, web_models  # noqa: F401  (all tables)
+from linkpay.wallet.store import (  # noqa: F401  (registers all tables)
+    audit_models,
+    issuer_models,
+    models,
+    web_models,
+)
 from linkpay.wallet.store.db import make_engine
 
 config = context.config
