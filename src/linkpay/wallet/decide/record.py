@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.decide.rules import AuthorizationAsk, Decision, decide
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store.issuer_models import AuthorizationDecision
@@ -38,6 +39,23 @@ def record(
     )
     session.add(row)
     session.flush()
+    audit.record_event(
+        session,
+        audit.events.ISSUER_DECISION,
+        actor=f"network:{ask.issuer}",
+        subject=row.spend_request_id or row.card_ref or row.id,
+        user_id=row.user_id,
+        data={
+            "approved": row.approved,
+            "reason": row.reason,
+            "message": row.message,
+            "amount": row.amount,
+            "currency": row.currency,
+            "merchant_name": row.merchant_name,
+            "authorization": row.authorization_ref,
+            "card": row.card_ref,
+        },
+    )
     return row
 
 
