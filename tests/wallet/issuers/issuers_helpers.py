@@ -192,3 +192,33 @@ def agent_token(wallet: Any, user_id: str) -> str:
             refresh_ttl=3600,
         )
     return str(issued.access_token)
+
+
+def issuer_card(live: Live, card_ref: str) -> dict[str, Any]:
+    """The card as the provider's fake holds it (secrets included)."""
+    if live.provider == "stripe":
+        card = dict(live.fake.objects[card_ref])
+        card["number"], card["cvc"] = live.fake.secrets[card_ref]
+        return card
+    card = dict(live.fake.cards[card_ref])
+    card["number"], card["cvc"] = card["pan"], card["cvv"]
+    return card
+
+
+def is_closed(live: Live, card_ref: str) -> bool:
+    card = issuer_card(live, card_ref)
+    return card.get("status") == "canceled" or card.get("state") == "CLOSED"
+
+
+def database_text(wallet: Any) -> str:
+    """Every row of every table, as text: what a database dump would hold."""
+    from sqlalchemy import text
+
+    from linkpay.wallet.store.models import Base
+
+    chunks: list[str] = []
+    with wallet.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(text(f'SELECT * FROM "{table.name}"')):
+                chunks.append(" ".join(str(value) for value in row))
+    return "\n".join(chunks)

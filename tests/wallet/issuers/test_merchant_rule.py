@@ -36,8 +36,8 @@ def _match(name: str | None, url: str | None, seen: str | None, seen_url: str | 
 
 
 def test_urls_decide_when_both_are_known() -> None:
-    assert _match("Acme", "https://acme.example", "ANYTHING", "https://pay.acme.example/x")
-    assert not _match("Acme", "https://pay.acme.example", "ACME", "https://acme.example")
+    assert _match("Acme", "https://pay.acme.example/x", "ANYTHING", "https://acme.example")
+    assert not _match("Acme", "https://acme.example", "ACME", "https://pay.acme.example")
     assert not _match("Acme", "https://acme.example", "ACME", "https://acme.example.evil.test")
 
 

@@ -5,10 +5,11 @@ Stripe, `merchant.descriptor` at Lithic; at most 22 characters, upper case, ofte
 payment facilitator prefix such as `SQ *`), and sometimes a URL. The person approved a
 `merchant_name` and a `merchant_url`. The rule, in order:
 
-1. **Both URLs known** (the approved `merchant_url` and the network's URL): the network's
-   host must be the approved host or a subdomain of it (`checkout.shop.example` may
-   charge for `shop.example`, never the reverse). Scheme, port, path and a leading
-   `www.` do not matter. This answer is final.
+1. **Both URLs known** (the approved `merchant_url` and the network's URL): the approved
+   host must be the network's host or one of its subdomains — whoever owns
+   `shop.example` owns `checkout.shop.example`, so `shop.example` may charge for an
+   approval of `checkout.shop.example`, never the reverse (a subdomain can be another
+   tenant). Scheme, port, path and a leading `www.` do not matter. This answer is final.
 2. **Names**: both names are normalised (`normalize_name`) — accents folded, case
    folded, a facilitator prefix (`SQ *`, `PAYPAL *`, `TST*`, `SP *`) removed, `&` read
    as "and", a leading "the" and trailing legal suffixes (Inc, LLC, Ltd, Co, Corp,
@@ -91,7 +92,7 @@ def merchant_matches(
     """The merchant rule above; `seen_*` is what the card network reports."""
     approved_host, seen_host = url_host(approved_url), url_host(seen_url)
     if approved_host and seen_host:
-        return seen_host == approved_host or seen_host.endswith("." + approved_host)
+        return approved_host == seen_host or approved_host.endswith("." + seen_host)
     approved_norm, seen_norm = normalize_name(approved_name), normalize_name(seen_name)
     if _names_match(approved_norm, seen_norm):
         return True

@@ -1,10 +1,12 @@
 """Card charges on the test network (`POST /v1/test_network/card_charges`).
 
-A merchant submits the card (number, expiry, CVC) and the amount. The charge succeeds
-only for a live virtual card the wallet issued: unused, unexpired, its spend request
-still approved as issued, same currency, amount ≤ the approved amount, the printed
-expiry and CVC right, and the spend request's merchant is the charging merchant
-(`merchants.merchant_matches`: same host, or a subdomain of the merchant's host).
+A merchant submits the card (number, expiry, CVC) and the amount. The network checks
+what only a card network sees (the number, the printed expiry and CVC), then asks the
+same authorization decision that answers Stripe and Lithic (`wallet/decide`): unused,
+unexpired, its spend request still approved as issued, wallet not paused, same currency,
+amount ≤ the approved amount, and the charging merchant (its registered name and URL)
+matches the approved merchant under the documented rule in `decide/merchant.py`. The
+decision and its reason are recorded like any issuer's.
 
 Decline codes (Stripe's names where one fits) and what they do to the spend request:
 
@@ -39,10 +41,10 @@ from sqlalchemy.orm import Session
 
 from linkpay import wire
 from linkpay.wallet.crypto import VaultError, fingerprint, normalize_card_number
+from linkpay.wallet.decide import AuthorizationAsk, decide, record
 from linkpay.wallet.issuing.base import CardSecrets
 from linkpay.wallet.issuing.luhn import luhn_valid
 from linkpay.wallet.issuing.service import vault_for
-from linkpay.wallet.network.merchants import merchant_matches
 from linkpay.wallet.network.settlement import (
     Attempt,
     Decline,
@@ -50,7 +52,6 @@ from linkpay.wallet.network.settlement import (
     settle_decline,
     settle_success,
 )
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import expire_if_due
 from linkpay.wallet.store.models import Charge, Credential, Merchant, SpendRequest
 
@@ -58,6 +59,15 @@ MAX_VERIFICATION_MISSES = 3
 # The request left `approved` between our reads of the card and of the request (another
 # charge just won, the clock ran out): answer as if the card showed it already.
 _REQUEST_STATUS_DECLINES = {"succeeded": "card_already_used", "expired": "expired_card"}
+# The decision's reasons as the network's decline codes (the rest: revocation).
+_DECISION_DECLINES = {
+    "unknown_card": "invalid_account",
+    "card_used": "card_already_used",
+    "expired": "expired_card",
+    "currency_mismatch": "currency_not_supported",
+    "merchant_mismatch": "merchant_mismatch",
+    "amount_over_approved": "insufficient_funds",
+}
 _VERIFICATION_CODES = ("incorrect_cvc", "invalid_expiry_month", "invalid_expiry_year")
 
 _MESSAGES = {
@@ -146,19 +156,23 @@ def _check_card(
         return _decline(
             miss, burn=_misses_so_far(session, credential.id) + 1 >= MAX_VERIFICATION_MISSES
         )
-    if request.status != "approved":
-        return _decline(_REQUEST_STATUS_DECLINES.get(request.status, "revocation_of_authorization"))
-    if request.approval_hash != credential.approval_hash:
-        return _decline("revocation_of_authorization")
-    if material_hash(request) != credential.approval_hash:
-        return _decline("revocation_of_authorization")
-    if body.currency != credential.currency:
-        return _decline("currency_not_supported")
-    if not merchant_matches(attempt.merchant, request.merchant_url):
-        return _decline("merchant_mismatch")
-    if body.amount > credential.max_amount:
-        return _decline("insufficient_funds")
-    return None
+    ask = AuthorizationAsk(
+        issuer=credential.issuer,
+        card_ref=credential.issuer_ref or credential.id,
+        amount=body.amount,
+        currency=body.currency,
+        merchant_name=attempt.merchant.name,
+        merchant_url=attempt.merchant.url,
+        authorization_ref=attempt.charge_id,
+    )
+    decision = decide(session, ask, attempt.now)
+    record(session, ask, decision, attempt.now)
+    if decision.approved:
+        return None
+    if decision.reason == "request_not_approved":
+        code = _REQUEST_STATUS_DECLINES.get(request.status, "revocation_of_authorization")
+        return _decline(code)
+    return _decline(_DECISION_DECLINES.get(decision.reason, "revocation_of_authorization"))
 
 
 def _card_status_decline(session: Session, attempt: Attempt) -> Decline | None:

@@ -28,9 +28,25 @@ def load_for_user(session: Session, user_id: str, spend_request_id: str) -> Spen
 
 
 def issue(session: Session, row: SpendRequest, *, settings: Any) -> None:
+    """Issue the credential inside the approval's transaction. When the issuer fails,
+    the error rolls the approval back with it: the request stays `pending_approval`,
+    nothing is half-issued, and the person reads why (503 outage / 409 setup)."""
+    from linkpay.wallet.issuing.base import IssuerUnavailable, IssuingError
     from linkpay.wallet.issuing.service import issue_credential
 
-    credential = issue_credential(session, row, settings=settings)
+    try:
+        credential = issue_credential(session, row, settings=settings)
+    except IssuerUnavailable as exc:
+        raise ApiException(
+            503,
+            "issuer_unavailable",
+            f"Not approved yet: {exc}. The request is still waiting for your approval.",
+            headers={"Retry-After": "30"},
+        ) from None
+    except IssuingError as exc:
+        raise ApiException(
+            409, "issuer_rejected", f"Not approved yet: {exc}. The request is still waiting."
+        ) from None
     issued_until = getattr(credential, "valid_until", None)
     if issued_until is not None and (
         row.credential_valid_until is None or issued_until < row.credential_valid_until

@@ -104,7 +104,7 @@ def decide(
                 else:
                     deny_spend_request(db, user_id=person.user_id, spend_request_id=view.id)
         except ApiException as exc:
-            if exc.status_code not in (400, 409):
+            if exc.status_code not in (400, 409, 503):  # 503: the card issuer is down
                 raise
             error_text = (
                 "This purchase changed after you opened it. Review it again before deciding."
