@@ -20,6 +20,7 @@ from linkpay.wallet.errors import install_error_handlers
 from linkpay.wallet.notify import NullNotifier
 from linkpay.wallet.overload import install_overload_handlers
 from linkpay.wallet.settings import Settings
+from linkpay.wallet.spend.longpoll import VersionWatcher
 from linkpay.wallet.store.db import make_engine, make_sessionmaker, postgres_pool_size
 
 
@@ -65,7 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher = app.state.spend_request_watcher
+        await watcher.start()  # PostgreSQL: LISTEN before the first long-poll arrives
         yield
+        await watcher.close()
         close = getattr(app.state.notifier, "close", None)
         if close is not None:  # stop background delivery threads
             close()
@@ -84,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.notifier = _build_notifier(settings, factory)
+    app.state.spend_request_watcher = VersionWatcher(engine)
     install_error_handlers(app)
     install_overload_handlers(app)
     _include_routers(app)

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     # Wait this long for a pooled connection / SQLite's write lock, then answer 503.
     db_pool_timeout_seconds: float = 5.0
     sqlite_busy_timeout_seconds: float = 10.0
+    # One log line per request (uvicorn's access log); off saves CPU under load.
+    access_log: bool = True
     # Point the official Stripe / Lithic SDKs at another server (tests, a proxy).
     stripe_api_base: str = ""
     lithic_base_url: str = ""

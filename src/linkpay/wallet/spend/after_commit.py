@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from linkpay.wallet.spend import wakeups
+from linkpay.wallet.spend import pg_wakes, wakeups  # noqa: F401 - pg_wakes: NOTIFY at commit
 from linkpay.wallet.spend.states import CHANGED_IDS_KEY
 
 log = logging.getLogger("linkpay.wallet.spend")

@@ -1,14 +1,18 @@
 """Long-poll support: `GET /spend_requests/{id}?wait=N` returns as soon as the
 request's status differs from the status at the time of the call.
 
-Works across worker processes without a message bus: one `VersionWatcher` per process
-polls the database every `interval` seconds for the `version` of *all* watched requests
-in one cheap primary-key query (run in a thread, outside any write transaction, so it
-never takes SQLite's write lock), and wakes the waiters whose version moved. Commits
-made by this process wake waiters at once through `wakeups`. A woken waiter re-reads
-the request and returns only if the effective status changed (an update that keeps the
-status just refreshes what it waits on). Thousands of waiters cost one query per
-interval plus an idle coroutine each.
+Commits made by this process wake its waiters at once through `wakeups`. Changes made
+by other processes or hosts arrive:
+
+- on PostgreSQL, through LISTEN/NOTIFY (`pg_wakes`): the committing transaction
+  notifies, one listening connection per process wakes the waiters of those ids;
+- on SQLite, through a version poll: every `interval` seconds, one cheap primary-key
+  query reads the `version` of *all* watched requests (outside any write transaction)
+  and wakes the waiters whose version moved.
+
+A woken waiter re-reads the request and returns only if the effective status changed
+(an update that keeps the status just refreshes what it waits on). Thousands of
+waiters cost an idle coroutine each.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import anyio.to_thread
 from sqlalchemy import Engine
 
 from linkpay.wallet.spend import wakeups
+from linkpay.wallet.spend.pg_wakes import Listener
 from linkpay.wallet.store.models import utcnow
 
 POLL_INTERVAL_SECONDS = 0.05
@@ -68,18 +73,45 @@ class _Waiter:
 
 
 class VersionWatcher:
-    """Polls versions of watched spend requests while anyone waits; one per app."""
+    """Wakes waiters on changes from other processes: LISTEN on PostgreSQL, a version
+    poll (while anyone waits) on SQLite. One per app."""
 
     def __init__(self, engine: Engine, interval: float = POLL_INTERVAL_SECONDS) -> None:
         self._engine = engine
         self._interval = interval
         self._waiters: dict[str, set[_Waiter]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._listener = (
+            Listener(engine, self._changed) if engine.dialect.name == "postgresql" else None
+        )
 
     def _watch(self, spend_request_id: str, waiter: _Waiter) -> None:
         self._waiters.setdefault(spend_request_id, set()).add(waiter)
-        if self._task is None or self._task.done():
+        if self._listener is not None:
+            self._listener.ensure_started()
+        elif self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def _changed(self, ids: list[str] | None) -> None:
+        """From the listener (on the event loop): these ids changed, or None = any."""
+        targets = self._waiters if ids is None else ids
+        for spend_request_id in list(targets):
+            for waiter in self._waiters.get(spend_request_id, ()):
+                waiter.event.set()
+
+    async def start(self) -> None:
+        """Start listening now (PostgreSQL), so the first waiter misses nothing."""
+        if self._listener is not None:
+            self._listener.ensure_started()
+            await asyncio.wait_for(self._listener.connected.wait(), timeout=10)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
 
     def _unwatch(self, spend_request_id: str, waiter: _Waiter) -> None:
         waiters = self._waiters.get(spend_request_id)
@@ -119,6 +151,10 @@ class VersionWatcher:
         waiter = _Waiter(version=initial.version)
         local = wakeups.register(spend_request_id, waiter.event)
         self._watch(spend_request_id, waiter)
+        if self._listener is not None:
+            # A change that committed between the caller's snapshot and our
+            # registration notified nobody: re-read once now to close that gap.
+            waiter.event.set()
         try:
             while True:
                 remaining = end - time.monotonic()

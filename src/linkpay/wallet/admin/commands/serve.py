@@ -3,17 +3,24 @@ link, then serve the wallet over HTTP (uvicorn) until Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 from cyclopts import App
 
-from linkpay.wallet.admin.context import AdminContext, safe_url
+from linkpay.wallet.admin.context import AdminContext, AdminError, safe_url
 
 
 def register(app: App, ctx: AdminContext) -> None:
     @app.command(name="serve")
     def serve(
-        *, host: str | None = None, port: int | None = None, public_url: str | None = None
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        public_url: str | None = None,
+        workers: int | None = None,
+        access_log: bool | None = None,
     ) -> None:
         """Migrate, then serve the wallet over HTTP.
 
@@ -25,6 +32,11 @@ def register(app: App, ctx: AdminContext) -> None:
             Port (default 8765, or LINKPAY_PORT).
         public_url
             Base URL for links the wallet hands out (default http://HOST:PORT).
+        workers
+            Worker processes sharing the port (default 1, or LINKPAY_WORKERS). Use
+            PostgreSQL for more than one; see docs/operations.md.
+        access_log
+            Log one line per request (default on, or LINKPAY_ACCESS_LOG).
         """
         import uvicorn
 
@@ -33,14 +45,18 @@ def register(app: App, ctx: AdminContext) -> None:
         from linkpay.wallet.logging import install_redaction
         from linkpay.wallet.web.signin import create_signin_link
 
-        settings = ctx.settings(host=host, port=port, public_url=public_url)
+        settings = ctx.settings(
+            host=host, port=port, public_url=public_url, workers=workers, access_log=access_log
+        )
+        if settings.workers < 1:
+            raise AdminError("INVALID_INPUT", "--workers: must be at least 1")
         with ctx.session() as db:
             owner = accounts.ensure_user(db, email=settings.owner_email, name=settings.owner_name)
             owner_id = owner.id
             signin_url = create_signin_link(db, owner_id, settings)  # one use, short-lived
         ctx.close()  # the server opens its own engine
         install_redaction()
-        server_app = create_app(settings)
+        server_app = create_app(settings) if settings.workers == 1 else None
         print(
             f"link-wallet: serving {settings.public_url} (owner {settings.owner_email}, "
             f"{owner_id}); database {safe_url(settings.database_url)}",
@@ -52,4 +68,31 @@ def register(app: App, ctx: AdminContext) -> None:
             file=sys.stderr,
             flush=True,
         )
-        uvicorn.run(server_app, host=settings.host, port=settings.port, log_level="info")
+        options: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": "info",
+            "access_log": settings.access_log,
+        }
+        if server_app is not None:
+            uvicorn.run(server_app, **options)
+            return
+        # Each worker process builds its own app (engine, pool, LISTEN connection)
+        # from the environment, so hand it the settings resolved here.
+        os.environ.update(worker_environment(settings))
+        uvicorn.run(
+            "linkpay.wallet.app:create_app", factory=True, workers=settings.workers, **options
+        )
+
+
+def worker_environment(settings: Any) -> dict[str, str]:
+    """`LINKPAY_*` variables that make a worker's `Settings.from_env()` equal ours."""
+    return {
+        "LINKPAY_DATA_DIR": str(settings.data_dir),
+        "LINKPAY_DATABASE_URL": settings.database_url,
+        "LINKPAY_HOST": settings.host,
+        "LINKPAY_PORT": str(settings.port),
+        "LINKPAY_PUBLIC_URL": settings.public_url,
+        "LINKPAY_WORKERS": str(settings.workers),
+        "LINKPAY_ACCESS_LOG": "true" if settings.access_log else "false",
+    }
