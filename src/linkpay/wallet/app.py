@@ -19,6 +19,7 @@ from linkpay.wallet.body_limit import BodyLimitMiddleware
 from linkpay.wallet.errors import install_error_handlers
 from linkpay.wallet.notify import NullNotifier
 from linkpay.wallet.overload import install_overload_handlers
+from linkpay.wallet.rate_limits import build_limiter
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
 from linkpay.wallet.store.db import make_engine, make_sessionmaker, postgres_pool_size
@@ -39,7 +40,8 @@ def open_store(settings: Settings, **engine_kwargs: Any) -> tuple[Engine, sessio
         engine_kwargs.setdefault("busy_timeout", settings.sqlite_busy_timeout_seconds)
     engine = make_engine(settings.database_url, **engine_kwargs)
     factory = make_sessionmaker(engine)
-    factory.configure(info={"settings": settings})
+    # Sessions carry the app's shared rate limiter (device phrase guesses).
+    factory.configure(info={"settings": settings, "rate_limiter": build_limiter(settings, engine)})
     return engine, factory
 
 
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = factory
     app.state.notifier = _build_notifier(settings, factory)
     app.state.spend_request_watcher = VersionWatcher(engine)
+    app.state.web_signin_limiter = factory.kw["info"]["rate_limiter"]
     install_error_handlers(app)
     install_overload_handlers(app)
     _include_routers(app)

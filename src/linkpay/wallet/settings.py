@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = 10.0
     # One log line per request (uvicorn's access log); off saves CPU under load.
     access_log: bool = True
+    # Where rate-limit counters live (a `limits` storage URI such as redis://host:6379).
+    # Empty: the wallet database on PostgreSQL (shared by all hosts), memory on SQLite.
+    rate_limit_storage_url: str = ""
     # Point the official Stripe / Lithic SDKs at another server (tests, a proxy).
     stripe_api_base: str = ""
     lithic_base_url: str = ""

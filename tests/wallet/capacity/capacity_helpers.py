@@ -52,3 +52,41 @@ def issue_agent_token(wallet: Any, user_id: str, scope: str | None = None) -> To
         expires_in=3600,
         scope=scope,
     )
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+def sign_in(client: Any, base_url: str, link: str) -> None:
+    """Turn `client` into a signed-in browser on `base_url` with a one-time link."""
+    page = client.get(link)
+    assert page.status_code == 200, page.text
+    answer = client.post(
+        link, data={"csrf_token": csrf_from(page.text), "next": "/"}, headers={"Origin": base_url}
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def approve_on_page(client: Any, base_url: str, spend_request_id: str) -> None:
+    """Approve through the approval page, binding to the hash it shows."""
+    import re
+
+    page = client.get(f"/approve/{spend_request_id}")
+    assert page.status_code == 200, page.text
+    shown = re.search(r'name="approval_hash" value="([0-9a-f]+)"', page.text)
+    assert shown, "no approval_hash on the page"
+    answer = client.post(
+        f"/approve/{spend_request_id}",
+        headers={"Origin": base_url},
+        data={
+            "csrf_token": csrf_from(page.text),
+            "decision": "approve",
+            "approval_hash": shown.group(1),
+        },
+    )
+    assert answer.status_code == 303, answer.text

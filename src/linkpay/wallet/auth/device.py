@@ -37,9 +37,16 @@ DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP_SECONDS = 5
 PHRASE_WORDS = 3
 
-# Failed person-side phrase guesses allowed per person (memory storage: per process).
+# Failed person-side phrase guesses allowed per person. The app's limiter (in
+# `session.info`, see `wallet.rate_limits`) counts across processes; the fallback is
+# for sessions made without `open_store`.
 PHRASE_GUESS_LIMIT = parse("10/minute")
-_guess_limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+_fallback_limiter = strategies.FixedWindowRateLimiter(storage.MemoryStorage())
+
+
+def _guess_limiter(session: Session) -> strategies.RateLimiter:
+    limiter: strategies.RateLimiter = session.info.get("rate_limiter", _fallback_limiter)
+    return limiter
 
 
 @dataclass(frozen=True)
@@ -179,8 +186,8 @@ def poll_device_grant(
     return PollOutcome(tokens=tokens)
 
 
-def _check_guess_budget(attempt_key: str) -> None:
-    if not _guess_limiter.test(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key):
+def _check_guess_budget(session: Session, attempt_key: str) -> None:
+    if not _guess_limiter(session).test(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key):
         raise ApiException(
             429,
             "rate_limited",
@@ -208,15 +215,15 @@ def lookup_pending_grant(
     connect), or None. With `attempt_key` (e.g. the person's id or client address),
     misses count against the guess budget and an exhausted budget raises 429."""
     if attempt_key is not None:
-        _check_guess_budget(attempt_key)
+        _check_guess_budget(session, attempt_key)
     grant = _find_pending(session, _pepper(session), user_code)
     if grant is None and attempt_key is not None:
-        _guess_limiter.hit(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key)
+        _guess_limiter(session).hit(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key)
     return grant
 
 
 def _decide(session: Session, *, user_id: str, user_code: str, status: str) -> DeviceGrant:
-    _check_guess_budget(user_id)
+    _check_guess_budget(session, user_id)
     grant = _find_pending(session, _pepper(session), user_code)
     now = utcnow()
     decided = None
@@ -228,7 +235,7 @@ def _decide(session: Session, *, user_id: str, user_code: str, status: str) -> D
             .returning(DeviceGrant.id)
         ).first()
     if decided is None or grant is None:
-        _guess_limiter.hit(PHRASE_GUESS_LIMIT, "device_phrase", user_id)
+        _guess_limiter(session).hit(PHRASE_GUESS_LIMIT, "device_phrase", user_id)
         raise ApiException(
             400,
             "invalid_request",

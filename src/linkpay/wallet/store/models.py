@@ -188,7 +188,12 @@ class SpendRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_spend_requests_user_status", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_spend_requests_user_status", "user_id", "status"),
+        # The history list and its pages, newest first (`ORDER BY created_at DESC, id
+        # DESC`): both databases read this index backwards instead of sorting rows.
+        Index("ix_spend_requests_user_created", "user_id", "created_at", "id"),
+    )
 
 
 class SpendRequestEvent(Base):

@@ -34,8 +34,8 @@ from linkpay.wallet.web.sessions import (
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-# Password, email-link and passkey attempts per client address. Memory storage: per
-# process and per app (a multi-process deployment multiplies the budget by workers).
+# Password, email-link and passkey attempts per client address, counted by the app's
+# shared limiter (`wallet.rate_limits`: across workers and hosts on PostgreSQL).
 _ATTEMPTS = parse("20/10 minutes")
 _PASSKEY_COOKIE = "linkpay_webauthn"
 

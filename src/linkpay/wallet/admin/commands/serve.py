@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Annotated, Any
 
-from cyclopts import App
+from cyclopts import App, Parameter
 
 from linkpay.wallet.admin.context import AdminContext, AdminError, safe_url
 
@@ -20,7 +20,7 @@ def register(app: App, ctx: AdminContext) -> None:
         port: int | None = None,
         public_url: str | None = None,
         workers: int | None = None,
-        access_log: bool | None = None,
+        access_log: Annotated[bool | None, Parameter(negative="--no-access-log")] = None,
     ) -> None:
         """Migrate, then serve the wallet over HTTP.
 
@@ -36,7 +36,8 @@ def register(app: App, ctx: AdminContext) -> None:
             Worker processes sharing the port (default 1, or LINKPAY_WORKERS). Use
             PostgreSQL for more than one; see docs/operations.md.
         access_log
-            Log one line per request (default on, or LINKPAY_ACCESS_LOG).
+            Log one line per request (default on, or LINKPAY_ACCESS_LOG);
+            --no-access-log saves CPU under load.
         """
         import uvicorn
 

@@ -5,6 +5,7 @@ from alembic import context
 
 from linkpay.wallet.store import (  # noqa: F401  (registers all tables)
     audit_models,
+    capacity_models,
     issuer_models,
     models,
     web_models,
