@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 _STARTUP_TIMEOUT_SECONDS = 30.0
 
@@ -58,7 +58,7 @@ def serve_in_thread(
     *,
     port: int = 0,
     name: str = "linkpay-server",
-    lifespan: str = "off",
+    lifespan: Literal["auto", "on", "off"] = "off",
     timeout_graceful_shutdown: int | None = None,
 ) -> ServedApp:
     """Bind 127.0.0.1:`port`, build the app for its base URL, serve it with uvicorn.

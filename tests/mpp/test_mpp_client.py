@@ -447,6 +447,20 @@ def test_c33_short_context_is_refused_before_any_request(merchant):
     assert merchant.recorder.requests == []
 
 
+def test_c33_amount_over_the_wire_limit_is_invalid_input_naming_the_field(merchant):
+    # The SpendRequestCreate validation error becomes {code, message}, not a traceback.
+    from linkpay.wire import MAX_AMOUNT
+
+    link = link_with()
+    with pytest.raises(MppError) as info:
+        mpp_client.pay(
+            f"{merchant.base_url}/api/fortune", link=link, context=CONTEXT, amount=MAX_AMOUNT + 1
+        )
+    assert info.value.code == "INVALID_INPUT"
+    assert info.value.message.startswith("amount: ")
+    assert link.spend_requests.created == []
+
+
 def test_c33_next_steps_reproduce_flags_safely_quoted(merchant):
     from linkpay.cli.commands.mpp import PayInput, pay
     from linkpay.cli.registry import Context

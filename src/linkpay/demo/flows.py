@@ -62,7 +62,7 @@ def obtain_approval(env: DemoEnvironment, narrator: Any, spend_request: Any) -> 
     else:
         narrator.show_link("Approval page (open it on this machine)", approval_url)
 
-    if not narrator.interactive and env.can_approve_here:
+    if not narrator.interactive and env.approve is not None:
         narrator.info("Approving as the test person (non-interactive mode).")
         env.approve(spend_request.id)
         current = link.spend_requests.wait_for(spend_request.id, timeout=APPROVAL_TIMEOUT_SECONDS)
@@ -132,7 +132,7 @@ def run_card_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) -
     import httpx2
 
     from linkpay.merchant.checkout import DEFAULT_CART, price_cart, read_order_result
-    from linkpay.wire import SpendRequestCreate
+    from linkpay.wire import LineItem, SpendRequestCreate, Total
 
     link = env.link
     total = 5
@@ -152,8 +152,8 @@ def run_card_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) -
             merchant_name="Linkpay Demo Shop",
             merchant_url=env.shop_url,
             context=CARD_CONTEXT,
-            line_items=cart.line_items(),
-            totals=cart.totals(),
+            line_items=[LineItem.model_validate(item) for item in cart.line_items()],
+            totals=[Total.model_validate(total) for total in cart.totals()],
             request_approval=True,
             test=True,
         )
@@ -309,7 +309,9 @@ def run_spt_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) ->
         result["receipt"] = paid["receipt"]
     result["response"] = _json_or_text(paid.get("body", ""))
     if not paid.get("paid") or paid.get("status") != 200:
-        problem = paid.get("problem") if isinstance(paid.get("problem"), dict) else {}
+        problem = paid.get("problem")
+        if not isinstance(problem, dict):
+            problem = {}
         reason = problem.get("detail") or problem.get("title") or clean(paid.get("body", ""))[:200]
         raise FlowFailed("PAYMENT_REFUSED", f"The merchant answered {paid.get('status')}: {reason}")
     if not paid.get("receipt"):

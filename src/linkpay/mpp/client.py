@@ -330,7 +330,10 @@ def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, StripeCha
         return select_stripe(parsed, ("charge",))
     except Exception:
         x402 = detect_x402(probe.headers, None)
-        if x402 is not None and not any(p.ok and p.challenge.method == "stripe" for p in parsed):
+        stripe_offered = any(
+            p.challenge is not None and p.challenge.method == "stripe" for p in parsed
+        )
+        if x402 is not None and not stripe_offered:
             raise x402 from None
         raise
 
@@ -367,8 +370,8 @@ def _create_spend_request(
             test=test,
         )
     except ValidationError as exc:
-        messages = [message for _param, message in describe_validation_errors(exc)]
-        raise InvalidInputError("; ".join(messages) or "invalid spend request") from None
+        _param, message = describe_validation_errors(exc.errors(include_input=False))
+        raise InvalidInputError(message) from None
     from linkpay.client.errors import LinkError
 
     resumed = False

@@ -10,6 +10,7 @@ Unexpected exceptions become a generic 500 body without a traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -92,7 +93,7 @@ def error_response(
     message: str,
     *,
     param: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         ApiException(status_code, code, message, param=param).body(),
@@ -123,7 +124,7 @@ async def _validation_exception(request: Request, exc: Exception) -> JSONRespons
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if request.url.path.startswith(OAUTH_PATH_PREFIX):
-        _param, message = describe_validation_errors(errors)  # type: ignore[arg-type]
+        _param, message = describe_validation_errors(errors)
         return JSONResponse(
             {"error": "invalid_request", "error_description": message},
             status_code=400,
@@ -131,7 +132,7 @@ async def _validation_exception(request: Request, exc: Exception) -> JSONRespons
         )
     if errors and errors[0].get("type") == "json_invalid":
         return error_response(400, "invalid_request", "Request body is not valid JSON")
-    param, message = describe_validation_errors(errors)  # type: ignore[arg-type]
+    param, message = describe_validation_errors(errors)
     return error_response(400, "invalid_request", message, param=param)
 
 

@@ -1,6 +1,7 @@
 """Shapes shared by every part of the agent API: the error body."""
 
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,7 +28,7 @@ class ErrorBody(BaseModel):
     error: ApiError
 
 
-def describe_validation_errors(errors: list[dict[str, object]]) -> tuple[str | None, str]:
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> tuple[str | None, str]:
     """Turn pydantic's `errors()` into `(param, message)` naming the field.
 
     Field errors carry their location; model-level rules (in `spend_requests.py`) put the
@@ -37,7 +38,7 @@ def describe_validation_errors(errors: list[dict[str, object]]) -> tuple[str | N
     if not errors:
         return None, "invalid request"
     first = errors[0]
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]  # type: ignore[union-attr]
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
     message = str(first.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
     param = ".".join(loc) if loc else None

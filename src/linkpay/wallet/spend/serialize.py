@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,9 +18,14 @@ from sqlalchemy.orm import Session
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
+from linkpay.wire import PaymentStatusDetails, StatusDetails
 from linkpay.wire import SpendRequest as WireSpendRequest
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
@@ -106,8 +111,16 @@ def to_wire(
         approval_url=approval_url(settings, row.id),
         card=card,
         shared_payment_token=token,
-        payment_status_details=row.payment_status_details,
-        status_details=row.status_details,
+        payment_status_details=(
+            PaymentStatusDetails.model_validate(row.payment_status_details)
+            if row.payment_status_details is not None
+            else None
+        ),
+        status_details=(
+            StatusDetails.model_validate(row.status_details)
+            if row.status_details is not None
+            else None
+        ),
         metadata=row.request_metadata or {},
         # The deadline of the current phase (decision, then credential validity); the
         # agent's own deadline once the request is settled.

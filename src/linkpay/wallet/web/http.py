@@ -147,7 +147,7 @@ def render(
     ctx.setdefault("person", getattr(request.state, "person", None))
     ctx.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
-    return response  # type: ignore[return-value]
+    return response
 
 
 def render_error(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:

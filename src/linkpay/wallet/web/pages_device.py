@@ -5,7 +5,7 @@ count against a per-person budget (auth.device rate-limits them)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
@@ -58,7 +58,7 @@ def device_page(request: Request, code: str | None = None) -> Response:
                     "No agent is waiting with that phrase. Check the words your agent "
                     "shows (they expire after a few minutes)."
                 )
-        context = {"title": "Connect an agent", "code": code or "", "error": error}
+        context: dict[str, Any] = {"title": "Connect an agent", "code": code or "", "error": error}
         if grant is not None:
             context["grant"] = {
                 "label": clean_text(grant.connection_label) or "An unnamed agent",

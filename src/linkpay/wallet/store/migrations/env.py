@@ -1,7 +1,10 @@
 """Alembic environment: runs against the connection handed in by
 `linkpay.wallet.store.migrations` (or a `database_url` attribute)."""
 
+from typing import Literal
+
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from linkpay.wallet.store import (  # noqa: F401  (registers all tables)
     audit_models,
@@ -18,20 +21,22 @@ target_metadata = models.Base.metadata
 
 def _core_table_names() -> set[str]:
     return {
-        mapper.local_table.name
+        mapper.class_.__tablename__
         for mapper in models.Base.registry.mappers
         if mapper.class_.__module__ == models.__name__
     }
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """`only_core` (regenerating 0001_initial) keeps the web app's tables out."""
     if config.attributes.get("only_core") and type_ == "table":
         return name in _core_table_names()
     return True
 
 
-def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+def render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:
     """Render our TypeDecorator as its plain implementation: migrations must not import
     the live models module."""
     if type_ == "type" and isinstance(obj, models.UTCDateTime):
@@ -39,7 +44,7 @@ def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     return False
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
