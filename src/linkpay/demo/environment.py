@@ -122,6 +122,8 @@ def open_environment(
 
 @contextlib.contextmanager
 def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
+    from pydantic import SecretStr
+
     from linkpay.client import Link
     from linkpay.merchant.app import create_merchant_app
     from linkpay.merchant.settings import MerchantSettings
@@ -139,7 +141,7 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
         _, api_key, network_id = wallet.create_merchant(DEMO_MERCHANT_NAME, url=merchant_url)
         settings = MerchantSettings(
             wallet_url=wallet.base_url,
-            api_key=api_key,
+            api_key=SecretStr(api_key),
             network_id=network_id,
             public_url=merchant_url,
             name=DEMO_MERCHANT_NAME,

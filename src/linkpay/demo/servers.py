@@ -8,11 +8,13 @@ __all__ = ["free_loopback_port", "wallet_reachable"]
 
 
 def wallet_reachable(base_url: str, timeout: float = 2.0) -> bool:
-    """True when something answering HTTP listens at `base_url` (any status counts)."""
+    """True when something answering HTTP listens at `base_url` (any status counts).
+
+    Probes the home page rather than /openapi.json, whose first build takes seconds."""
     import httpx2
 
     try:
-        httpx2.get(base_url.rstrip("/") + "/openapi.json", timeout=timeout)
+        httpx2.get(base_url.rstrip("/") + "/", timeout=timeout)
     except httpx2.HTTPError:
         return False
     return True
