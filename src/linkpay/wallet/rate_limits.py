@@ -111,7 +111,10 @@ def build_storage(settings: Any, engine: Engine) -> storage.Storage:
     """Where this wallet keeps its rate-limit counters (see the module docstring)."""
     url = getattr(settings, "rate_limit_storage_url", "") or ""
     if url:
-        return storage.storage_from_string(url)
+        configured = storage.storage_from_string(url)
+        if not isinstance(configured, storage.Storage):
+            raise ValueError("rate_limit_storage_url must name a synchronous limits storage")
+        return configured
     if engine.dialect.name == "postgresql":
         return SqlCounterStorage(engine)
     return storage.MemoryStorage()
