@@ -8,6 +8,7 @@ contract; do not rename them.
 from linkpay.wire.common import ApiError, ErrorBody, Expandable, describe_validation_errors
 from linkpay.wire.device import DeviceCodeResponse, OAuthError, TokenResponse
 from linkpay.wire.network import CardCharge, CardChargeRequest, PaymentIntent
+from linkpay.wire.policy import BudgetFigure, Decision, LimitFigure, Refusal, SpendRequestCheck
 from linkpay.wire.resources import (
     Address,
     AgentObservation,
@@ -52,6 +53,11 @@ from linkpay.wire.spend_requests import (
 )
 
 __all__ = [
+    "BudgetFigure",
+    "Decision",
+    "LimitFigure",
+    "Refusal",
+    "SpendRequestCheck",
     "ACTIVE_STATUSES",
     "MAX_AMOUNT",
     "MIN_CONTEXT_LENGTH",

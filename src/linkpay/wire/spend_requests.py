@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from linkpay.wire.policy import Decision
+
 MAX_AMOUNT = 50_000  # cents; a person may set a lower limit
 MIN_CONTEXT_LENGTH = 100
 MAX_METADATA_KEYS = 50
@@ -291,6 +293,8 @@ class SpendRequest(BaseModel):
     livemode: bool = False
     test: bool = True
     status_history: list[dict[str, Any]] | None = None
+    # Who decided (person or policy), under which rule, and why (absent until decided).
+    decision: Decision | None = None
 
 
 class SpendRequestList(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
 from linkpay.wallet.errors import ApiException
+from linkpay.wallet.policy import service as policy
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
 from linkpay.wallet.spend.validation import ensure_spending_allowed, load_person
@@ -79,6 +80,8 @@ def approve_spend_request(
             "spend_request_changed",
             "The spend request changed after it was shown; review it again before approving",
         )
+    # Limits and budgets must still have room: hold the amount (under the wallet lock).
+    policy.reserve_for_approval(session, row, now)
     updated = transition(
         session,
         row.id,
@@ -104,6 +107,7 @@ def approve_spend_request(
                 "The spend request changed after it was shown; review it again",
             )
         raise invalid_state(fresh.status if fresh else "gone", "approve")
+    policy.decided_by_person(session, updated, person_id=user_id, verdict="approved", now=now)
     issue(session, updated, settings=settings)
     return updated
 
@@ -161,6 +165,7 @@ def deny_spend_request(session: Session, *, user_id: str, spend_request_id: str)
         now=now,
         values={"decided_at": now},
     )
+    policy.decided_by_person(session, updated, person_id=user_id, verdict="denied", now=now)
     return updated
 
 

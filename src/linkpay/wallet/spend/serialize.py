@@ -15,6 +15,7 @@ from typing import Any, overload
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.policy.service import decision_of
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
@@ -130,4 +131,5 @@ def to_wire(
         livemode=not row.test,
         test=row.test,
         status_history=status_history(session, row.id) if history else None,
+        decision=decision_of(session, row.id),  # type: ignore[arg-type]
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from linkpay.wallet.errors import ApiException
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.connections import choose_issuer
-from linkpay.wallet.spend.after_commit import call_after_commit
+from linkpay.wallet.spend import policy_gate
 from linkpay.wallet.spend.decisions import (
     approve_spend_request,
     cancel_spend_request,
@@ -40,7 +39,8 @@ from linkpay.wallet.spend.hashing import (
     normalize_line_items,
     normalize_totals,
 )
-from linkpay.wallet.spend.serialize import approval_url, to_wire
+from linkpay.wallet.spend.notices import notify_after_commit
+from linkpay.wallet.spend.serialize import to_wire
 from linkpay.wallet.spend.states import (
     EDITABLE_STATUSES,
     invalid_state,
@@ -83,9 +83,6 @@ log = logging.getLogger("linkpay.wallet.spend")
 
 APPROVE_SCOPE = "spend_requests:approve"
 _HISTORY_LIMIT = 1000
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# ISO 4217 currencies whose minor unit is the unit itself (amounts are minor units).
-_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 
 
 # --- reading --------------------------------------------------------------------------
@@ -117,34 +114,6 @@ def list_for_user(
 
 
 # --- the agent's side -----------------------------------------------------------------
-
-
-def _summary(row: SpendRequest) -> str:
-    """One line for a notification: who gets how much. Merchant text is untrusted."""
-    payee = row.merchant_name or row.network_id or "a merchant"
-    payee = _CONTROL_CHARS.sub("", payee)[:80]
-    if row.currency in _ZERO_DECIMAL:
-        return f"{payee}: {row.amount} {row.currency.upper()}"
-    return f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
-
-
-def _notify_after_commit(session: Session, row: SpendRequest, settings: Any, notifier: Any) -> None:
-    if notifier is None:
-        return
-    kwargs = {
-        "user_id": row.user_id,
-        "spend_request_id": row.id,
-        "approval_url": approval_url(settings, row.id),
-        "summary": _summary(row),
-    }
-
-    def send() -> None:
-        try:
-            notifier.spend_request_needs_approval(**kwargs)
-        except Exception:  # noqa: BLE001 - a failing channel never fails the request
-            log.warning("notifier failed for spend request %s", kwargs["spend_request_id"])
-
-    call_after_commit(session, send)
 
 
 def _validated_new_request(
@@ -200,7 +169,8 @@ def create_spend_request(
             "only accepted by create_delegated, with a token holding the approval scope",
         )
     now = utcnow()
-    _person, columns = _validated_new_request(session, principal, body, now)
+    person, columns = _validated_new_request(session, principal, body, now)
+    assessment = policy_gate.assess_new(session, person, principal.token_family_id, columns, now)
     duplicate = find_duplicate(
         session,
         user_id=principal.user_id,
@@ -221,22 +191,35 @@ def create_spend_request(
             retry_after=retry_after,
             duplicate_spend_request=existing.model_dump(mode="json", exclude_none=True),
         )
+    initial = policy_gate.initial_values(assessment, columns, settings=settings, now=now)
     row = SpendRequest(
         id=new_id("lsrq"),
         user_id=principal.user_id,
         token_family_id=principal.token_family_id,
-        status="created",
         **choose_issuer(session, test=body.test),
         approval_expires_at=now + timedelta(seconds=settings.approval_window_seconds),
         version=1,
         created_at=now,
         updated_at=now,
+        **initial,
         **columns,
     )
     session.add(row)
     session.flush()
-    record_event(session, row.id, from_status=None, to_status="created", actor="agent", at=now)
-    if body.request_approval:
+    decided = row.status != "created"
+    record_event(
+        session,
+        row.id,
+        from_status=None,
+        to_status=row.status,
+        actor="policy" if decided else "agent",
+        note=assessment.decision.reason if decided else None,
+        at=now,
+    )
+    policy_gate.after_insert(session, row, assessment, now)
+    if row.status == "approved":
+        issue(session, row, settings=settings)
+    elif row.status == "created" and body.request_approval:
         row = _ask_person(session, row, settings=settings, notifier=notifier, now=now)
     return row
 
@@ -271,6 +254,7 @@ def create_delegated_spend_request(
     )
     session.add(row)
     session.flush()
+    policy_gate.hold_delegated(session, row, now)
     details = json.dumps(body.approval_details, sort_keys=True, default=str)
     record_event(
         session,
@@ -379,7 +363,7 @@ def _ask_person(
     if updated is None:
         fresh = session.get(SpendRequest, row.id, populate_existing=True)
         raise invalid_state(fresh.status if fresh else "gone", "request approval for")
-    _notify_after_commit(session, updated, settings, notifier)
+    notify_after_commit(session, updated, settings, notifier)
     return updated
 
 

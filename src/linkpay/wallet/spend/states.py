@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
 from linkpay.wallet.errors import ApiException
+from linkpay.wallet.policy.ledger import follow_transition
 from linkpay.wallet.store.models import SpendRequest, SpendRequestEvent, utcnow
 
 # Legal transitions (agent-api.md "Statuses"). `created → expired` is the approval
@@ -169,6 +170,10 @@ def transition(
             note=note,
             at=now,
         )
+        if updated is not None:  # the budget ledger follows in the same transaction
+            follow_transition(
+                session, updated, from_status=source, to_status=to_status, values=values, now=now
+            )
         return updated
     return None
 

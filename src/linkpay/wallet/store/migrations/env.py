@@ -11,6 +11,7 @@ from linkpay.wallet.store import (  # noqa: F401  (registers all tables)
     capacity_models,
     issuer_models,
     models,
+    policy_models,
     web_models,
 )
 from linkpay.wallet.store.db import make_engine

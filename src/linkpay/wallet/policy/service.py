@@ -1,0 +1,355 @@
+"""The policy as the spend service uses it: load the person's policy, gather the
+facts and figures a decision needs (in SQL, inside the caller's transaction), decide,
+and reserve. Pure judgement lives in `rules`, `limits` and `budgets`; ledger rows in
+`ledger`. Refusals become the API's 4xx here (`refusal_error`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.errors import ApiException
+from linkpay.wallet.policy import ledger
+from linkpay.wallet.policy.budgets import Budget, applies, budget_refusal
+from linkpay.wallet.policy.limits import (
+    HOUR,
+    LINK_DEFAULTS,
+    SIXTY_DAYS,
+    Limits,
+    Usage,
+    check_create,
+    check_reserve,
+)
+from linkpay.wallet.policy.periods import period_bounds, zone
+from linkpay.wallet.policy.refusal import Refusal
+from linkpay.wallet.policy.rules import CountCap, Decision, Facts, Rule, evaluate, merchant_key
+from linkpay.wallet.store.models import SpendRequest, User
+from linkpay.wallet.store.policy_models import SpendDecision, WalletPolicy
+from linkpay.wire import ACTIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class Policy:
+    limits: Limits
+    timezone: str
+    tz: ZoneInfo
+    rules: tuple[Rule, ...]
+    budgets: tuple[Budget, ...]
+    version: int
+
+
+@lru_cache(maxsize=256)
+def _parsed(rules_json: str, budgets_json: str) -> tuple[tuple[Rule, ...], tuple[Budget, ...]]:
+    """Validated rules and budgets, cached by their JSON (a create re-reads the row
+    but does not re-validate 20 rules)."""
+    rules = tuple(Rule.model_validate(item) for item in json.loads(rules_json))
+    budgets = tuple(Budget.model_validate(item) for item in json.loads(budgets_json))
+    return rules, budgets
+
+
+def load_policy(session: Session, user: User) -> Policy:
+    row = session.get(WalletPolicy, user.id)
+    overrides = dict(row.limits or {}) if row is not None else {}
+    overrides["per_request"] = user.max_amount_per_request or LINK_DEFAULTS.per_request
+    limits = Limits(**{**LINK_DEFAULTS.as_dict(), **overrides})
+    if row is None:
+        return Policy(limits, "UTC", zone("UTC"), (), (), 0)
+    rules, budgets = _parsed(json.dumps(row.rules or []), json.dumps(row.budgets or []))
+    return Policy(limits, row.timezone, zone(row.timezone), rules, budgets, row.version)
+
+
+def facts_of(
+    session: Session,
+    *,
+    user_id: str,
+    agent: str | None,
+    amount: int,
+    currency: str,
+    credential_type: str,
+    merchant_url: str | None,
+    network_id: str | None,
+    line_items: int,
+    at: datetime,
+    policy: Policy,
+) -> Facts:
+    merchant = merchant_key(merchant_url, network_id)
+    known = False
+    if merchant and any(rule.when.known_merchant is not None for rule in policy.rules):
+        known = bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        SpendDecision.user_id == user_id,
+                        SpendDecision.merchant == merchant,
+                        SpendRequest.id == SpendDecision.spend_request_id,
+                        SpendRequest.status == "succeeded",
+                    )
+                )
+            )
+        )
+    return Facts(amount, currency.lower(), credential_type, merchant, agent, line_items, at, known)
+
+
+def _rule_counter(session: Session, user_id: str, tz: ZoneInfo) -> Any:
+    def count(rule: Rule, cap: CountCap, facts: Facts) -> int:
+        start, end = period_bounds(cap.period, facts.at, tz)
+        conditions = [
+            SpendDecision.user_id == user_id,
+            SpendDecision.rule == rule.id,
+            SpendDecision.created_at >= start,
+            SpendDecision.created_at < end,
+        ]
+        if cap.per == "agent":
+            conditions.append(SpendDecision.agent == facts.agent)
+        elif cap.per == "merchant":
+            conditions.append(SpendDecision.merchant == facts.merchant)
+        return int(session.scalar(select(func.count()).where(*conditions)) or 0)
+
+    return count
+
+
+def usage(session: Session, user_id: str, agent: str | None, currency: str, now: datetime) -> Usage:
+    """Everything the limits look at, in two queries."""
+    live = (SpendRequest.approval_expires_at.is_(None)) | (SpendRequest.approval_expires_at > now)
+    unexpired = (SpendRequest.expires_at.is_(None)) | (SpendRequest.expires_at > now)
+    valid = (SpendRequest.credential_valid_until.is_(None)) | (
+        SpendRequest.credential_valid_until > now
+    )
+    awaiting = SpendRequest.status.in_(("created", "pending_approval")) & live & unexpired
+    approved = (SpendRequest.status == "approved") & valid & unexpired
+    mine = SpendRequest.token_family_id == agent
+    recent = mine & (SpendRequest.created_at > now - SIXTY_DAYS)
+    counts = session.execute(
+        select(
+            func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((approved, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((mine & (SpendRequest.created_at > now - HOUR), 1), else_=0)), 0
+            ),
+            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
+        ).where(SpendRequest.user_id == user_id, SpendRequest.status.in_(ACTIVE_STATUSES) | recent)
+    ).one()
+    active, approved_unused, creates_hour, creates_60 = (int(value) for value in counts)
+    day_total, month_total = ledger.rolling_totals(session, user_id, currency, now)
+
+    def create_times(window: timedelta) -> list[datetime]:
+        return list(
+            session.scalars(
+                select(SpendRequest.created_at).where(
+                    SpendRequest.user_id == user_id, mine, SpendRequest.created_at > now - window
+                )
+            )
+        )
+
+    return Usage(
+        day_total=day_total,
+        month_total=month_total,
+        active=active,
+        approved_unused=approved_unused,
+        agent_creates_hour=creates_hour,
+        agent_creates_60_days=creates_60,
+        amount_entries=lambda window: ledger.amount_entries(
+            session, user_id, currency, now, window
+        ),
+        create_times=create_times,
+    )
+
+
+def budget_usage(
+    session: Session,
+    user_id: str,
+    budgets: tuple[Budget, ...],
+    currency: str,
+    now: datetime,
+    tz: ZoneInfo,
+    facts: Facts | None = None,
+) -> dict[str, int]:
+    """Reserved + consumed in the current period of each budget in `currency`."""
+    chosen = [b for b in budgets if b.currency == currency.lower()]
+    if facts is not None:
+        chosen = [b for b in chosen if applies(b, facts)]
+    if not chosen:
+        return {}
+    periods = sorted({b.period for b in chosen})
+    starts = [period_bounds(period, now, tz)[0] for period in periods]
+    groups = ledger.period_usage(session, user_id, currency, starts)
+    used: dict[str, int] = {}
+    for budget in chosen:
+        index = periods.index(budget.period)
+        total = 0
+        for (agent, merchant), sums in groups.items():
+            probe = Facts(0, currency, "card", merchant, agent, 0, now)
+            if applies(budget, probe):
+                total += sums[index]
+        used[budget.id] = total
+    return used
+
+
+@dataclass
+class Assessment:
+    decision: Decision
+    refusal: Refusal | None
+    policy: Policy
+    facts: Facts
+    usage: Usage
+
+
+def _money_refusal(
+    session: Session,
+    user_id: str,
+    policy: Policy,
+    facts: Facts,
+    usage_now: Usage,
+    now: datetime,
+    *,
+    with_counts: bool,
+) -> Refusal | None:
+    limits = policy.limits
+    if not with_counts:  # needs approval: the approved-unused count is checked then
+        limits = Limits(**{**limits.as_dict(), "max_approved_unused": 1 << 30})
+    refusal = check_reserve(limits, usage_now, facts.amount, now)
+    if refusal is not None:
+        return refusal
+    used = budget_usage(session, user_id, policy.budgets, facts.currency, now, policy.tz, facts)
+    for budget in policy.budgets:
+        if budget.id in used:
+            refusal = budget_refusal(budget, used[budget.id], facts.amount, now, policy.tz)
+            if refusal is not None:
+                return refusal
+    return None
+
+
+def assess(session: Session, user: User, facts: Facts, now: datetime) -> Assessment:
+    """What a new request with these facts gets: limits first, then the first
+    matching rule; an auto-approval (and any request's money) must fit the limits
+    and budgets as they stand."""
+    policy = load_policy(session, user)
+    usage_now = usage(session, user.id, facts.agent, facts.currency, now)
+    decision = evaluate(
+        policy.rules, facts, tz=policy.tz, count=_rule_counter(session, user.id, policy.tz)
+    )
+    refusal = check_create(policy.limits, usage_now, facts.amount, now)
+    if refusal is None and decision.action != "deny":
+        refusal = _money_refusal(
+            session,
+            user.id,
+            policy,
+            facts,
+            usage_now,
+            now,
+            with_counts=decision.action == "auto_approve",
+        )
+    return Assessment(decision, refusal, policy, facts, usage_now)
+
+
+def refusal_error(refusal: Refusal) -> ApiException:
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
+    details = dict(refusal.body_extra())
+    param = details.pop("param", None)
+    return ApiException(
+        refusal.status, refusal.code, refusal.message, param=param, headers=headers, **details
+    )
+
+
+def reserve_for_approval(session: Session, row: SpendRequest, now: datetime) -> None:
+    """The person (or someone they delegated to) approves `row`: under the wallet
+    lock, check the money limits and budgets and hold the amount. Raises the 4xx."""
+    ledger.lock_wallet(session, row.user_id)
+    user = session.get(User, row.user_id)
+    assert user is not None
+    policy = load_policy(session, user)
+    facts = facts_of(
+        session,
+        user_id=row.user_id,
+        agent=row.token_family_id,
+        amount=row.amount,
+        currency=row.currency,
+        credential_type=row.credential_type,
+        merchant_url=row.merchant_url,
+        network_id=row.network_id,
+        line_items=len(row.line_items or []),
+        at=now,
+        policy=policy,
+    )
+    usage_now = usage(session, row.user_id, row.token_family_id, row.currency, now)
+    refusal = _money_refusal(session, row.user_id, policy, facts, usage_now, now, with_counts=True)
+    if refusal is not None:
+        raise refusal_error(refusal)
+    hold(session, row, facts, now)
+
+
+def hold(session: Session, row: SpendRequest, facts: Facts, now: datetime) -> None:
+    ledger.reserve(
+        session,
+        user_id=row.user_id,
+        spend_request_id=row.id,
+        amount=row.amount,
+        currency=row.currency,
+        agent=facts.agent,
+        merchant=facts.merchant,
+        now=now,
+    )
+
+
+def record_decision(
+    session: Session,
+    row: SpendRequest,
+    decision: Decision,
+    *,
+    by: str | None,
+    merchant: str | None,
+    now: datetime,
+) -> SpendDecision:
+    record = SpendDecision(
+        spend_request_id=row.id,
+        user_id=row.user_id,
+        by=by,
+        rule=decision.rule,
+        reason=decision.reason[:500],
+        approvers_required=decision.approvers_required,
+        deny_ends=decision.deny_ends,
+        agent=row.token_family_id,
+        merchant=merchant,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    return record
+
+
+def decided_by_person(
+    session: Session, row: SpendRequest, *, person_id: str, verdict: str, now: datetime
+) -> None:
+    """The person's approve or deny becomes the request's decision."""
+    record = session.get(SpendDecision, row.id)
+    reason = f"{verdict.capitalize()} by the person"
+    if record is None:
+        record = SpendDecision(
+            spend_request_id=row.id,
+            user_id=row.user_id,
+            rule=None,
+            agent=row.token_family_id,
+            merchant=merchant_key(row.merchant_url, row.network_id),
+            created_at=now,
+        )
+        session.add(record)
+    elif record.reason:
+        reason += f" ({record.reason})"
+    record.by, record.decided_by, record.updated_at = "person", person_id, now
+    record.reason = reason[:500]
+    session.flush()
+
+
+def decision_of(session: Session, spend_request_id: str) -> dict[str, Any] | None:
+    record = session.get(SpendDecision, spend_request_id)
+    if record is None or record.by is None:
+        return None
+    return {"by": record.by, "rule": record.rule, "reason": record.reason}

@@ -1,0 +1,48 @@
+"""Telling the person a spend request waits for them, once the transaction that put
+it there commits (a failing channel never fails the request)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.spend.after_commit import call_after_commit
+from linkpay.wallet.spend.serialize import approval_url
+from linkpay.wallet.store.models import SpendRequest
+
+log = logging.getLogger("linkpay.wallet.spend")
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# ISO 4217 currencies whose minor unit is the unit itself (amounts are minor units).
+_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+
+
+def _summary(row: SpendRequest) -> str:
+    """One line for a notification: who gets how much. Merchant text is untrusted."""
+    payee = row.merchant_name or row.network_id or "a merchant"
+    payee = _CONTROL_CHARS.sub("", payee)[:80]
+    if row.currency in _ZERO_DECIMAL:
+        return f"{payee}: {row.amount} {row.currency.upper()}"
+    return f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
+
+
+def notify_after_commit(session: Session, row: SpendRequest, settings: Any, notifier: Any) -> None:
+    if notifier is None:
+        return
+    kwargs = {
+        "user_id": row.user_id,
+        "spend_request_id": row.id,
+        "approval_url": approval_url(settings, row.id),
+        "summary": _summary(row),
+    }
+
+    def send() -> None:
+        try:
+            notifier.spend_request_needs_approval(**kwargs)
+        except Exception:  # noqa: BLE001 - a failing channel never fails the request
+            log.warning("notifier failed for spend request %s", kwargs["spend_request_id"])
+
+    call_after_commit(session, send)

@@ -1,0 +1,95 @@
+"""Where a new spend request meets the person's policy: limits refuse it (a 4xx
+naming the limit), a rule approves it at once (credential issued in the same
+transaction), denies it, or leaves it to the person. The decision is stored beside
+the request and every approval holds its amount in the budget ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.policy import service as policy
+from linkpay.wallet.spend.hashing import hash_material, material_of
+from linkpay.wallet.spend.windows import earliest
+from linkpay.wallet.store.models import SpendRequest, User
+
+
+def facts_for_new(
+    session: Session, person: User, agent: str | None, columns: dict[str, Any], now: datetime
+) -> policy.Facts:
+    return policy.facts_of(
+        session,
+        user_id=person.id,
+        agent=agent,
+        amount=columns["amount"],
+        currency=columns["currency"],
+        credential_type=columns["credential_type"],
+        merchant_url=columns["merchant_url"],
+        network_id=columns["network_id"],
+        line_items=len(columns["line_items"] or []),
+        at=now,
+        policy=policy.load_policy(session, person),
+    )
+
+
+def assess_new(
+    session: Session, person: User, agent: str | None, columns: dict[str, Any], now: datetime
+) -> policy.Assessment:
+    """The policy's answer for a new request; raises the refusal's 4xx."""
+    facts = facts_for_new(session, person, agent, columns, now)
+    assessment = policy.assess(session, person, facts, now)
+    if assessment.refusal is not None:
+        raise policy.refusal_error(assessment.refusal)
+    return assessment
+
+
+def initial_values(
+    assessment: policy.Assessment, columns: dict[str, Any], *, settings: Any, now: datetime
+) -> dict[str, Any]:
+    """Status and decision columns of the new row under the policy's decision."""
+    action = assessment.decision.action
+    if action == "auto_approve":
+        material = material_of(
+            amount=columns["amount"],
+            currency=columns["currency"],
+            merchant_name=columns["merchant_name"],
+            merchant_url=columns["merchant_url"],
+            line_items=columns["line_items"],
+            totals=columns["totals"],
+            credential_type=columns["credential_type"],
+            network_id=columns["network_id"],
+            payment_method=columns["payment_method_id"],
+        )
+        return {
+            "status": "approved",
+            "approval_hash": hash_material(material),
+            "decided_at": now,
+            "credential_valid_until": earliest(
+                now + timedelta(seconds=settings.credential_validity_seconds),
+                columns["expires_at"],
+            ),
+        }
+    if action == "deny":
+        return {"status": "denied", "decided_at": now}
+    return {"status": "created"}
+
+
+def after_insert(
+    session: Session, row: SpendRequest, assessment: policy.Assessment, now: datetime
+) -> None:
+    """Store the decision; an auto-approval holds its amount in the ledger."""
+    decision = assessment.decision
+    by = "policy" if decision.action in ("auto_approve", "deny") else None
+    policy.record_decision(
+        session, row, decision, by=by, merchant=assessment.facts.merchant, now=now
+    )
+    if decision.action == "auto_approve":
+        policy.hold(session, row, assessment.facts, now)
+
+
+def hold_delegated(session: Session, row: SpendRequest, now: datetime) -> None:
+    """A request approved elsewhere still counts against limits and budgets."""
+    policy.reserve_for_approval(session, row, now)
+    policy.decided_by_person(session, row, person_id=row.user_id, verdict="approved", now=now)
