@@ -105,11 +105,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from linkpay.wallet.api import device, resources, spend_requests
+    from linkpay.wallet.api import policy as policy_api
     from linkpay.wallet.network import routes as network_routes
     from linkpay.wallet.web import routes as web_routes
     from linkpay.wallet.webhooks import router as webhooks_router
 
     app.include_router(device.router)
+    app.include_router(policy_api.router)  # before spend_requests: /spend_requests/check
     app.include_router(spend_requests.router)
     app.include_router(resources.router)
     app.include_router(network_routes.router)

@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     notify_urls: SecretStr = Field(default=SecretStr(""), repr=False)
     # Seconds to wait before each retry of a failing notification channel.
     notify_retry_seconds: str = "2,10,60"
+    # --- The person's limits (docs/policy.md): the most a person may raise each to.
+    # They start at Link's defaults ($500 a request and a day, $20,000 per 30 days,
+    # 30 active, 10 approved-but-unused, 50 creates an hour and 200 per 60 days).
+    policy_max_per_request: int = 50_000
+    policy_max_per_day: int = 1_000_000
+    policy_max_per_30_days: int = 10_000_000
+    policy_max_max_active: int = 200
+    policy_max_max_approved_unused: int = 200
+    policy_max_creates_per_hour: int = 500
+    policy_max_creates_per_60_days: int = 5_000
     # --- Capacity and overload (docs/operations.md) ---
     # Largest request body accepted; bigger ones get 413 before auth.
     max_body_bytes: int = 1024 * 1024

@@ -93,3 +93,29 @@ def hold_delegated(session: Session, row: SpendRequest, now: datetime) -> None:
     """A request approved elsewhere still counts against limits and budgets."""
     policy.reserve_for_approval(session, row, now)
     policy.decided_by_person(session, row, person_id=row.user_id, verdict="approved", now=now)
+
+
+def dry_run(
+    session: Session, person: User, agent: str | None, columns: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """What create would decide for these columns, with the remaining limits and
+    budgets; nothing is written."""
+    from linkpay.wallet.policy.figures import budget_figures, limit_figures
+
+    facts = facts_for_new(session, person, agent, columns, now)
+    assessment = policy.assess(session, person, facts, now)
+    refusal = assessment.refusal
+    decision = assessment.decision
+    return {
+        "outcome": "refused" if refusal is not None else decision.action,
+        "rule": None if refusal is not None else decision.rule,
+        "reason": refusal.message if refusal is not None else decision.reason,
+        "approvers_required": decision.approvers_required,
+        "refusal": (
+            {"code": refusal.code, "message": refusal.message, **refusal.body_extra()}
+            if refusal is not None
+            else None
+        ),
+        "limits": limit_figures(assessment.policy, assessment.usage, facts.currency),
+        "budgets": budget_figures(session, person.id, assessment.policy, now, facts),
+    }

@@ -224,6 +224,13 @@ def create_spend_request(
     return row
 
 
+def check_spend_request(session: Session, principal: Any, body: SpendRequestCreate) -> Any:
+    """The dry run: the same checks as create, and what the policy would decide."""
+    now = utcnow()
+    person, columns = _validated_new_request(session, principal, body, now)
+    return policy_gate.dry_run(session, person, principal.token_family_id, columns, now)
+
+
 def create_delegated_spend_request(
     session: Session, principal: Any, body: SpendRequestCreate, *, settings: Any
 ) -> SpendRequest:
