@@ -1,7 +1,7 @@
 """policy: rules, budgets, ledger, decisions, shared wallets
 
-Revision ID: 0005_policy
-Revises: 0004_issuers
+Revision ID: 0006_policy
+Revises: 0005_capacity
 Create Date: 2026-11-30 03:29:29.931590
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0005_policy'
-down_revision: str | None = '0004_issuers'
+revision: str = '0006_policy'
+down_revision: str | None = '0005_capacity'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
