@@ -7,10 +7,11 @@ family), created within `DUPLICATE_WINDOW_SECONDS`, is answered with 429
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.spend.hashing import material_hash
@@ -46,6 +47,19 @@ def find_duplicate(
         if material_hash(row) == material_hash_value:
             return row
     return None
+
+
+def lock_identical_creates(
+    session: Session, token_family_id: str | None, material_hash_value: str
+) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock on (agent, material hash), so two
+    identical creates racing each other see one another's row, while different
+    requests never wait. SQLite's BEGIN IMMEDIATE already serializes every writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{token_family_id}:{material_hash_value}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def retry_after_seconds(existing: SpendRequest, now: datetime) -> int:

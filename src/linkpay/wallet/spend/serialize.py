@@ -9,6 +9,7 @@ approved, and only while the hash the person approved still matches the purchase
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -19,6 +20,7 @@ from linkpay.wallet.policy.service import decision_of
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
+from linkpay.wallet.store.policy_models import SpendDecision
 from linkpay.wire import PaymentStatusDetails, StatusDetails
 from linkpay.wire import SpendRequest as WireSpendRequest
 
@@ -37,12 +39,7 @@ def approval_url(settings: Any, spend_request_id: str) -> str:
     return f"{settings.public_url}/approve/{spend_request_id}"
 
 
-def status_history(session: Session, spend_request_id: str) -> list[dict[str, Any]]:
-    events = session.scalars(
-        select(SpendRequestEvent)
-        .where(SpendRequestEvent.spend_request_id == spend_request_id)
-        .order_by(SpendRequestEvent.created_at, SpendRequestEvent.id)
-    ).all()
+def _history_entries(events: Iterable[SpendRequestEvent]) -> list[dict[str, Any]]:
     return [
         {
             "status": event.to_status,
@@ -55,10 +52,76 @@ def status_history(session: Session, spend_request_id: str) -> list[dict[str, An
     ]
 
 
+def status_history(session: Session, spend_request_id: str) -> list[dict[str, Any]]:
+    events = session.scalars(
+        select(SpendRequestEvent)
+        .where(SpendRequestEvent.spend_request_id == spend_request_id)
+        .order_by(SpendRequestEvent.created_at, SpendRequestEvent.id)
+    ).all()
+    return _history_entries(events)
+
+
 def _credential(session: Session, spend_request_id: str) -> Credential | None:
     return session.scalars(
         select(Credential).where(Credential.spend_request_id == spend_request_id)
     ).first()
+
+
+@dataclass
+class Preloaded:
+    """Credentials (and status histories) of many requests, loaded in one query each
+    instead of one or two per row (`to_wire_many`)."""
+
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    histories: dict[str, list[dict[str, Any]]] | None = None
+    decisions: dict[str, dict[str, Any] | None] | None = None
+
+
+def preload(session: Session, ids: list[str], *, history: bool = False) -> Preloaded:
+    loaded = Preloaded()
+    if not ids:
+        return loaded
+    for credential in session.scalars(
+        select(Credential).where(Credential.spend_request_id.in_(ids))
+    ):
+        loaded.credentials.setdefault(credential.spend_request_id, credential)
+    loaded.decisions = dict.fromkeys(ids)
+    for record in session.scalars(
+        select(SpendDecision).where(SpendDecision.spend_request_id.in_(ids))
+    ):
+        if record.by is not None:  # the same rule as policy.service.decision_of
+            loaded.decisions[record.spend_request_id] = {
+                "by": record.by,
+                "rule": record.rule,
+                "reason": record.reason,
+            }
+    if history:
+        grouped: dict[str, list[SpendRequestEvent]] = {sid: [] for sid in ids}
+        for event in session.scalars(
+            select(SpendRequestEvent)
+            .where(SpendRequestEvent.spend_request_id.in_(ids))
+            .order_by(SpendRequestEvent.created_at, SpendRequestEvent.id)
+        ):
+            grouped[event.spend_request_id].append(event)
+        loaded.histories = {sid: _history_entries(events) for sid, events in grouped.items()}
+    return loaded
+
+
+def to_wire_many(
+    session: Session,
+    rows: list[SpendRequest],
+    *,
+    settings: Any,
+    history: bool = False,
+    now: datetime | None = None,
+) -> list[WireSpendRequest]:
+    """`to_wire` for a list (no credentials revealed): two queries, not 2 per row."""
+    now = now or utcnow()
+    loaded = preload(session, [row.id for row in rows], history=history)
+    return [
+        to_wire(session, row, settings=settings, history=history, now=now, preloaded=loaded)
+        for row in rows
+    ]
 
 
 def credential_revealable(row: SpendRequest, status: str) -> bool:
@@ -78,11 +141,15 @@ def to_wire(
     include: Iterable[str] = (),
     history: bool = False,
     now: datetime | None = None,
+    preloaded: Preloaded | None = None,
 ) -> WireSpendRequest:
     now = now or utcnow()
     status = effective_status(row, now)
     wanted = set(include)
-    credential = _credential(session, row.id)
+    if preloaded is not None:
+        credential = preloaded.credentials.get(row.id)
+    else:
+        credential = _credential(session, row.id)
     card = None
     token = None
     if wanted and credential_revealable(row, status):
@@ -130,6 +197,22 @@ def to_wire(
         updated_at=iso(row.updated_at),
         livemode=not row.test,
         test=row.test,
-        status_history=status_history(session, row.id) if history else None,
-        decision=decision_of(session, row.id),  # type: ignore[arg-type]
+        status_history=_history_of(session, row.id, preloaded) if history else None,
+        decision=_decision_of(session, row.id, preloaded),  # type: ignore[arg-type]
     )
+
+
+def _decision_of(
+    session: Session, spend_request_id: str, preloaded: Preloaded | None
+) -> dict[str, Any] | None:
+    if preloaded is not None and preloaded.decisions is not None:
+        return preloaded.decisions.get(spend_request_id)
+    return decision_of(session, spend_request_id)
+
+
+def _history_of(
+    session: Session, spend_request_id: str, preloaded: Preloaded | None
+) -> list[dict[str, Any]]:
+    if preloaded is not None and preloaded.histories is not None:
+        return preloaded.histories.get(spend_request_id, [])
+    return status_history(session, spend_request_id)

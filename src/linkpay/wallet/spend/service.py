@@ -31,7 +31,11 @@ from linkpay.wallet.spend.decisions import (
     pause_spending,
     resume_spending,
 )
-from linkpay.wallet.spend.duplicates import find_duplicate, retry_after_seconds
+from linkpay.wallet.spend.duplicates import (
+    find_duplicate,
+    lock_identical_creates,
+    retry_after_seconds,
+)
 from linkpay.wallet.spend.hashing import (
     hash_material,
     material_hash,
@@ -120,7 +124,8 @@ def _validated_new_request(
     session: Session, principal: Any, body: SpendRequestCreate, now: datetime
 ) -> tuple[User, dict[str, Any]]:
     """Person-state rules shared by create and create_delegated; returns the columns."""
-    person = load_person(session, principal.user_id, lock=True)
+    # A share lock: creates run side by side, yet never across a concurrent pause.
+    person = load_person(session, principal.user_id, share_lock=True)
     ensure_spending_allowed(person)
     check_amount(person, body.amount)
     method = resolve_payment_method(session, person, body.payment_details)
@@ -170,12 +175,15 @@ def create_spend_request(
         )
     now = utcnow()
     person, columns = _validated_new_request(session, principal, body, now)
+    material_hash_value = _material_hash_of_columns(columns)
+    # Only identical requests of one agent wait for each other (duplicate check + insert).
+    lock_identical_creates(session, principal.token_family_id, material_hash_value)
     assessment = policy_gate.assess_new(session, person, principal.token_family_id, columns, now)
     duplicate = find_duplicate(
         session,
         user_id=principal.user_id,
         token_family_id=principal.token_family_id,
-        material_hash_value=_material_hash_of_columns(columns),
+        material_hash_value=material_hash_value,
         context=body.context,
         now=now,
     )

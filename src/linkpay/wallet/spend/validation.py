@@ -20,13 +20,18 @@ def invalid(param: str, message: str) -> ApiException:
     return ApiException(400, "invalid_request", f"{param}: {message}", param=param)
 
 
-def load_person(session: Session, user_id: str, *, lock: bool = False) -> User:
-    """The person, optionally row-locked (PostgreSQL) so creates for one person are
-    serialized against each other and against `pause_spending` (SQLite already
-    serializes writers with BEGIN IMMEDIATE)."""
+def load_person(
+    session: Session, user_id: str, *, lock: bool = False, share_lock: bool = False
+) -> User:
+    """The person, optionally row-locked on PostgreSQL (SQLite already serializes
+    writers with BEGIN IMMEDIATE): `lock` (FOR UPDATE) serializes against every other
+    locker; `share_lock` (FOR SHARE) only against writers of the person's row, such as
+    `pause_spending`, so creates for one person run side by side."""
     stmt = select(User).where(User.id == user_id)
     if lock:
         stmt = stmt.with_for_update()
+    elif share_lock:
+        stmt = stmt.with_for_update(read=True)
     person = session.scalars(stmt).first()
     if person is None:  # the token outlived its user: treat like an unknown token
         raise ApiException(401, "authentication_required", "Unknown user for this token")

@@ -1,0 +1,104 @@
+"""The agent's read paths (retrieve, list), built so reads never queue for a write.
+
+A read runs in a read-only transaction (a deferred BEGIN on SQLite: a WAL snapshot,
+no write lock). A request whose window has passed already *reads* `expired`
+(`windows.effective_status`); persisting that is a separate short write, made only
+when one is actually due, after the read has finished.
+
+Lists are Stripe-style pages, newest first: `limit` (≤ 100), `starting_after` (the
+last id of the previous page) and `has_more`, read from the
+`(user_id, created_at, id)` index backwards. The active list filters on the
+*effective* status in SQL, so a page never comes back short because some rows turned
+out to be expired.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkpay.wallet.errors import ApiException
+from linkpay.wallet.spend.windows import effective_status, expire_if_due
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.models import SpendRequest, utcnow
+
+MAX_PAGE_SIZE = 100
+_AWAITING = ("created", "pending_approval")
+
+
+def expiry_due(row: SpendRequest, now: datetime) -> bool:
+    """The row reads `expired` but is not stored so yet."""
+    return row.status != "expired" and effective_status(row, now) == "expired"
+
+
+def persist_due_expiries(factory: sessionmaker[Session], rows: list[SpendRequest]) -> None:
+    """One short write for the rows whose expiry is due (no-op when none is)."""
+    now = utcnow()
+    due = [row.id for row in rows if expiry_due(row, now)]
+    if not due:
+        return
+    with transaction(factory) as session:
+        for spend_request_id in due:
+            row = session.get(SpendRequest, spend_request_id)
+            if row is not None:
+                expire_if_due(session, row, now)
+
+
+def _open(deadline: Any, now: datetime) -> ColumnElement[bool]:
+    return or_(deadline.is_(None), deadline > now)
+
+
+def effectively_active(now: datetime) -> ColumnElement[bool]:
+    """SQL for `effective_status(row, now) in ACTIVE_STATUSES`."""
+    return or_(
+        and_(
+            SpendRequest.status.in_(_AWAITING),
+            _open(SpendRequest.approval_expires_at, now),
+            _open(SpendRequest.expires_at, now),
+        ),
+        and_(
+            SpendRequest.status == "approved",
+            _open(SpendRequest.credential_valid_until, now),
+            _open(SpendRequest.expires_at, now),
+        ),
+    )
+
+
+def list_page(
+    session: Session,
+    user_id: str,
+    *,
+    include_history: bool,
+    limit: int,
+    starting_after: str | None,
+    now: datetime,
+) -> tuple[list[SpendRequest], bool]:
+    """One page of the person's requests, newest first, and whether more follow."""
+    stmt = select(SpendRequest).where(SpendRequest.user_id == user_id)
+    if not include_history:
+        stmt = stmt.where(effectively_active(now))
+    if starting_after is not None:
+        cursor = session.execute(
+            select(SpendRequest.created_at, SpendRequest.id).where(
+                SpendRequest.id == starting_after, SpendRequest.user_id == user_id
+            )
+        ).first()
+        if cursor is None:
+            raise ApiException(
+                400,
+                "invalid_request",
+                "starting_after: no such spend request",
+                param="starting_after",
+            )
+        stmt = stmt.where(
+            tuple_(SpendRequest.created_at, SpendRequest.id) < tuple_(cursor[0], cursor[1])
+        )
+    rows = list(
+        session.scalars(
+            stmt.order_by(SpendRequest.created_at.desc(), SpendRequest.id.desc()).limit(limit + 1)
+        )
+    )
+    return rows[:limit], len(rows) > limit
