@@ -1,6 +1,6 @@
 """Tables that let several wallet processes share state: rate-limit counters (so a
 limit counts across workers and hosts). Same `Base` as models.py; created by migration
-0006_capacity."""
+0005_capacity."""
 
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column

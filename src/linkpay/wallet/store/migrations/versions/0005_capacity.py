@@ -1,7 +1,7 @@
 """rate limit counters, history index
 
-Revision ID: 0006_capacity
-Revises: 0005_policy
+Revision ID: 0005_capacity
+Revises: 0004_issuers
 Create Date: 2026-11-30 03:58:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006_capacity'
-down_revision: str | None = '0005_policy'
+revision: str = '0005_capacity'
+down_revision: str | None = '0004_issuers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
