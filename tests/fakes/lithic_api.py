@@ -74,6 +74,8 @@ class FakeLithic:
         self.faults = Faults()
         self.cards: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        # Called with each new card before the response goes out (crash tests hold it).
+        self.on_card_created: Any = None
         self.lock = threading.RLock()
         self.app = Starlette(
             routes=[
@@ -132,6 +134,8 @@ class FakeLithic:
             "cvv": f"{secrets.randbelow(1000):03d}",
         }
         self.cards[token] = card
+        if self.on_card_created is not None:
+            self.on_card_created(card)
         return card
 
     async def _card(self, request: Request) -> Response:

@@ -133,6 +133,8 @@ class FakeStripe:
         self.objects: dict[str, dict[str, Any]] = {}
         self.secrets: dict[str, tuple[str, str]] = {}  # card id → (number, cvc)
         self.requests: list[tuple[str, str, dict[str, Any]]] = []  # (method, path, params)
+        # Called with each new card before the response goes out (crash tests hold it).
+        self.on_card_created: Any = None
         self.lock = threading.RLock()
         self.app = Starlette(
             routes=[Route("/v1/{path:path}", self._handle, methods=["GET", "POST", "DELETE"])]
@@ -325,6 +327,8 @@ class FakeStripe:
             lifecycle_controls=params.get("lifecycle_controls"),
         )
         self.secrets[card["id"]] = (number, f"{secrets.randbelow(1000):03d}")
+        if self.on_card_created is not None:
+            self.on_card_created(card)
         return self._public(card)
 
     def retrieve_card(self, card_id: str, expand: list[str]) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class OpenCredential:
     issuer_ref: str
     kind: str  # card | shared_payment_token
     spend_request_id: str | None
+    created: datetime | None = None
 
 
 class IssuingError(RuntimeError):

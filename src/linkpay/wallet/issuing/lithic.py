@@ -130,5 +130,8 @@ class LithicIssuer:
             cards = self._call(
                 "list cards", lambda state=state: list(self._client.cards.list(state=state))
             )
-            found += [OpenCredential(str(c.token), "card", (c.tags or {}).get(TAG)) for c in cards]
+            found += [
+                OpenCredential(str(c.token), "card", (c.tags or {}).get(TAG), c.created)
+                for c in cards
+            ]
         return found

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -121,13 +121,7 @@ class StripeIssuer:
             "lifecycle_controls": {"cancel_after": {"payment_count": 1}},
             "metadata": {"spend_request_id": spend_request_id},
         }
-        card = self._call(
-            "create the card",
-            lambda: self._client.v1.issuing.cards.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key},
-            ),
-        )
+        card = self._create_card(params, idempotency_key)
         address = dict(cardholder.billing_address)
         address["name"] = cardholder.name
         return IssuedCard(
@@ -140,6 +134,30 @@ class StripeIssuer:
             exp_year=int(card.exp_year),
             cardholder_ref=None if cardholder.ref else holder,
         )
+
+    def _create_card(self, params: dict[str, Any], idempotency_key: str) -> Any:
+        """Create the card; if the key replays a card that was closed since (reconcile
+        closed the orphan of a crashed attempt), a new attempt gets a fresh key."""
+        for attempt in range(1, 4):
+            key = idempotency_key if attempt == 1 else f"{idempotency_key}:{attempt}"
+            card = self._call(
+                "create the card",
+                lambda key=key: self._client.v1.issuing.cards.create(
+                    params=params,  # type: ignore[arg-type]
+                    options={"idempotency_key": key},
+                ),
+            )
+            replayed = card.last_response is not None and (
+                card.last_response.headers.get("Idempotent-Replayed") == "true"
+            )
+            if replayed:  # the stored answer is from then: is the card still open now?
+                card_id = str(card.id)
+                card = self._call(
+                    "read the card", lambda c=card_id: self._client.v1.issuing.cards.retrieve(c)
+                )
+            if card.status == "active":
+                return card
+        raise IssuerRejected("Stripe keeps returning a canceled card for this request")
 
     def issue_shared_payment_token(
         self,
@@ -221,7 +239,10 @@ class StripeIssuer:
         )
         found = [
             OpenCredential(
-                str(c.id), "card", (c.metadata.to_dict() if c.metadata else {}).get(_TAG)
+                str(c.id),
+                "card",
+                (c.metadata.to_dict() if c.metadata else {}).get(_TAG),
+                datetime.fromtimestamp(int(c.created), UTC),
             )
             for c in cards
         ]

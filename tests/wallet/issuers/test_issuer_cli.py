@@ -1,0 +1,128 @@
+"""`link-wallet issuer …` as real subprocesses on the live wallet's database, and the
+crash test: the process approving a request is killed between the issuer's card
+creation and our commit; after a restart, `issuer reconcile` closes the orphan and a
+new approval leaves exactly one open card, the one our records hold."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from issuers_helpers import STRIPE_KEY, Live, card_body, database_text, spend_status
+
+LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
+
+
+def _env(wallet: Any) -> dict[str, str]:
+    settings = wallet.settings
+    return {
+        **os.environ,
+        "LINKPAY_DATA_DIR": str(settings.data_dir),
+        "LINKPAY_DATABASE_URL": settings.database_url,
+        "LINKPAY_CARD_KEY": base64.b64encode(settings.card_key).decode(),
+        "LINKPAY_PEPPER": base64.b64encode(settings.pepper).decode(),
+        "LINKPAY_STRIPE_API_BASE": settings.stripe_api_base,
+        "LINKPAY_LITHIC_BASE_URL": settings.lithic_base_url,
+    }
+
+
+def _run(wallet: Any, *argv: str) -> tuple[int, Any]:
+    done = subprocess.run(
+        [LINK_WALLET, "--format", "json", *argv],
+        env=_env(wallet),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def _open_cards_for(live: Live, spend_request_id: str) -> list[str]:
+    if live.provider == "stripe":
+        return [
+            c["id"]
+            for c in live.fake.objects.values()
+            if c.get("object") == "issuing.card"
+            and c["status"] == "active"
+            and c["metadata"].get("spend_request_id") == spend_request_id
+        ]
+    return [
+        t
+        for t, c in live.fake.cards.items()
+        if c["state"] == "OPEN" and c["tags"].get("spend_request_id") == spend_request_id
+    ]
+
+
+def test_connect_status_disconnect(live: Live) -> None:
+    code, error = _run(live.wallet, "issuer", "connect", "stripe", "--secret-key", "pk_test_x")
+    assert code == 1 and error["code"] == "INVALID_INPUT" and "sk_" in error["message"]
+    code, error = _run(
+        live.wallet, "issuer", "connect", "stripe", "--secret-key", "sk_test_wrong1234567"
+    )
+    assert code == 1 and error["code"] == "ISSUER_ERROR"
+    code, status = _run(
+        live.wallet,
+        "issuer",
+        "connect",
+        "stripe",
+        "--secret-key",
+        STRIPE_KEY,
+        "--webhook-secret",
+        "whsec_cli" + "x" * 20,
+    )
+    assert code == 0, status
+    assert status["provider"] == "stripe" and status["livemode"] is False
+    assert status["key_hint"] == f"sk_test_…{STRIPE_KEY[-4:]}"
+    assert status["webhook_url"].endswith("/webhooks/stripe")
+    assert STRIPE_KEY not in json.dumps(status)
+    assert STRIPE_KEY not in database_text(live.wallet)  # sealed with the card vault
+    code, _ = _run(live.wallet, "issuer", "disconnect")
+    code, status = _run(live.wallet, "issuer", "status")
+    assert code == 0 and status["provider"] == "test"
+
+
+def test_crash_between_issuer_call_and_commit_then_reconcile(live: Live) -> None:
+    request_id = live.agent.post("/spend_requests", json=card_body()).json()["id"]
+    created, release = threading.Event(), threading.Event()
+
+    def hold(_card: dict[str, Any]) -> None:
+        created.set()
+        release.wait(30)
+
+    live.fake.on_card_created = hold
+    approving = subprocess.Popen(
+        [LINK_WALLET, "approve", request_id],
+        env=_env(live.wallet),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert created.wait(60), "the approval never reached the issuer"
+        approving.kill()  # the card exists at the issuer; our transaction never commits
+        approving.wait(10)
+    finally:
+        live.fake.on_card_created = None
+        release.set()
+    assert spend_status(live.wallet, request_id) == "pending_approval"
+    orphans = _open_cards_for(live, request_id)
+    assert len(orphans) == 1
+
+    code, report = _run(live.wallet, "issuer", "reconcile", "--grace-seconds", "0")
+    assert code == 0, report
+    assert [c["id"] for c in report["closed"]] == orphans
+    assert report["closed"][0]["why"].startswith("orphan")
+    assert _open_cards_for(live, request_id) == []
+
+    code, approved = _run(live.wallet, "approve", request_id)
+    assert code == 0 and approved["status"] == "approved", approved
+    open_now = _open_cards_for(live, request_id)
+    assert open_now == [live.card_ref(request_id)]  # exactly one card, ours
+    code, again = _run(live.wallet, "issuer", "reconcile", "--grace-seconds", "0")
+    assert code == 0 and again["closed"] == []
