@@ -56,8 +56,8 @@ CASES: list[tuple[str, list[str], str, str]] = [
     ("amount not a number", [*CARD, "--amount", "ten"], "INVALID_INPUT", "--amount"),
     ("amount with decimals", [*CARD, "--amount", "12.50"], "INVALID_INPUT", "--amount"),
     (
-        "currency upper case",
-        [*CARD, "--amount", "500", "--currency", "USD"],
+        "currency not three letters",
+        [*CARD, "--amount", "500", "--currency", "US"],
         "INVALID_INPUT",
         "--currency",
     ),
@@ -201,14 +201,14 @@ CASES: list[tuple[str, list[str], str, str]] = [
     ("unknown group", ["wallet"], "INVALID_INPUT", "Unknown command"),
     ("retrieve without id", ["spend-request", "retrieve"], "INVALID_INPUT", "--id"),
     (
-        "retrieve interval zero",
-        ["spend-request", "retrieve", "lsrq_1", "--interval", "0"],
+        "retrieve interval negative",
+        ["spend-request", "retrieve", "lsrq_1", "--interval", "-1"],
         "INVALID_INPUT",
         "--interval",
     ),
     (
-        "retrieve max attempts zero",
-        ["spend-request", "retrieve", "lsrq_1", "--interval", "1", "--max-attempts", "0"],
+        "retrieve max attempts negative",
+        ["spend-request", "retrieve", "lsrq_1", "--interval", "1", "--max-attempts", "-1"],
         "INVALID_INPUT",
         "--max-attempts",
     ),
@@ -263,6 +263,8 @@ CASES: list[tuple[str, list[str], str, str]] = [
             "shop.example",
             "--outcome",
             "blocked",
+            "--spend-request-id",
+            "lsrq_1",
             "--freeform-context",
             "x" * 501,
         ],
@@ -275,7 +277,66 @@ CASES: list[tuple[str, list[str], str, str]] = [
         "INVALID_INPUT",
         "--limit",
     ),
-    ("login interval zero", ["auth", "login", "--interval", "0"], "INVALID_INPUT", "--interval"),
+    (
+        "login interval negative",
+        ["auth", "login", "--interval", "-2"],
+        "INVALID_INPUT",
+        "--interval",
+    ),
+    (
+        "report without spend request",
+        ["report", "--domain", "shop.example", "--outcome", "blocked"],
+        "INVALID_INPUT",
+        "--spend-request-id",
+    ),
+    (
+        "report unknown tag",
+        [
+            *("report", "--domain", "shop.example", "--outcome", "blocked"),
+            *("--spend-request-id", "lsrq_1", "--tag", "weather"),
+        ],
+        "INVALID_INPUT",
+        "--tag",
+    ),
+    (
+        "report step too long",
+        [
+            *("report", "--domain", "shop.example", "--outcome", "blocked"),
+            *("--spend-request-id", "lsrq_1", "--step", "s" * 501),
+        ],
+        "INVALID_INPUT",
+        "--step",
+    ),
+    (
+        "filter output not a path",
+        ["--filter-output", "[[[", "auth", "status"],
+        "INVALID_INPUT",
+        "--filter-output",
+    ),
+    (
+        "output file empty",
+        ["spend-request", "retrieve", "lsrq_1", "--include", "card", "--output-file", ""],
+        "INVALID_INPUT",
+        "--output-file",
+    ),
+    (
+        "source action unknown",
+        ["auth", "login", "--source-actions", "write_everything"],
+        "INVALID_INPUT",
+        "--source-actions",
+    ),
+    (
+        "authorization detail not json",
+        ["auth", "login", "--authorization-detail", "{nope"],
+        "INVALID_INPUT",
+        "--authorization-detail",
+    ),
+    (
+        "execution method without account",
+        [*CARD, "--amount", "500", "--execution-method", "link_pay_token"],
+        "INVALID_INPUT",
+        "--merchant-account-id",
+    ),
 ]
 
 

@@ -22,7 +22,8 @@ def test_auth_upgrade_widens_scope(
     TokenStore(Path(cli_env["LINK_AUTH_FILE"])).save(Tokens.from_token_response(narrow))
 
     code = cli("auth", "upgrade", "--format", "json").json()
-    assert code["_next"]["command"].startswith("link-cli auth upgrade --interval")
+    assert code["_next"]["command"] == "link-cli auth status --interval 5 --max-attempts 60"
+    assert "warning" not in code
     # the old session keeps working until the new one is approved
     assert cli("user-info", "retrieve", "--format", "json").code == 0
     wallet.approve_device(code["phrase"], person)

@@ -31,19 +31,22 @@ def test_device_login_through_the_cli(
     assert started.code == 0, started
     code = started.json()
     assert code["phrase"] in code["verification_url_complete"]
-    # The follow-up repeats the flags that identify this login; running it verbatim
-    # must resume it, not start a new login with a new phrase.
+    # The follow-up is upstream's: `auth status --interval 5 --max-attempts 60`, which
+    # finishes this pending login (no new phrase).
     follow_up = shlex.split(code["_next"]["command"])
-    assert follow_up[:3] == ["link-cli", "auth", "login"]
-    assert follow_up[3:] == ["--client-name", "pytest-agent", "--interval", "5"]
+    assert follow_up == ["link-cli", "auth", "status", "--interval", "5", "--max-attempts", "60"]
+    waiting = cli("auth", "status", "--format", "json").json()
+    assert waiting["authenticated"] is False and waiting["pending"] is True
+    assert waiting["phrase"] == code["phrase"]
 
     wallet.approve_device(code["phrase"], person)
-    polled = cli(*follow_up[1:-1], "1", "--format", "jsonl")
+    polled = cli("auth", "status", "--interval", "1", "--max-attempts", "60", "--format", "json")
     assert polled.code == 0, polled
-    first, last = polled.lines()[0], polled.lines()[-1]
-    assert first["phrase"] == code["phrase"]  # resumed the same login, not a new one
-    assert last["authenticated"] is True
+    last = polled.json()
+    assert last["authenticated"] is True and last["token_type"] == "Bearer"
     assert last["connection"].startswith("pytest-agent on ")
+    assert last["access_token"].endswith("...") and len(last["access_token"]) == 23
+    assert last["credentials_path"] == cli_env["LINK_AUTH_FILE"]
 
     auth_file = Path(cli_env["LINK_AUTH_FILE"])
     assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
@@ -124,8 +127,12 @@ def test_card_flow_create_approve_poll_retrieve(
         "exp_year": with_card["card"]["exp_year"],
         "output_file": str(target.resolve()),
     }
+    assert shown["card_output_file"] == str(target.resolve())
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert json.loads(target.read_text())["number"] == number
+    written = json.loads(target.read_text())
+    assert written["card"]["number"] == number
+    assert written["spend_request_id"] == spend_id and written["merchant_name"] == "Mug Shop"
+    assert {"merchant_url", "context", "created_at"} <= set(written)
 
     exists = cli(
         "spend-request", "retrieve", spend_id, "--output-file", str(target), "--format", "json"
@@ -142,7 +149,7 @@ def test_card_flow_create_approve_poll_retrieve(
         "--format",
         "json",
     )
-    assert forced.code == 0 and json.loads(target.read_text())["number"] == number
+    assert forced.code == 0 and json.loads(target.read_text())["card"]["number"] == number
 
 
 def test_unknown_id_is_not_found(logged_in: str, cli: Any) -> None:
@@ -278,8 +285,10 @@ def test_account_commands(logged_in: str, cli: Any) -> None:
         "mugs.example",
         "--outcome",
         "abandoned",
+        "--spend-request-id",
+        _create(cli, "--no-request-approval")["id"],
         "--tag",
-        "price",
+        "captcha",
         "--format",
         "json",
     )

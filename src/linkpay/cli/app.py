@@ -8,6 +8,7 @@ Global options may appear anywhere before `--`: `--format F`, `--filter-output a
 
 import inspect
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TextIO
@@ -23,9 +24,12 @@ GROUP_HELP = {
     "shipping-address": "The person's shipping addresses.",
     "user-info": "Who the person is.",
     "transactions": "The person's transactions.",
+    "sources": "The person's funding sources.",
+    "balances": "What the agent may still spend, per source.",
     "mpp": "Pay HTTP 402 (Machine Payments Protocol) endpoints with a shared payment token.",
 }
 _VALUE_OPTIONS = {"--format": "format", "--filter-output": "filter_output", "--auth": "auth"}
+_FILTER_PATH = re.compile(r"[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*")
 _BOOL_OPTIONS = {
     "--verbose": "verbose",
     "--schema": "schema",
@@ -76,9 +80,18 @@ def split_global_options(argv: list[str]) -> GlobalOptions:
             setattr(opts, _VALUE_OPTIONS[name], value)
         elif token in _BOOL_OPTIONS:
             setattr(opts, _BOOL_OPTIONS[token], True)
+        elif token == "--json":  # upstream's shorthand, used throughout its docs
+            opts.format = "json"
         else:
             opts.rest.append(token)
         index += 1
+    for path in opts.filter_paths or []:
+        if not _FILTER_PATH.fullmatch(path.strip()):
+            raise CommandError(
+                "INVALID_INPUT",
+                f"--filter-output: {path.strip()!r} is not a key path; use dotted keys "
+                "separated by commas, e.g. id,status,card.last4",
+            )
     if opts.format is not None and opts.format not in FORMATS:
         bad, opts.format = opts.format, None
         raise CommandError(
@@ -137,13 +150,14 @@ def _cli_function(cmd: Command, ctx: Context) -> Any:
     params: list[inspect.Parameter] = []
     for name, info in cmd.input.model_fields.items():
         meta = cmd.flag_meta(name)
-        annotation = info.annotation
+        annotation = meta.cli_type or info.annotation
         is_bool = annotation is bool
         is_list = getattr(annotation, "__origin__", None) is list or "list[" in str(annotation)
         parameter = Parameter(
             name=[cmd.flag_name(name), *meta.aliases],
             help=info.description or "",
-            negative=() if is_bool else None,
+            show=not meta.hidden,
+            negative=() if is_bool and not meta.negatable else None,
             negative_iterable=() if is_list else None,
             converter=_whole_number if annotation in (int, int | None) else None,
         )
@@ -179,7 +193,7 @@ def build_app(commands: list[Command], ctx: Context) -> Any:
     app = App(
         name="link-cli",
         help="Let an AI agent pay on a person's behalf, with their approval each time. "
-        "Global options: --format toon|json|yaml|md|jsonl, --filter-output a,b.c, "
+        "Global options: --format toon|json|yaml|md|jsonl (--json), --filter-output a,b.c, "
         "--auth FILE, --verbose, --schema, --llms, --llms-full, --mcp, --version.",
         version=__version__,
         result_action="return_value",

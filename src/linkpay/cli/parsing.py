@@ -38,6 +38,11 @@ FIELD_FLAGS = {
     "totals": "--total",
     "metadata": "--metadata",
     "expires_at": "--expires-at",
+    "execution_method": "--execution-method",
+    "merchant_account_id": "--merchant-account-id",
+    "approval_details": "--approval-detail",
+    "profile_id": "--profile-id",
+    "merchant_id": "--merchant-id",
     "request_approval": "--request-approval",
     "test": "--test",
     "domain": "--domain",
@@ -89,20 +94,40 @@ def parse_pairs(raw: str, allowed: dict[str, type], flag: str) -> dict[str, Any]
     return result
 
 
-def parse_line_items(values: list[str] | None) -> list[dict[str, Any]] | None:
+def as_list(value: Any) -> Any:
+    """Input models take one item or a list: MCP callers often send a lone object."""
+    if isinstance(value, (str, dict)):
+        return [value]
+    return value
+
+
+def parse_item(value: str | dict[str, Any], allowed: dict[str, type], flag: str) -> dict[str, Any]:
+    """One `key:value,…` string (CLI) or object (MCP) with only the allowed keys."""
+    if isinstance(value, str):
+        return parse_pairs(value, allowed, flag)
+    unknown = [key for key in value if key not in allowed]
+    if unknown:
+        raise CommandError(
+            "INVALID_INPUT",
+            f"{flag}: unknown key '{unknown[0]}'; allowed keys: {', '.join(allowed)}",
+        )
+    return dict(value)
+
+
+def parse_line_items(values: list[str | dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     if not values:
         return None
-    items = [parse_pairs(value, LINE_ITEM_KEYS, "--line-item") for value in values]
+    items = [parse_item(value, LINE_ITEM_KEYS, "--line-item") for value in values]
     for number, item in enumerate(items, 1):
         if not item.get("name"):
             raise CommandError("INVALID_INPUT", f"--line-item #{number}: name is required")
     return items
 
 
-def parse_totals(values: list[str] | None) -> list[dict[str, Any]] | None:
+def parse_totals(values: list[str | dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     if not values:
         return None
-    totals = [parse_pairs(value, TOTAL_KEYS, "--total") for value in values]
+    totals = [parse_item(value, TOTAL_KEYS, "--total") for value in values]
     for number, total in enumerate(totals, 1):
         for required in ("type", "amount"):
             if required not in total:
@@ -110,11 +135,14 @@ def parse_totals(values: list[str] | None) -> list[dict[str, Any]] | None:
     return totals
 
 
-def parse_metadata(values: list[str] | None) -> dict[str, str] | None:
+def parse_metadata(values: list[str | dict[str, Any]] | None) -> dict[str, str] | None:
     if not values:
         return None
     metadata: dict[str, str] = {}
     for value in values:
+        if isinstance(value, dict):
+            metadata.update({str(key): str(item) for key, item in value.items()})
+            continue
         key, sep, item = value.partition(":")
         if not sep or not key.strip():
             raise CommandError("INVALID_INPUT", "--metadata: expected key:value")

@@ -58,7 +58,9 @@ def with_guidance(
     if status == "created":
         sentence += " Ask for approval next."
         hint = ctx.next_step(("spend-request", "request-approval"), id=request.id)
-    elif status == "pending_approval" or (status == "requires_action" and _resumes(request)):
+    elif status == "requires_action":
+        sentence, hint = _requires_action(request, ctx)
+    elif status == "pending_approval":
         if request.approval_url:
             sentence += (
                 f" Show the person this link and ask them to approve: {request.approval_url} ."
@@ -85,7 +87,30 @@ def with_guidance(
     return data
 
 
-def _resumes(request: Any) -> bool:
+def _requires_action(request: Any, ctx: Context) -> tuple[str, dict[str, Any] | None]:
+    """The three resolutions: wait (auto_resume), or have the person act and then
+    create a new spend request (now, or after they completed the action)."""
     details = request.status_details
     action = details.requires_action if details else None
-    return bool(action and action.next_action.resolution == "auto_resume")
+    step = action.next_action if action else None
+    url = step.action_url if step else None
+    what = (step.display_message if step else None) or "the person must act first"
+    kind = f" ({step.type})" if step else ""
+    at = f" at {url}" if url else ""
+    if step is not None and step.resolution == "auto_resume":
+        return (
+            f"REQUIRES ACTION{kind}: {what}. Show the person this link{at} and ask them to "
+            "complete it; this request resumes by itself afterwards. Do not create a new "
+            "spend request; poll until the status changes.",
+            ctx.next_step(RETRIEVE, id=request.id, **POLL_ARGS),
+        )
+    when = (
+        " after they have completed it"
+        if step is not None and step.resolution == "create_new_spend_request_after_completion"
+        else ""
+    )
+    return (
+        f"REQUIRES ACTION{kind}: {what}. Ask the person to complete it{at}; this request "
+        f"will not continue. Create a new spend request{when}.",
+        None,
+    )

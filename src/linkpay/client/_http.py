@@ -265,6 +265,9 @@ def error_from_response(status: int, data: Any) -> LinkError:
         )
     if status == 404 and code in (None, "not_found", "resource_missing"):
         return NotFound(message or "Not found", http_status=status, **extra)
+    for key, label in (("verification_url", "Verification URL"), ("support_url", "Support URL")):
+        if isinstance(extra.get(key), str) and message and extra[key] not in message:
+            message = f"{message.rstrip()} {label}: {extra[key]}"
     if code is None:
         return InvalidResponse(
             f"The wallet answered HTTP {status} without an error body", http_status=status

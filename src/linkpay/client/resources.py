@@ -47,6 +47,18 @@ class SpendRequests:
         )
         return parse(SpendRequest, data)
 
+    def create_delegated(self, body: Any, *, idempotency_key: str | None = None) -> "SpendRequest":
+        """Create already approved (needs the delegated-approval scope)."""
+        from linkpay.wire import SpendRequest
+
+        data = self._http.request(
+            "POST",
+            "/spend_requests/create_delegated",
+            json_body=_body(body),
+            idempotency_key=idempotency_key,
+        )
+        return parse(SpendRequest, data)
+
     def update(self, spend_request_id: str, body: Any) -> "SpendRequest":
         from linkpay.wire import SpendRequest
 

@@ -85,7 +85,7 @@ class AgentObservation(BaseModel):
     outcome: Literal["success", "blocked", "abandoned"]
     spend_request_id: str | None = None
     tags: list[str] = Field(default_factory=list, max_length=20)
-    step: str | None = Field(default=None, max_length=100)
+    step: str | None = Field(default=None, max_length=500)
     freeform_context: str | None = Field(default=None, max_length=500)
 
 

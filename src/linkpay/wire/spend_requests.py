@@ -99,6 +99,11 @@ def _check_metadata(value: dict[str, str] | None) -> dict[str, str] | None:
     return value
 
 
+def _lower_currency(value: Any) -> Any:
+    """Clients send what their user typed ("USD"); the contract is lower case."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def _check_http_url(value: str | None) -> str | None:
     if value is not None and not value.lower().startswith(("http://", "https://")):
         raise ValueError("must be an http(s) URL")
@@ -145,6 +150,12 @@ class SpendRequestCreate(BaseModel):
     metadata: dict[str, str] | None = None
     expires_at: int | None = Field(default=None, ge=0, le=32_503_680_000)
     approval_details: dict[str, Any] | None = None
+    execution_method: Literal["link_pay_token"] | None = Field(
+        default=None, description="link_pay_token: a merchant-bound credential"
+    )
+    merchant_account_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    _currency_case = field_validator("currency", mode="before")(_lower_currency)
 
     @field_validator("metadata")
     @classmethod
@@ -158,7 +169,10 @@ class SpendRequestCreate(BaseModel):
 
     @model_validator(mode="after")
     def _credential_rules(self) -> "SpendRequestCreate":
-        if self.credential_type == "card":
+        if self.execution_method is not None:
+            if not self.merchant_account_id:
+                raise ValueError("merchant_account_id: required with execution_method")
+        elif self.credential_type == "card":
             if not self.merchant_name:
                 raise ValueError("merchant_name: required for card spend requests")
             if not self.merchant_url:
@@ -188,6 +202,15 @@ class SpendRequestUpdate(BaseModel):
     currency: str | None = Field(default=None, pattern=_CURRENCY_PATTERN)
     line_items: list[LineItem] | None = Field(default=None, max_length=100)
     totals: list[Total] | None = Field(default=None, max_length=20)
+    profile_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The merchant's network profile id (becomes `network_id`; SPT requests)",
+    )
+    merchant_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    _currency_case = field_validator("currency", mode="before")(_lower_currency)
 
     @field_validator("merchant_url")
     @classmethod

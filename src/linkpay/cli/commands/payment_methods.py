@@ -8,7 +8,8 @@ ADD_PAGE_PATH = "/payment-methods"  # the wallet web app's page
 
 
 class ListInput(CommandInput):
-    """The person's payment methods (masked: brand, last4, expiry)."""
+    """The person's payment methods (masked): full objects with nested card_details /
+    bank_account_details, plus flat brand, last4 and expiry for convenience."""
 
 
 @command("payment-methods", "list", input=ListInput, read_only=True)
@@ -19,10 +20,7 @@ def list_methods(inp: ListInput, ctx: Context) -> Any:
         bank = method.bank_account_details
         rows.append(
             {
-                "id": method.id,
-                "type": method.type,
-                "is_default": method.is_default,
-                "nickname": method.nickname,
+                **method.model_dump(mode="json", exclude_none=True),
                 "brand": card.brand if card else None,
                 "last4": card.last4 if card else (bank.last4 if bank else None),
                 "exp_month": card.exp_month if card else None,

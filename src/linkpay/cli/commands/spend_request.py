@@ -1,43 +1,42 @@
-"""`spend-request create|update|retrieve|list|cancel|request-approval`."""
+"""`spend-request create|update`: asking the person for one purchase.
+
+`--request-approval` is on by default (upstream's default): the person is notified at
+once. `--no-request-approval` only creates it. Nested inputs come as `key:value` text
+on the command line and as text or objects from MCP callers."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from linkpay.cli.parsing import parse_line_items, parse_metadata, parse_totals, validate_wire
-from linkpay.cli.registry import CommandError, CommandInput, Context, Flag, command
-from linkpay.cli.views import (
-    POLL_ARGS,
-    RETRIEVE,
-    card_summary,
-    spend_request_data,
-    status_instruction,
-    with_guidance,
+from linkpay.cli.credentials import check_output_path, finish, poll
+from linkpay.cli.parsing import (
+    as_list,
+    parse_line_items,
+    parse_metadata,
+    parse_totals,
+    validate_wire,
 )
+from linkpay.cli.registry import CommandError, CommandInput, Context, Flag, command
+from linkpay.cli.views import POLL_ARGS, RETRIEVE, spend_request_data, with_guidance
+from linkpay.wire.spend_requests import MIN_CONTEXT_LENGTH
 
-MCP_MAX_WAIT_SECONDS = 25  # tools never block on a person for long
-
-SpendRequestId = Annotated[
-    str,
-    Flag(positional=True),
-    Field(min_length=1, max_length=200, description="Spend request id (lsrq_…)"),
-]
+Nested = Annotated[list[str | dict[str, Any]] | None, Flag(cli_type=list[str] | None)]
 LineItemFlag = Field(
     default=None,
-    description="Repeatable. key:value pairs separated by commas; name required; keys: name, "
-    "quantity, unit_amount (cents), description, sku, url, image_url, product_url. "
-    "Example: name:Coffee mug,quantity:2,unit_amount:1500",
+    description="Repeatable. key:value pairs separated by commas (or an object); name "
+    "required; keys: name, quantity, unit_amount (cents), description, sku, url, image_url, "
+    "product_url. Example: name:Coffee mug,quantity:2,unit_amount:1500",
 )
 TotalFlag = Field(
     default=None,
-    description="Repeatable. type:…,amount:…[,display_text:…]; type is one of subtotal, tax, "
-    "total, items_base_amount, items_discount, discount, fulfillment, shipping, fee, gift_wrap, "
-    "tip, store_credit. A total of type 'total' must equal --amount.",
+    description="Repeatable. type:…,amount:…[,display_text:…] (or an object); type is one of "
+    "subtotal, tax, total, items_base_amount, items_discount, discount, fulfillment, shipping, "
+    "fee, gift_wrap, tip, store_credit. A total of type 'total' must equal --amount.",
 )
 OutputFile = Field(
     default=None,
-    description="Write the full card to this new file (mode 0600; never follows symlinks); "
-    "stdout then shows only brand, last4, expiry and the path",
+    description="Write the full card to this new file (mode 0600; symlinks refused anywhere "
+    "on the path); stdout then shows only brand, last4, expiry and card_output_file",
 )
 Force = Field(default=False, description="With --output-file: replace an existing regular file")
 
@@ -58,26 +57,45 @@ class CreateInput(CommandInput):
         description="Merchant's network profile id; required for shared_payment_token "
         "(hint: `link-cli mpp decode`)",
     )
+    execution_method: Literal["link_pay_token"] | None = Field(
+        default=None,
+        description="link_pay_token: a merchant-bound credential (needs --merchant-account-id); "
+        "wallets without it answer unsupported_execution_method",
+    )
+    merchant_account_id: str | None = Field(
+        default=None, description="Merchant account id; required with --execution-method"
+    )
     amount: int = Field(description="Amount in integer cents (e.g. 2599 for $25.99); at most 50000")
-    currency: str = Field(default="usd", description="3-letter ISO currency code, lower-case")
+    currency: str = Field(default="usd", description="3-letter ISO currency code (any case)")
     merchant_name: Annotated[str | None, Flag(aliases=("-m",))] = Field(
         default=None, description="Merchant name (required for card)"
     )
     merchant_url: str | None = Field(default=None, description="Merchant URL (required for card)")
     context: str = Field(
+        min_length=MIN_CONTEXT_LENGTH,
         description="At least 100 characters telling the person what is being bought and "
-        "why; they read this before approving"
+        "why; they read this before approving",
     )
-    line_item: list[str] | None = LineItemFlag
-    total: list[str] | None = TotalFlag
-    metadata: list[str] | None = Field(default=None, description="Repeatable key:value")
-    expires_at: int | None = Field(
-        default=None, description="Unix seconds after which the request lapses"
+    line_item: Nested = LineItemFlag
+    total: Nested = TotalFlag
+    metadata: Nested = Field(default=None, description="Repeatable key:value (or an object)")
+    expires_at: int | None = Field(default=None, description="Unix timestamp (seconds).")
+    request_approval: Annotated[bool, Flag(negatable=True)] = Field(
+        default=True,
+        description="Notify the person now and (on a terminal) wait for the decision; "
+        "--no-request-approval only creates it",
     )
-    request_approval: bool = Field(default=False, description="Notify the person now")
     test: bool = Field(default=False, description="Test mode (test credentials only)")
+    approve: Annotated[bool, Flag(hidden=True)] = Field(
+        default=False, description="Create already approved (delegated approval scope only)"
+    )
+    approval_detail: Annotated[
+        str | dict[str, Any] | None, Flag(hidden=True, cli_type=str | None)
+    ] = Field(default=None, description="With --approve: the approval details, JSON object")
     output_file: str | None = OutputFile
     force: bool = Force
+
+    _lists = field_validator("line_item", "total", "metadata", mode="before")(as_list)
 
 
 def _duplicate_error(exc: Any, ctx: Context) -> CommandError:
@@ -116,35 +134,55 @@ def _in_flag_terms(exc: Any, ctx: Context) -> Any:
     return exc
 
 
-def _check_output_path(path: str | None, force: bool) -> None:
-    """Fail before any network call when --output-file cannot be written."""
-    if not path:
+def _check_execution_method(inp: CreateInput) -> None:
+    """Upstream's local rules for a merchant-bound (link_pay_token) request."""
+    if inp.execution_method is None and inp.merchant_account_id is None:
         return
-    import os
-    import stat
+    problem = None
+    if inp.execution_method != "link_pay_token":
+        problem = "--execution-method link_pay_token is required with --merchant-account-id"
+    elif not (inp.merchant_account_id or "").strip():
+        problem = "--merchant-account-id is required with --execution-method link_pay_token"
+    elif inp.credential_type != "card":
+        problem = "--credential-type must be card with --execution-method link_pay_token"
+    elif inp.network_id or inp.test or inp.approve:
+        problem = "--network-id, --test and --approve cannot be used with --execution-method"
+    elif inp.merchant_name or inp.merchant_url:
+        problem = (
+            "--merchant-name and --merchant-url cannot be used with --execution-method; the "
+            "merchant comes from --merchant-account-id"
+        )
+    if problem:
+        raise CommandError("INVALID_INPUT", problem)
+
+
+def _approval_details(value: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    import json
 
     try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISLNK(info.st_mode):
-        raise CommandError("OUTPUT_FILE_SYMLINK", f"Refusing to write {path}: it is a symlink")
-    if not force:
-        raise CommandError(
-            "OUTPUT_FILE_EXISTS", f"{path} already exists; choose a new path or pass --force"
-        )
+        parsed = json.loads(value)
+    except ValueError:
+        raise CommandError("INVALID_INPUT", "--approval-detail: not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise CommandError("INVALID_INPUT", "--approval-detail: expected a JSON object")
+    return parsed
 
 
 @command("spend-request", "create", input=CreateInput)
 def create(inp: CreateInput, ctx: Context) -> Any:
     from linkpay.wire import SpendRequestCreate
 
+    _check_execution_method(inp)
     body = {
         "payment_details": inp.payment_method_id,
         "credential_type": inp.credential_type,
         "network_id": inp.network_id,
+        "execution_method": inp.execution_method,
+        "merchant_account_id": inp.merchant_account_id,
         "amount": inp.amount,
-        "currency": inp.currency,
+        "currency": inp.currency.lower(),
         "merchant_name": inp.merchant_name,
         "merchant_url": inp.merchant_url,
         "context": inp.context,
@@ -152,16 +190,21 @@ def create(inp: CreateInput, ctx: Context) -> Any:
         "totals": parse_totals(inp.total),
         "metadata": parse_metadata(inp.metadata),
         "expires_at": inp.expires_at,
-        "request_approval": inp.request_approval,
-        "test": inp.test,
+        "request_approval": inp.request_approval or None,
+        "test": inp.test or None,
+        "approval_details": _approval_details(inp.approval_detail),
     }
     wire_body = validate_wire(SpendRequestCreate, {k: v for k, v in body.items() if v is not None})
-    _check_output_path(inp.output_file, inp.force)
+    check_output_path(inp.output_file, inp.force)
 
     from linkpay.client.errors import ApiError
 
     try:
-        request = ctx.link().spend_requests.create(wire_body)
+        spend_requests = ctx.link().spend_requests
+        if inp.approve:
+            request = spend_requests.create_delegated(wire_body)
+        else:
+            request = spend_requests.create(wire_body)
     except ApiError as exc:
         if exc.code == "spend_request_rate_limited":
             raise _duplicate_error(exc, ctx) from None
@@ -170,7 +213,7 @@ def create(inp: CreateInput, ctx: Context) -> Any:
         from linkpay.cli.output.tty import show_link
 
         show_link(request.approval_url, "Ask the person to approve here", ctx.stderr)
-        return _poll(
+        return poll(
             ctx,
             request.id,
             interval=2.0,
@@ -180,19 +223,29 @@ def create(inp: CreateInput, ctx: Context) -> Any:
             output_file=inp.output_file,
             force=inp.force,
         )
+    if inp.output_file and request.card is not None:
+        return finish(request, ctx, (), inp.output_file, inp.force)
     return with_guidance(spend_request_data(request), request, ctx, output_file=inp.output_file)
 
 
 class UpdateInput(CommandInput):
     """Change a spend request before it is approved."""
 
-    id: SpendRequestId
-    merchant_url: str | None = Field(default=None, description="Merchant URL")
-    amount: int | None = Field(default=None, description="Amount in integer cents")
-    currency: str | None = Field(default=None, description="3-letter ISO currency code")
+    id: Annotated[str, Flag(positional=True)] = Field(
+        min_length=1, max_length=200, description="Spend request id (lsrq_…)"
+    )
     payment_method_id: str | None = Field(default=None, description="Payment method id (csmrpd_…)")
-    line_item: list[str] | None = LineItemFlag
-    total: list[str] | None = TotalFlag
+    amount: int | None = Field(default=None, description="Amount in integer cents")
+    merchant_url: str | None = Field(default=None, description="Merchant URL")
+    profile_id: str | None = Field(
+        default=None, description="Merchant network profile id (shared_payment_token requests)"
+    )
+    merchant_id: str | None = Field(default=None, description="Merchant id")
+    currency: str | None = Field(default=None, description="3-letter ISO currency code")
+    line_item: Nested = LineItemFlag
+    total: Nested = TotalFlag
+
+    _lists = field_validator("line_item", "total", mode="before")(as_list)
 
 
 @command("spend-request", "update", input=UpdateInput)
@@ -202,8 +255,10 @@ def update(inp: UpdateInput, ctx: Context) -> Any:
     body = {
         "merchant_url": inp.merchant_url,
         "amount": inp.amount,
-        "currency": inp.currency,
+        "currency": inp.currency.lower() if inp.currency else None,
         "payment_details": inp.payment_method_id,
+        "profile_id": inp.profile_id,
+        "merchant_id": inp.merchant_id,
         "line_items": parse_line_items(inp.line_item),
         "totals": parse_totals(inp.total),
     }
@@ -212,7 +267,7 @@ def update(inp: UpdateInput, ctx: Context) -> Any:
         raise CommandError(
             "INVALID_INPUT",
             "Nothing to update: give at least one of --merchant-url, --amount, --currency, "
-            "--payment-method-id, --line-item, --total",
+            "--payment-method-id, --profile-id, --merchant-id, --line-item, --total",
         )
     from linkpay.client.errors import ApiError
 
@@ -221,198 +276,3 @@ def update(inp: UpdateInput, ctx: Context) -> Any:
     except ApiError as exc:
         raise _in_flag_terms(exc, ctx) from None
     return with_guidance(spend_request_data(request), request, ctx)
-
-
-class RetrieveInput(CommandInput):
-    """Retrieve a spend request; with --interval, wait until it is decided.
-
-    While waiting, output appears only when the status changes: with --format jsonl one
-    line per change; in the other formats the decided request once (a single
-    document); on a terminal a spinner shows the status. POLLING_TIMEOUT (exit 1) when
-    time or attempts run out first."""
-
-    id: SpendRequestId
-    include: list[Literal["card", "shared_payment_token"]] | None = Field(
-        default=None,
-        description="Add credentials once approved: card (number, cvc: only when about "
-        "to fill a form) or shared_payment_token",
-    )
-    interval: float | None = Field(
-        default=None,
-        gt=0,
-        le=300,
-        description="Poll until a terminal status, at most this many seconds apart "
-        "(long-poll is used when the wallet has it)",
-    )
-    max_attempts: int | None = Field(
-        default=None, ge=1, description="Give up after this many fetches (POLLING_TIMEOUT)"
-    )
-    timeout: float = Field(
-        default=600, gt=0, le=86400, description="Give up after this many seconds (POLLING_TIMEOUT)"
-    )
-    output_file: str | None = OutputFile
-    force: bool = Force
-
-
-def _finish(
-    request: Any, ctx: Context, include: tuple[str, ...], output_file: str | None, force: bool
-) -> dict[str, Any]:
-    include_card = "card" in include and not output_file
-    wants_card = include_card or bool(output_file)
-    if wants_card and request.status == "approved" and request.credential_type == "card":
-        if request.card is None:  # never let "approved" stand in for a usable card
-            raise CommandError(
-                "INVALID_RESPONSE",
-                f"Spend request {request.id} is approved but the wallet returned no card; "
-                "retrieve it again, or ask the person to check their wallet.",
-            )
-    data = spend_request_data(request, include_card=include_card)
-    if output_file and request.card is not None:
-        from linkpay.cli.output.files import write_secret_file
-
-        path = write_secret_file(output_file, request.card.model_dump(mode="json"), force=force)
-        data["card"] = card_summary(request.card, path)
-        data["instruction"] = (
-            status_instruction(request) + f" The full card is in {path} (mode 0600). Use it once "
-            "for this merchant and amount, then delete the file."
-        )
-        return data
-    return with_guidance(data, request, ctx, output_file=output_file)
-
-
-def _poll(
-    ctx: Context,
-    spend_request_id: str,
-    *,
-    interval: float,
-    max_attempts: int | None,
-    timeout: float,
-    include: tuple[str, ...],
-    output_file: str | None,
-    force: bool,
-) -> Any:
-    from linkpay.client.errors import PollingTimeout
-
-    fetch_include = tuple(sorted(set(include) | ({"card"} if output_file else set())))
-    if ctx.mode == "mcp":
-        timeout = min(timeout, MCP_MAX_WAIT_SECONDS)
-    spinner = None
-    if ctx.human:
-        from linkpay.cli.output.tty import spinner as make_spinner
-
-        spinner = make_spinner("Waiting for the person to approve…", ctx.stderr)
-        spinner.__enter__()
-
-    def on_change(request: Any) -> None:
-        if ctx.streaming and not _terminal(request):
-            ctx.emit(spend_request_data(request))  # type: ignore[misc]
-        if spinner is not None and hasattr(spinner, "update"):
-            spinner.update(f"Status: {request.status} (waiting for the person)")
-
-    try:
-        request = ctx.link().spend_requests.wait_for(
-            spend_request_id,
-            interval=interval,
-            max_attempts=max_attempts,
-            timeout=timeout,
-            include=fetch_include,
-            on_change=on_change,
-        )
-    except PollingTimeout as exc:
-        last = getattr(exc, "last", None)
-        if ctx.mode == "mcp" and last is not None:
-            data = spend_request_data(last)
-            data["instruction"] = (
-                status_instruction(last) + " Still undecided; call this tool again to keep waiting."
-            )
-            data["_next"] = ctx.next_step(RETRIEVE, id=spend_request_id, **POLL_ARGS)
-            return data
-        exc.extra["_next"] = ctx.next_step(RETRIEVE, id=spend_request_id, **POLL_ARGS)
-        raise
-    finally:
-        if spinner is not None:
-            spinner.__exit__(None, None, None)
-    return _finish(request, ctx, include, output_file, force)
-
-
-def _terminal(request: Any) -> bool:
-    from linkpay.wire import is_poll_terminal
-
-    return is_poll_terminal(request)
-
-
-@command("spend-request", "retrieve", input=RetrieveInput, read_only=True)
-def retrieve(inp: RetrieveInput, ctx: Context) -> Any:
-    include = tuple(inp.include or ())
-    _check_output_path(inp.output_file, inp.force)
-    if inp.interval is not None:
-        return _poll(
-            ctx,
-            inp.id,
-            interval=inp.interval,
-            max_attempts=inp.max_attempts,
-            timeout=inp.timeout,
-            include=include,
-            output_file=inp.output_file,
-            force=inp.force,
-        )
-    fetch_include = tuple(sorted(set(include) | ({"card"} if inp.output_file else set())))
-    request = ctx.link().spend_requests.retrieve(inp.id, include=fetch_include)
-    return _finish(request, ctx, include, inp.output_file, inp.force)
-
-
-class ListInput(CommandInput):
-    """List spend requests (active ones; --include-history for all)."""
-
-    include_history: bool = Field(default=False, description="Also list decided and used requests")
-
-
-@command("spend-request", "list", input=ListInput, read_only=True)
-def list_requests(inp: ListInput, ctx: Context) -> Any:
-    rows = []
-    for request in ctx.link().spend_requests.list(include_history=inp.include_history):
-        rows.append(
-            {
-                "id": request.id,
-                "status": request.status,
-                "amount": request.amount,
-                "currency": request.currency,
-                "merchant_name": request.merchant_name,
-                "credential_type": request.credential_type,
-                "created_at": request.created_at,
-            }
-        )
-    return rows
-
-
-class IdInput(CommandInput):
-    id: SpendRequestId
-
-
-class CancelInput(IdInput):
-    """Cancel a spend request (voids an issued credential)."""
-
-
-@command("spend-request", "cancel", input=CancelInput, destructive=True)
-def cancel(inp: CancelInput, ctx: Context) -> Any:
-    request = ctx.link().spend_requests.cancel(inp.id)
-    return with_guidance(spend_request_data(request), request, ctx)
-
-
-class RequestApprovalInput(IdInput):
-    """Send the person the approval request now; returns the approval link."""
-
-
-@command("spend-request", "request-approval", input=RequestApprovalInput)
-def request_approval(inp: RequestApprovalInput, ctx: Context) -> Any:
-    link = ctx.link().spend_requests.request_approval(inp.id)
-    if ctx.human:
-        from linkpay.cli.output.tty import show_link
-
-        show_link(link.approval_link, "Ask the person to approve here", ctx.stderr)
-    return {
-        "id": link.id,
-        "approval_link": link.approval_link,
-        "instruction": "Show the person the approval_link and ask them to approve; then poll.",
-        "_next": ctx.next_step(RETRIEVE, id=link.id, **POLL_ARGS),
-    }

@@ -124,6 +124,14 @@ def _validated_new_request(
     session: Session, principal: Any, body: SpendRequestCreate, now: datetime
 ) -> tuple[User, dict[str, Any]]:
     """Person-state rules shared by create and create_delegated; returns the columns."""
+    if body.execution_method is not None:
+        raise ApiException(
+            400,
+            "unsupported_execution_method",
+            f"execution_method: {body.execution_method} is not supported by this wallet; "
+            "create a card spend request (merchant_name and merchant_url) instead",
+            param="execution_method",
+        )
     # A share lock: creates run side by side, yet never across a concurrent pause.
     person = load_person(session, principal.user_id, share_lock=True)
     ensure_spending_allowed(person)
