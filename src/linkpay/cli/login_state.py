@@ -6,6 +6,7 @@ even though an (older) session still works."""
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def clear_pending(path: Path) -> None:
 
 
 def authorization_details(
-    source_actions: list[str] | None, raw_details: list[str] | None
+    source_actions: Sequence[str] | None, raw_details: Sequence[str] | None
 ) -> list[dict[str, Any]] | None:
     """`--source-actions` become one `{type: source, actions}` entry; each
     `--authorization-detail` is a raw JSON object."""

@@ -89,13 +89,15 @@ def update_info(current: str | None = None) -> dict[str, str] | None:
     if _disabled():
         return None
     if current is None:
-        from linkpay import __version__ as current
+        from linkpay import __version__
+
+        current = __version__
     latest = latest_version()
     newer, installed = _version_key(latest or ""), _version_key(current)
-    if newer is None or installed is None or newer <= installed:
+    if latest is None or newer is None or installed is None or newer <= installed:
         return None
     return {
         "current_version": current,
-        "latest_version": latest or "",
+        "latest_version": latest,
         "update_command": UPDATE_COMMAND,
     }
