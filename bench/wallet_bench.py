@@ -94,8 +94,22 @@ def start_bare(tmp: Path, port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
+# The bench agent creates thousands of requests: let the operator allow it, and the
+# bench person raise Link's default limits (30 active, 50 creates an hour, …) to that.
+UNLIMITED = 1_000_000_000
+RAISED_LIMITS = (
+    "per_day",
+    "per_30_days",
+    "max_active",
+    "max_approved_unused",
+    "creates_per_hour",
+    "creates_per_60_days",
+)
+POLICY_MAXIMA = {f"LINKPAY_POLICY_MAX_{name.upper()}": str(UNLIMITED) for name in RAISED_LIMITS}
+
+
 def start_wallet(tmp: Path, database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp)}
+    env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp), **POLICY_MAXIMA}
     log = open(tmp / "wallet.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [LINK_WALLET, "serve", "--port", str(port), "--database-url", database_url],
@@ -120,6 +134,8 @@ def agent_token(tmp: Path, database_url: str, base_url: str) -> str:
     from linkpay.wallet import accounts
     from linkpay.wallet.app import open_store
     from linkpay.wallet.auth.device import approve_device_grant
+    from linkpay.wallet.policy import edit
+    from linkpay.wallet.policy.limits import DEFAULT_MAXIMUMS, Limits
     from linkpay.wallet.settings import Settings
     from linkpay.wallet.store.db import transaction
 
@@ -129,6 +145,16 @@ def agent_token(tmp: Path, database_url: str, base_url: str) -> str:
         user = accounts.create_user(s, email=f"bench-{secrets.token_hex(3)}@example.com")
         accounts.add_test_card(s, user_id=user.id)
         user_id = user.id
+    raised = dict.fromkeys(RAISED_LIMITS, UNLIMITED)
+    with transaction(factory) as s:
+        edit.set_limits(
+            s,
+            user_id,
+            raised,
+            maximum=Limits(**{**DEFAULT_MAXIMUMS.as_dict(), **raised}),
+            actor="bench",
+            confirmed_by="bench",
+        )
     code = httpx2.post(f"{base_url}/device/code", data={"client_id": "bench"}).json()
     with transaction(factory) as s:
         approve_device_grant(s, user_id=user_id, user_code=code["user_code"])
