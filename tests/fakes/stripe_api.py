@@ -366,11 +366,15 @@ class FakeStripe:
             metadata=params.get("metadata", {}),
         )
 
-    def add_payment_method(self, last4: str = "4242") -> dict[str, Any]:
-        """What Stripe.js leaves behind after the Payment Element confirms a SetupIntent."""
+    def confirm_setup_intent(self, intent_id: str, last4: str = "4242") -> dict[str, Any]:
+        """What Stripe.js' Payment Element does in the person's browser: a PaymentMethod
+        for the card typed into Stripe's iframe, attached to the customer, and the
+        SetupIntent `succeeded`."""
         with self.lock:
-            pm = self._store("payment_method", "pm")
+            intent = self._get(intent_id, "setup_intent")
+            pm = self._store("payment_method", "pm", customer=intent["customer"])
             pm["card"] = {**pm["card"], "last4": last4}
+            intent.update(status="succeeded", payment_method=pm["id"], last_setup_error=None)
             return pm
 
     # ---- the card network side ---------------------------------------------

@@ -229,8 +229,9 @@ def remember_cardholder(session: Session, user_id: str, cardholder_ref: str) -> 
 
 
 def payment_method_ref(session: Session, user_id: str, payment_method_id: str | None) -> str | None:
-    """The Stripe PaymentMethod behind the request's payment method (else the person's
-    default, else their most recent one saved with the connected Stripe account)."""
+    """The Stripe PaymentMethod behind the request's payment method; when that one was
+    not saved with Stripe (e.g. a test card), the person's default, else most recent,
+    card saved with the connected Stripe account."""
     row = active_connection(session)
     if row is None:
         return None
@@ -240,6 +241,8 @@ def payment_method_ref(session: Session, user_id: str, payment_method_id: str | 
         .where(PaymentMethod.user_id == user_id, IssuerPaymentMethod.connection_id == row.id)
     )
     if payment_method_id:
-        query = query.where(PaymentMethod.id == payment_method_id)
+        chosen = session.scalars(query.where(PaymentMethod.id == payment_method_id)).first()
+        if chosen is not None:
+            return chosen
     query = query.order_by(PaymentMethod.is_default.desc(), IssuerPaymentMethod.created_at.desc())
     return session.scalars(query).first()

@@ -199,6 +199,54 @@ class StripeIssuer:
         )
         return self._client.deserialize(response, api_mode="V1").to_dict()
 
+    # ---- saving the person's card as a Stripe PaymentMethod (for SPTs) ----------
+    def create_customer(self, *, email: str | None, name: str | None, user_id: str) -> str:
+        customer = self._call(
+            "create the customer",
+            lambda: self._client.v1.customers.create(
+                params={"email": email or "", "name": name or "", "metadata": {"user": user_id}},
+                options={"idempotency_key": f"{user_id}:customer"},
+            ),
+        )
+        return str(customer.id)
+
+    def create_setup_intent(self, customer_ref: str) -> tuple[str, str]:
+        """A SetupIntent the Payment Element confirms; returns (id, client_secret)."""
+        intent = self._call(
+            "start saving a card",
+            lambda: self._client.v1.setup_intents.create(
+                params={
+                    "customer": customer_ref,
+                    "payment_method_types": ["card"],
+                    "usage": "off_session",
+                }
+            ),
+        )
+        return str(intent.id), str(intent.client_secret)
+
+    def saved_card(self, setup_intent_id: str) -> dict[str, Any]:
+        """The confirmed SetupIntent's card: customer, PaymentMethod id and display
+        data (brand, last4, expiry). IssuerRejected unless the intent succeeded."""
+        intent = self._call(
+            "read the SetupIntent",
+            lambda: self._client.v1.setup_intents.retrieve(setup_intent_id),
+        )
+        if intent.status != "succeeded" or not intent.payment_method:
+            raise IssuerRejected("Stripe has not confirmed this card yet")
+        pm_id = str(intent.payment_method)
+        method = self._call(
+            "read the PaymentMethod", lambda: self._client.v1.payment_methods.retrieve(pm_id)
+        )
+        card = method.card
+        return {
+            "customer": str(intent.customer),
+            "payment_method": pm_id,
+            "brand": str(card.brand),
+            "last4": str(card.last4),
+            "exp_month": int(card.exp_month),
+            "exp_year": int(card.exp_year),
+        }
+
     def reveal(self, issuer_ref: str) -> CardSecrets:
         card = self._call(
             "read the card",
