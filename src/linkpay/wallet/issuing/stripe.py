@@ -212,15 +212,14 @@ class StripeIssuer:
 
     def create_setup_intent(self, customer_ref: str) -> tuple[str, str]:
         """A SetupIntent the Payment Element confirms; returns (id, client_secret)."""
+        params: dict[str, Any] = {
+            "customer": customer_ref,
+            "payment_method_types": ["card"],
+            "usage": "off_session",
+        }
         intent = self._call(
             "start saving a card",
-            lambda: self._client.v1.setup_intents.create(
-                params={
-                    "customer": customer_ref,
-                    "payment_method_types": ["card"],
-                    "usage": "off_session",
-                }
-            ),
+            lambda: self._client.v1.setup_intents.create(params=params),  # type: ignore[arg-type]
         )
         return str(intent.id), str(intent.client_secret)
 
