@@ -10,16 +10,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.errors import ApiException
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store.models import PaymentMethod, User
 
-# Stripe's public test card; stored as brand + last4 only.
-TEST_CARD_BRAND = "visa"
-TEST_CARD_LAST4 = "4242"
+# Stripe's public test cards (brand, last4, nickname); stored as brand + last4 only.
+TEST_CARDS = [
+    ("visa", "4242", "Test Visa"),
+    ("mastercard", "4444", "Test Mastercard"),
+    ("amex", "0005", "Test American Express"),
+    ("discover", "1117", "Test Discover"),
+]
+TEST_CARD_BRAND, TEST_CARD_LAST4, _ = TEST_CARDS[0]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -57,34 +62,48 @@ def ensure_user(session: Session, *, email: str, name: str | None = None) -> Use
 
 
 def add_test_card(
-    session: Session, *, user_id: str, make_default: bool | None = None
+    session: Session,
+    *,
+    user_id: str,
+    make_default: bool | None = None,
+    brand: str | None = None,
 ) -> PaymentMethod:
-    """Add Stripe's test card (4242 4242 4242 4242) as a funding source. It becomes the
-    default when the person has no default yet (or when `make_default`)."""
+    """Add one of Stripe's public test cards as a funding source: `brand` when given,
+    else the first (Visa 4242 first) not in the wallet yet. The same card twice is
+    refused (409 `duplicate_payment_method`). It becomes the default when the person
+    has no default yet (or when `make_default`)."""
+    from linkpay.wallet.payment_methods import active_methods, record_added, refuse_duplicate
+
     if session.get(User, user_id) is None:
         raise ApiException(404, "not_found", "No such user")
-    has_default = session.scalars(
-        select(func.count())
-        .select_from(PaymentMethod)
-        .where(PaymentMethod.user_id == user_id, PaymentMethod.is_default.is_(True))
-    ).one()
+    present = {(m.brand, m.last4) for m in active_methods(session, user_id)}
+    if brand is not None:
+        choices = [card for card in TEST_CARDS if card[0] == brand]
+        if not choices:
+            known = ", ".join(card[0] for card in TEST_CARDS)
+            raise ApiException(400, "invalid_request", f"brand: one of {known}", param="brand")
+    else:
+        choices = [card for card in TEST_CARDS if card[:2] not in present] or TEST_CARDS[:1]
+    card_brand, last4, nickname = choices[0]
+    refuse_duplicate(session, user_id, brand=card_brand, last4=last4)
+    has_default = any(m.is_default for m in active_methods(session, user_id))
     default = (not has_default) if make_default is None else make_default
     if default and has_default:
         session.execute(
             update(PaymentMethod).where(PaymentMethod.user_id == user_id).values(is_default=False)
         )
-    now = datetime.now(UTC)
     method = PaymentMethod(
         id=new_id("csmrpd"),
         user_id=user_id,
         type="card",
         is_default=default,
-        nickname="Test Visa",
-        brand=TEST_CARD_BRAND,
-        last4=TEST_CARD_LAST4,
+        nickname=nickname,
+        brand=card_brand,
+        last4=last4,
         exp_month=12,
-        exp_year=now.year + 3,
+        exp_year=datetime.now(UTC).year + 3,
     )
     session.add(method)
     session.flush()
+    record_added(session, method)
     return method

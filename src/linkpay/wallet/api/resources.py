@@ -54,7 +54,10 @@ def _user(session: Session, user_id: str) -> models.User:
 def list_payment_details(principal: PaymentsAgent, session: SessionDep) -> PaymentDetailsList:
     rows = session.scalars(
         select(models.PaymentMethod)
-        .where(models.PaymentMethod.user_id == principal.user_id)
+        .where(
+            models.PaymentMethod.user_id == principal.user_id,
+            models.PaymentMethod.removed_at.is_(None),
+        )
         .order_by(models.PaymentMethod.is_default.desc(), models.PaymentMethod.created_at)
     ).all()
     return PaymentDetailsList(payment_details=[_payment_detail(row) for row in rows])

@@ -213,7 +213,9 @@ def list_connections(session: Session, user_id: str) -> list[Connection]:
     return connections
 
 
-def revoke_family(session: Session, *, user_id: str, family_id: str) -> None:
+def revoke_family(
+    session: Session, *, user_id: str, family_id: str, actor: str | None = None
+) -> None:
     """Disconnect one agent. Another person's (or unknown) family → 404."""
     from linkpay.wallet.errors import not_found
 
@@ -225,7 +227,8 @@ def revoke_family(session: Session, *, user_id: str, family_id: str) -> None:
     if owned is None:
         raise not_found("connection")
     if _revoke_family_rows(session, family_id, utcnow()):
-        _audit_revoked(session, user_id=user_id, family_id=family_id, by=f"person:{user_id}")
+        by = actor or audit.events.person(user_id)
+        _audit_revoked(session, user_id=user_id, family_id=family_id, by=by)
 
 
 def _audit_revoked(session: Session, *, user_id: str, family_id: str, by: str) -> None:

@@ -76,17 +76,19 @@ def credential_for(session: Session, spend_request_id: str) -> Credential | None
 
 
 def _cardholder(session: Session, user_id: str) -> Cardholder:
-    """Name from the person; billing address from their default shipping address
-    (else the test issuer's test address)."""
+    """Name from the person; billing address from their profile, else their default
+    shipping address (else the test issuer's test address)."""
     user = session.get(User, user_id)
-    address_row = session.scalars(
-        select(ShippingAddress)
-        .where(ShippingAddress.user_id == user_id)
-        .order_by(ShippingAddress.is_default.desc(), ShippingAddress.created_at)
-    ).first()
+    stored = user.billing_address if user is not None else None
+    if not stored:
+        address_row = session.scalars(
+            select(ShippingAddress)
+            .where(ShippingAddress.user_id == user_id)
+            .order_by(ShippingAddress.is_default.desc(), ShippingAddress.created_at)
+        ).first()
+        stored = address_row.address if address_row is not None else None
     billing: dict[str, Any] = {}
-    if address_row is not None:
-        stored = address_row.address or {}
+    if stored:
         billing = {
             "name": stored.get("name"),
             "line1": stored.get("line_1"),

@@ -60,12 +60,12 @@ def resolve_payment_method(
     """The caller's method by id, or their default (else their oldest) when absent."""
     if payment_method_id is not None:
         method = session.get(PaymentMethod, payment_method_id)
-        if method is None or method.user_id != person.id:
+        if method is None or method.user_id != person.id or method.removed_at is not None:
             raise invalid("payment_details", "no such payment method for this account")
         return method
     methods = session.scalars(
         select(PaymentMethod)
-        .where(PaymentMethod.user_id == person.id)
+        .where(PaymentMethod.user_id == person.id, PaymentMethod.removed_at.is_(None))
         .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at, PaymentMethod.id)
     ).all()
     if not methods:

@@ -72,6 +72,8 @@ class User(Base):
     max_amount_per_request: Mapped[int] = mapped_column(Integer, default=50_000)
     # "Stop everything": while set, new spend requests are refused.
     spending_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The person's billing address (wire.Address fields), printed on issued cards.
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -91,6 +93,8 @@ class PaymentMethod(Base):
     exp_month: Mapped[int | None] = mapped_column(Integer)
     exp_year: Mapped[int | None] = mapped_column(Integer)
     bank_name: Mapped[str | None] = mapped_column(String(100))
+    # Removed by the person: kept (past purchases point at it) but never offered again.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
