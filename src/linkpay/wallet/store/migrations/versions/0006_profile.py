@@ -1,7 +1,8 @@
-"""profile billing address, payment method removal
+"""profile billing address, payment method removal (and one head again: joins the
+two 0005 branches)
 
-Revision ID: 0004_profile
-Revises: 0003_audit
+Revision ID: 0006_profile
+Revises: 0005_capacity, 0005_policy
 Create Date: 2026-11-30 03:35:21.853283
 """
 
@@ -11,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0004_profile'
-down_revision: str | None = '0003_audit'
+revision: str = '0006_profile'
+down_revision: str | tuple[str, ...] | None = ('0005_capacity', '0005_policy')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
