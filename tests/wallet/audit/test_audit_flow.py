@@ -85,6 +85,7 @@ def test_full_flow_event_sequence(wallet: Any) -> None:
         result = audit.verify(db)
     assert result.ok, result
     assert [e["type"] for e in entries] == [
+        "payment_method.added",
         "device.approved",
         "spend_request.created",
         "spend_request.approval_requested",
