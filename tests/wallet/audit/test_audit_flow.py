@@ -91,6 +91,7 @@ def test_full_flow_event_sequence(wallet: Any) -> None:
         "spend_request.approval_requested",
         "spend_request.approved",
         "credential.revealed",
+        "issuer.decision",  # the test network asks the issuer to authorize (wallet/decide)
         "spend_request.succeeded",
         "charge.succeeded",
         "agent.revoked",
