@@ -1,8 +1,7 @@
-"""profile billing address, payment method removal (and one head again: joins the
-two 0005 branches)
+"""profile billing address, payment method removal
 
-Revision ID: 0006_profile
-Revises: 0005_capacity, 0005_policy
+Revision ID: 0007_profile
+Revises: 0006_policy
 Create Date: 2026-11-30 03:35:21.853283
 """
 
@@ -12,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006_profile'
-down_revision: str | tuple[str, ...] | None = ('0005_capacity', '0005_policy')
+revision: str = '0007_profile'
+down_revision: str | None = '0006_policy'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
