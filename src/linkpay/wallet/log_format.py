@@ -11,22 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from linkpay.wallet.logging import redact_value
 
-FORMATS = ("text", "json")
 _ACCESS_FIELDS = ("client_addr", "request_line", "status_code")
-
-
-def log_format_from_env() -> str:
-    """`LINKPAY_LOG_FORMAT` (text | json); anything else is an error, not a guess."""
-    value = (os.environ.get("LINKPAY_LOG_FORMAT") or "text").strip().lower()
-    if value not in FORMATS:
-        raise ValueError(f"LINKPAY_LOG_FORMAT: expected text or json, got {value!r}")
-    return value
 
 
 class JsonFormatter(logging.Formatter):

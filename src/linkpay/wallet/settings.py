@@ -13,7 +13,7 @@ import binascii
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = 10.0
     # One log line per request (uvicorn's access log); off saves CPU under load.
     access_log: bool = True
+    # `serve`'s log lines: text, or json (one object per line, domain events included).
+    log_format: Literal["text", "json"] = "text"
     # Where rate-limit counters live (a `limits` storage URI such as redis://host:6379).
     # Empty: the wallet database on PostgreSQL (shared by all hosts), memory on SQLite.
     rate_limit_storage_url: str = ""

@@ -42,8 +42,11 @@ def register(app: App, ctx: AdminContext) -> None:
         import uvicorn
 
         from linkpay.wallet import accounts
+        from linkpay.wallet.admin.startup import banner
         from linkpay.wallet.app import create_app
+        from linkpay.wallet.log_format import uvicorn_log_config
         from linkpay.wallet.logging import install_redaction
+        from linkpay.wallet.payment_methods import active_methods
         from linkpay.wallet.web.signin import create_signin_link
 
         settings = ctx.settings(
@@ -55,17 +58,19 @@ def register(app: App, ctx: AdminContext) -> None:
             owner = accounts.ensure_user(db, email=settings.owner_email, name=settings.owner_name)
             owner_id = owner.id
             signin_url = create_signin_link(db, owner_id, settings)  # one use, short-lived
+            has_card = bool(active_methods(db, owner_id))
         ctx.close()  # the server opens its own engine
         install_redaction()
         server_app = create_app(settings) if settings.workers == 1 else None
         print(
-            f"link-wallet: serving {settings.public_url} (owner {settings.owner_email}, "
-            f"{owner_id}); database {safe_url(settings.database_url)}",
-            file=sys.stderr,
-        )
-        print(
-            f"link-wallet: sign in to your wallet (one use, expires in "
-            f"{settings.signin_link_ttl_seconds // 60} min): {signin_url}",
+            banner(
+                settings,
+                owner_email=settings.owner_email,
+                owner_id=owner_id,
+                database=safe_url(settings.database_url),
+                signin_url=signin_url,
+                has_card=has_card,
+            ),
             file=sys.stderr,
             flush=True,
         )
@@ -74,6 +79,7 @@ def register(app: App, ctx: AdminContext) -> None:
             "port": settings.port,
             "log_level": "info",
             "access_log": settings.access_log,
+            "log_config": uvicorn_log_config(settings.log_format),
         }
         if server_app is not None:
             uvicorn.run(server_app, **options)
