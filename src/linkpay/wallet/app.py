@@ -59,6 +59,18 @@ def _build_notifier(settings: Settings, factory: sessionmaker[Session]) -> Any:
     return build(settings, factory) if build is not None else NullNotifier()
 
 
+def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifier: Any) -> Any:
+    """The outbox worker of this process, running the notification jobs; the wallet's
+    notifier then queues through the outbox instead of in memory."""
+    from linkpay.wallet.jobs.worker import JobWorker
+    from linkpay.wallet.notify.outbox_jobs import handlers
+
+    worker = JobWorker(factory, handlers(settings), lease_seconds=settings.job_lease_seconds)
+    if hasattr(notifier, "jobs"):
+        notifier.jobs = worker
+    return worker
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     from linkpay.wallet.logging import install_redaction
 
@@ -70,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher = app.state.spend_request_watcher
         await watcher.start()  # PostgreSQL: LISTEN before the first long-poll arrives
+        app.state.job_worker.start()
         yield
+        app.state.job_worker.stop()
         await watcher.close()
         close = getattr(app.state.notifier, "close", None)
         if close is not None:  # stop background delivery threads
@@ -90,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.notifier = _build_notifier(settings, factory)
+    app.state.job_worker = _build_job_worker(settings, factory, app.state.notifier)
     app.state.spend_request_watcher = VersionWatcher(engine)
     app.state.web_signin_limiter = factory.kw["info"]["rate_limiter"]
     install_error_handlers(app)

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     # Where rate-limit counters live (a `limits` storage URI such as redis://host:6379).
     # Empty: the wallet database on PostgreSQL (shared by all hosts), memory on SQLite.
     rate_limit_storage_url: str = ""
+    # A job worker that dies (kill -9) holds its outbox jobs this long, then any
+    # worker retries them.
+    job_lease_seconds: float = 60.0
     # Point the official Stripe / Lithic SDKs at another server (tests, a proxy).
     stripe_api_base: str = ""
     lithic_base_url: str = ""

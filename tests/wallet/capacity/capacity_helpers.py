@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
+import httpx2
+
+from linkpay.serving import free_loopback_port
 from linkpay.wire import TokenResponse
 
 CONTEXT = (
@@ -90,3 +98,68 @@ def approve_on_page(client: Any, base_url: str, spend_request_id: str) -> None:
         },
     )
     assert answer.status_code == 303, answer.text
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], base_url: str) -> None:
+        self.process = process
+        self.base_url = base_url
+
+    def client(self, **kwargs: Any) -> httpx2.Client:
+        return httpx2.Client(base_url=self.base_url, timeout=40, **kwargs)
+
+
+def serve_process(
+    data_dir: Path, database_url: str, *extra: str, env: dict[str, str] | None = None
+) -> Served:
+    """`link-wallet serve` in a subprocess on a free port, once it accepts requests."""
+    port = free_loopback_port()
+    env = {
+        **os.environ,
+        "LINKPAY_DATA_DIR": str(data_dir),
+        "LINKPAY_DATABASE_URL": database_url,
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "linkpay.wallet.admin", "serve", "--port", str(port), *extra],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "Application startup complete" in line:
+            break
+    else:
+        raise AssertionError(f"serve exited with {process.wait()}")
+    threading.Thread(target=process.stderr.read, daemon=True).start()  # keep draining
+    return Served(process, f"http://127.0.0.1:{port}")
+
+
+class LocalWallet:
+    """What the tests do directly in the shared database (setup only)."""
+
+    def __init__(self, settings: Any, factory: Any) -> None:
+        self.settings = settings
+        self.sessionmaker = factory
+
+    def session(self) -> Any:
+        from linkpay.wallet.store.db import transaction
+
+        return transaction(self.sessionmaker)
+
+    def person(self, email: str) -> str:
+        from linkpay.wallet import accounts
+
+        with self.session() as db:
+            user = accounts.create_user(db, email=email, name="Ada Lovelace")
+            accounts.add_test_card(db, user_id=user.id)
+            return user.id
+
+    def signin_link(self, user_id: str, base_url: str) -> str:
+        from linkpay.wallet.web.signin import create_signin_link
+
+        with self.session() as db:
+            link = create_signin_link(db, user_id, self.settings)
+        return base_url + link[link.index("/signin/") :]

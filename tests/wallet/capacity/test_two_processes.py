@@ -4,64 +4,36 @@ and the phrase-guess limiter counts across both."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
-from capacity_helpers import approve_on_page, card_body, issue_agent_token, sign_in
-
-from linkpay.serving import free_loopback_port
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen[str], base_url: str) -> None:
-        self.process = process
-        self.base_url = base_url
-
-    def client(self, **kwargs: Any) -> httpx2.Client:
-        return httpx2.Client(base_url=self.base_url, timeout=40, **kwargs)
-
-
-def _serve(data_dir: Path, database_url: str, *extra: str) -> Served:
-    port = free_loopback_port()
-    env = {**os.environ, "LINKPAY_DATA_DIR": str(data_dir), "LINKPAY_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "linkpay.wallet.admin", "serve", "--port", str(port), *extra],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "Application startup complete" in line:
-            break
-    else:
-        raise AssertionError(f"serve exited with {process.wait()}")
-    threading.Thread(target=process.stderr.read, daemon=True).start()  # keep draining
-    return Served(process, f"http://127.0.0.1:{port}")
+from capacity_helpers import (
+    LocalWallet,
+    Served,
+    approve_on_page,
+    card_body,
+    issue_agent_token,
+    serve_process,
+    sign_in,
+)
 
 
 @pytest.fixture(scope="module")
-def pair(database_url: str, tmp_path_factory: Any) -> Iterator[tuple[Served, Served, Any]]:
+def pair(database_url: str, tmp_path_factory: Any) -> Iterator[tuple[Served, Served, LocalWallet]]:
     """Wallet A (1 worker) and wallet B (2 workers) on one database and data dir, plus
     an in-process handle on the same database for setup (`wallet`-like)."""
     from linkpay.wallet.app import open_store
     from linkpay.wallet.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("pair")
-    a = _serve(data_dir, database_url, "--no-access-log")
-    b = _serve(data_dir, database_url, "--workers", "2", "--no-access-log")
+    a = serve_process(data_dir, database_url, "--no-access-log")
+    b = serve_process(data_dir, database_url, "--workers", "2", "--no-access-log")
     settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
     engine, factory = open_store(settings)
-    local = _Local(settings, factory)
+    local = LocalWallet(settings, factory)
     try:
         yield a, b, local
     finally:
@@ -70,34 +42,6 @@ def pair(database_url: str, tmp_path_factory: Any) -> Iterator[tuple[Served, Ser
         for served in (a, b):
             served.process.wait(timeout=20)
         engine.dispose()
-
-
-class _Local:
-    """What the tests do directly in the shared database (setup only)."""
-
-    def __init__(self, settings: Any, factory: Any) -> None:
-        self.settings = settings
-        self.sessionmaker = factory
-
-    def session(self) -> Any:
-        from linkpay.wallet.store.db import transaction
-
-        return transaction(self.sessionmaker)
-
-    def person(self, email: str) -> str:
-        from linkpay.wallet import accounts
-
-        with self.session() as db:
-            user = accounts.create_user(db, email=email, name="Ada Lovelace")
-            accounts.add_test_card(db, user_id=user.id)
-            return user.id
-
-    def signin_link(self, user_id: str, base_url: str) -> str:
-        from linkpay.wallet.web.signin import create_signin_link
-
-        with self.session() as db:
-            link = create_signin_link(db, user_id, self.settings)
-        return base_url + link[link.index("/signin/") :]
 
 
 def test_approval_through_a_wakes_a_long_poll_on_b(pair: Any) -> None:

@@ -21,21 +21,26 @@ def _sender(settings: Settings) -> str:
     return settings.smtp_from or settings.smtp_user or "linkpay wallet <wallet@localhost>"
 
 
-def build_email(settings: Settings, *, to: str, subject: str, text: str) -> EmailMessage:
+def build_email(
+    settings: Settings, *, to: str, subject: str, text: str, message_id: str | None = None
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = _sender(settings)
     msg["To"] = to
     # Header injection is impossible through EmailMessage, but keep subjects one line.
     msg["Subject"] = " ".join(subject.split())[:200]
-    msg["Message-ID"] = make_msgid(domain="linkpay.local")
+    # A stable id (outbox deliveries) lets a receiver drop a resend after a crash.
+    msg["Message-ID"] = message_id or make_msgid(domain="linkpay.local")
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     return msg
 
 
-def send_email(settings: Settings, *, to: str, subject: str, text: str) -> None:
-    """Send one plain-text email; raises on failure (the dispatcher retries)."""
-    msg = build_email(settings, to=to, subject=subject, text=text)
+def send_email(
+    settings: Settings, *, to: str, subject: str, text: str, message_id: str | None = None
+) -> None:
+    """Send one plain-text email; raises on failure (the caller retries)."""
+    msg = build_email(settings, to=to, subject=subject, text=text, message_id=message_id)
     mode = (settings.smtp_tls or "starttls").lower()
     context = ssl.create_default_context()
     smtp: smtplib.SMTP

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkpay.wallet.jobs.worker import JobWorker
 from linkpay.wallet.notify.channels import operator_urls, send_apprise
 from linkpay.wallet.notify.dispatch import Dispatcher
 from linkpay.wallet.notify.mail import email_enabled, send_email
@@ -20,6 +21,7 @@ from linkpay.wallet.notify.messages import (
     signin_message,
     spend_approval_message,
 )
+from linkpay.wallet.notify.outbox_jobs import enqueue_notification
 from linkpay.wallet.notify.vault import decrypt_secret
 from linkpay.wallet.notify.webpush import SubscriptionGone, send_push
 from linkpay.wallet.store.models import User
@@ -42,6 +44,32 @@ class WalletNotifier:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.dispatcher = Dispatcher(_parse_delays(settings.notify_retry_seconds))
+        # The durable outbox's worker (set by create_app): when present, approval and
+        # device-login notifications go through the outbox instead of the dispatcher.
+        self.jobs: JobWorker | None = None
+
+    def enqueue_spend_approval(
+        self,
+        session: Session,
+        *,
+        user_id: str,
+        spend_request_id: str,
+        approval_url: str,
+        summary: str,
+    ) -> bool:
+        """Queue the approval notification in the caller's transaction (the outbox):
+        it exists exactly when the request does. False when there is no outbox."""
+        if self.jobs is None:
+            return False
+        message = spend_approval_message(
+            spend_request_id=spend_request_id, approval_url=approval_url, summary=summary
+        )
+        enqueue_notification(session, user_id, message)
+        return True
+
+    def wake_jobs(self) -> None:
+        if self.jobs is not None:
+            self.jobs.wake()
 
     # --- Notifier protocol -----------------------------------------------------------
 
@@ -59,6 +87,14 @@ class WalletNotifier:
         message = device_login_message(
             connection_label=connection_label, verification_url=verification_url
         )
+        if self.jobs is not None:
+            try:
+                with self.sessionmaker() as session, session.begin():
+                    enqueue_notification(session, user_id, message)
+            except Exception:  # never let notification trouble reach the request
+                log.exception("could not queue notification %s", message.tag)
+            self.jobs.wake()
+            return
         self._fan_out(user_id, message)
 
     # --- Extras used by the web app --------------------------------------------------
@@ -73,10 +109,13 @@ class WalletNotifier:
         )
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        return self.dispatcher.wait_idle(timeout)
+        jobs_idle = self.jobs.wait_idle(timeout) if self.jobs is not None else True
+        return self.dispatcher.wait_idle(timeout) and jobs_idle
 
     def close(self) -> None:
         self.dispatcher.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
 
     # --- internals -------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Telling the person a spend request waits for them, once the transaction that put
-it there commits (a failing channel never fails the request)."""
+it there commits (a failing channel never fails the request). With the wallet's
+notifier the notification is a job in the durable outbox, written in that same
+transaction (`notify.outbox_jobs`)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ def notify_after_commit(session: Session, row: SpendRequest, settings: Any, noti
         "approval_url": approval_url(settings, row.id),
         "summary": _summary(row),
     }
+
+    enqueue = getattr(notifier, "enqueue_spend_approval", None)
+    if enqueue is not None and enqueue(session, **kwargs):
+        # In the durable outbox with this transaction; wake the worker once it commits.
+        call_after_commit(session, notifier.wake_jobs)
+        return
 
     def send() -> None:
         try:
