@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.wallet.store.capacity_models import OutboxJob
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.db import read_transaction, transaction
 from linkpay.wallet.store.models import utcnow
 
 BACKOFF_SECONDS = (1.0, 5.0, 30.0, 120.0, 600.0)
@@ -68,18 +68,16 @@ def claim(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> list[ClaimedJob]:
     now = utcnow()
+    is_due = or_(
+        and_(OutboxJob.state == "pending", OutboxJob.run_after <= now),
+        and_(OutboxJob.state == "running", OutboxJob.lease_until < now),
+    )
+    # An idle poll is a plain read: no SQLite write lock, no row locks.
+    with read_transaction(factory) as session:
+        if session.scalars(select(OutboxJob.id).where(is_due).limit(1)).first() is None:
+            return []
     with transaction(factory) as session:
-        due = (
-            select(OutboxJob)
-            .where(
-                or_(
-                    and_(OutboxJob.state == "pending", OutboxJob.run_after <= now),
-                    and_(OutboxJob.state == "running", OutboxJob.lease_until < now),
-                )
-            )
-            .order_by(OutboxJob.id)
-            .limit(limit)
-        )
+        due = select(OutboxJob).where(is_due).order_by(OutboxJob.id).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         jobs = list(session.scalars(due))
