@@ -1,6 +1,6 @@
 """Tables that let several wallet processes share state: rate-limit counters (so a
 limit counts across workers and hosts) and the durable job outbox. Same `Base` as
-models.py; created by migrations 0005_capacity and 0007_outbox."""
+models.py; created by migrations 0005_capacity and 0008_outbox."""
 
 from datetime import datetime
 from typing import Any

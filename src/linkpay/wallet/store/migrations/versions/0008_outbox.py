@@ -1,7 +1,7 @@
 """durable job outbox
 
-Revision ID: 0007_outbox
-Revises: 0006_policy
+Revision ID: 0008_outbox
+Revises: 0007_profile
 Create Date: 2026-11-30 04:02:07.627922
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0007_outbox'
-down_revision: str | None = '0006_policy'
+revision: str = '0008_outbox'
+down_revision: str | None = '0007_profile'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
