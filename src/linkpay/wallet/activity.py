@@ -127,9 +127,9 @@ def activity_items(
     agents = agent_summaries(db, user_id, families) if families else {}
     names = (
         dict(
-            db.execute(
-                select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchants))
-            ).tuples()
+            db.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchants)))
+            .tuples()
+            .all()
         )
         if merchants
         else {}
@@ -147,6 +147,8 @@ def activity_items(
             who = names.get(actor_id) or data.get("merchant_name") or "A merchant"
         elif kind_of_actor == "operator":
             who = "The shell (link-wallet)"
+        elif kind_of_actor == "policy":
+            who = "Your rules"
         else:
             who = "The wallet"
         subject = entry["subject"]

@@ -32,3 +32,50 @@ def fails(run: Runner, *argv: str, code: str | None = None) -> dict[str, Any]:
     if code is not None:
         assert body["code"] == code, body
     return dict(body)
+
+
+CONTEXT = (
+    "Buying the paperback of 'Designing Data-Intensive Applications' the person asked "
+    "for this morning, delivered to their default address."
+)
+
+
+def paid_purchase(wallet: Any, user_id: str, label: str = "Claude Code on vm") -> str:
+    """A purchase asked by an agent called `label`, approved, revealed and charged on
+    the test network; returns its id."""
+    token = wallet.agent_login(user_id, connection_label=label)
+    _merchant, api_key, _network = wallet.create_merchant("Acme Books", "https://acme.example")
+    with wallet.http(token.access_token) as client:
+        created = client.post(
+            "/spend_requests",
+            json={
+                "amount": 2599,
+                "currency": "usd",
+                "merchant_name": "Acme Books",
+                "merchant_url": "https://acme.example/checkout",
+                "context": CONTEXT,
+                "line_items": [{"name": "DDIA paperback", "quantity": 1, "unit_amount": 2599}],
+                "request_approval": True,
+            },
+        )
+        assert created.status_code in (200, 201), created.text
+        spend_request_id = str(created.json()["id"])
+        wallet.approve(spend_request_id, user_id)
+        card = client.get(f"/spend_requests/{spend_request_id}", params={"include": "card"}).json()[
+            "card"
+        ]
+    with wallet.http() as network:
+        charged = network.post(
+            "/v1/test_network/card_charges",
+            json={
+                "number": card["number"],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "cvc": card["cvc"],
+                "amount": 2599,
+                "currency": "usd",
+            },
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+    assert charged.status_code == 200, charged.text
+    return spend_request_id

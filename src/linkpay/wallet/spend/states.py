@@ -94,7 +94,12 @@ def _audit_status(
     actor: str,
     note: str | None,
 ) -> None:
-    """The same change in the tamper-evident log: who moved which purchase where."""
+    """The same change in the tamper-evident log: who moved which purchase where. A
+    request decided as it was created (by the person's rules) is logged as asked by
+    its agent first, then decided."""
+    if from_status is None and to_status != "created":
+        _audit_status(session, row, None, "created", "agent", None)
+        from_status = "created"
     kind = audit.events.SPEND_STATUS_EVENTS.get(to_status, audit.events.SPEND_REQUEST_CREATED)
     data: dict[str, Any] = {
         "from": from_status,
