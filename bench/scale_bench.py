@@ -1,0 +1,406 @@
+"""Scale-out and hot-path benchmarks for the wallet (issue 11), with wrk and raw sockets.
+
+Never run by the tests. Needs `wrk` (Debian: `apt-get install -y wrk`) for `throughput`
+and `history`; `approval` and `burst` use a raw-socket client (no SDK, no httpx).
+
+    .venv/bin/python bench/scale_bench.py throughput --rounds 3 --seconds 4
+    .venv/bin/python bench/scale_bench.py approval --trials 200       # PostgreSQL
+    .venv/bin/python bench/scale_bench.py burst --pollers 1000         # PostgreSQL
+    .venv/bin/python bench/scale_bench.py history --rows 1000000       # PostgreSQL
+
+Every server runs as `link-wallet serve --no-access-log` (or uvicorn for the bare
+app) in its own process(es); each throughput figure is paired with a bare FastAPI
+endpoint measured in the same round with the same worker count and concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from wallet_bench import (  # noqa: E402
+    BARE_APP,
+    LINK_WALLET,
+    POLICY_MAXIMA,
+    _drop_pg,
+    _pg_database,
+    _wait_until_up,
+    agent_token,
+    stop,
+)
+
+from linkpay.serving import free_loopback_port  # noqa: E402
+
+PG_ADMIN = os.environ.get("LINKPAY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CONTEXT = (
+    "Buying the replacement kettle the person asked for this morning; the old one "
+    "stopped heating and this model is the one they picked from the shop's page."
+)
+
+
+# -- servers -------------------------------------------------------------------------------
+def start_bare(tmp: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_loopback_port()
+    (tmp / "bare_app.py").write_text(BARE_APP)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port)]
+        + ["--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_until_up(f"http://127.0.0.1:{port}/bare", proc)
+    return proc, port
+
+
+def start_wallet(tmp: Path, url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_loopback_port()
+    env = {**os.environ, "LINKPAY_DATA_DIR": str(tmp), **POLICY_MAXIMA}
+    proc = subprocess.Popen(
+        [LINK_WALLET, "serve", "--port", str(port), "--database-url", url]
+        + ["--workers", str(workers), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / f"wallet-{port}.log", "wb"),  # noqa: SIM115
+    )
+    _wait_until_up(f"http://127.0.0.1:{port}/openapi.json", proc, timeout=90)
+    return proc, port
+
+
+def local_store(tmp: Path, url: str) -> Any:
+    from linkpay.wallet.app import open_store
+    from linkpay.wallet.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp, database_url=url)
+    return settings, *open_store(settings)
+
+
+# -- wrk -----------------------------------------------------------------------------------
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, connections: int, seconds: float, script: str | None = None) -> dict[str, float]:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{int(round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    if script:
+        command += ["-s", script]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    for pct in ("50", "99"):
+        found = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert found, out
+        result[f"p{pct}"] = float(found.group(1)) * _UNITS[found.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["errors"] = float(bad.group(1)) if bad else 0.0
+    return result
+
+
+def lua(tmp: Path, name: str, token: str, ids: list[str]) -> str:
+    header = f'local token = "Bearer {token}"\n'
+    if name == "retrieve":
+        body = (
+            "local ids = {" + ",".join(f'"{i}"' for i in ids) + "}\nlocal n = 0\n"
+            "request = function()\n  n = n + 1\n"
+            '  return wrk.format("GET", "/spend_requests/" .. ids[(n % #ids) + 1],'
+            ' {["Authorization"] = token})\nend\n'
+        )
+    else:  # create: a different context every time, so duplicate protection stays out
+        body = (
+            "local counter = 0\nsetup = function(thread)\n  counter = counter + 1\n"
+            '  thread:set("tid", counter)\nend\nlocal n = 0\n'
+            "request = function()\n  n = n + 1\n"
+            f'  local body = string.format(\'{{"amount":1200,"currency":"usd",'
+            f'"merchant_name":"Kettle Shop","merchant_url":"https://kettles.example",'
+            f'"context":"{CONTEXT} [%s-%d-%d]"}}\', "{secrets.token_hex(3)}", tid, n)\n'
+            '  return wrk.format("POST", "/spend_requests", {["Authorization"] = token,'
+            ' ["Content-Type"] = "application/json"}, body)\nend\n'
+        )
+    path = tmp / f"{name}.lua"
+    path.write_text(header + body)
+    return str(path)
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.1%} ({min(values):.1%}–{max(values):.1%})"
+
+
+def throughput(args: argparse.Namespace) -> None:
+    setups = []
+    if "sqlite" in args.databases:
+        setups.append(("SQLite, 1 worker", "sqlite", 1))
+    if "postgres" in args.databases:
+        setups.append(("PostgreSQL, --workers 2", "postgres", 2))
+    for label, kind, workers in setups:
+        tmp = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+        url = f"sqlite:///{tmp}/wallet.db" if kind == "sqlite" else _pg_database(PG_ADMIN)
+        assert url
+        bare, bare_port = start_bare(tmp, workers)
+        wallet, port = start_wallet(tmp, url, workers)
+        try:
+            token = agent_token(tmp, url, f"http://127.0.0.1:{port}")
+            ids = _create_some(port, token, 50)
+            scripts = {name: lua(tmp, name, token, ids) for name in ("retrieve", "create")}
+            for connections in args.concurrency:
+                ratios: dict[str, list[float]] = {"retrieve": [], "create": []}
+                tails: dict[str, list[float]] = {"bare": [], "retrieve": [], "create": []}
+                for _ in range(args.rounds):
+                    base = wrk(f"http://127.0.0.1:{bare_port}/bare", connections, args.seconds)
+                    tails["bare"].append(base["p99"] / base["p50"])
+                    for name, script in scripts.items():
+                        got = wrk(f"http://127.0.0.1:{port}", connections, args.seconds, script)
+                        assert got["errors"] == 0, (name, got)
+                        ratios[name].append(got["rps"] / base["rps"])
+                        tails[name].append(got["p99"] / got["p50"])
+                        print(
+                            f"  {label} c={connections} {name}: {got['rps']:.0f} req/s vs bare "
+                            f"{base['rps']:.0f}; p50 {got['p50']:.1f} ms p99 {got['p99']:.1f} ms",
+                            flush=True,
+                        )
+                for name, values in ratios.items():
+                    print(
+                        f"{label} c={connections} {name}/bare: {spread(values)}; "
+                        f"p99/p50 median {statistics.median(tails[name]):.1f}",
+                        flush=True,
+                    )
+        finally:
+            stop(wallet)
+            stop(bare)
+            if kind == "postgres":
+                _drop_pg(PG_ADMIN, url)
+
+
+def _create_some(port: int, token: str, count: int) -> list[str]:
+    import httpx2
+
+    with httpx2.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        ids = []
+        for n in range(count):
+            body = {"amount": 1200, "merchant_name": "Kettle Shop"}
+            body |= {"merchant_url": "https://kettles.example", "context": f"{CONTEXT} [{n}]"}
+            answer = client.post(
+                "/spend_requests", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            answer.raise_for_status()
+            ids.append(answer.json()["id"])
+        return ids
+
+
+# -- raw-socket long-polls -----------------------------------------------------------------
+async def long_poll(port: int, token: str, spend_request_id: str, ready: asyncio.Event) -> float:
+    """Send the long-poll, then return the wall time its answer's first byte arrived."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"GET /spend_requests/{spend_request_id}?wait=30&last_status=pending_approval"
+            f"&include=card HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    ready.set()
+    first = await reader.read(1)
+    arrived = time.time()
+    rest = await reader.read()
+    writer.close()
+    data = first + rest
+    assert b'"approved"' in data and b'"number"' in data, data[:300]
+    return arrived
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def _pending(factory: Any, settings: Any, user_id: str, family: str, count: int) -> list[str]:
+    from linkpay.wallet.auth.principal import AgentPrincipal
+    from linkpay.wallet.spend import service
+    from linkpay.wallet.store.db import transaction
+    from linkpay.wire import SpendRequestCreate
+
+    principal = AgentPrincipal(
+        user_id=user_id, token_family_id=family, client_id="bench", scopes=frozenset()
+    )
+    ids = []
+    for n in range(count):
+        body = SpendRequestCreate.model_validate(
+            {"amount": 1200, "merchant_name": "Kettle Shop", "request_approval": True}
+            | {"merchant_url": "https://kettles.example", "context": f"{CONTEXT} <{n}>"}
+        )
+        with transaction(factory) as s:
+            row = service.create_spend_request(s, principal, body, settings=settings, notifier=None)
+            ids.append(row.id)
+    return ids
+
+
+def _approve(factory: Any, settings: Any, user_id: str, spend_request_id: str) -> float:
+    from linkpay.wallet.spend import service
+    from linkpay.wallet.store.db import transaction
+
+    with transaction(factory) as s:
+        service.approve_spend_request(
+            s, user_id=user_id, spend_request_id=spend_request_id, settings=settings
+        )
+    return time.time()
+
+
+def _family(factory: Any, token: str) -> tuple[str, str]:
+    from linkpay.wallet.auth.tokens import authenticate_access_token
+    from linkpay.wallet.store.db import transaction
+
+    with transaction(factory) as s:
+        row = authenticate_access_token(s, token)
+        assert row is not None
+        return row.user_id, row.family_id
+
+
+async def approvals(args: argparse.Namespace, port: int, token: str, store: Any) -> None:
+    settings, _engine, factory = store
+    user_id, family = _family(factory, token)
+    if args.command == "approval":
+        delays = []
+        for _ in range(args.trials):
+            [spend_id] = _pending(factory, settings, user_id, family, 1)
+            ready = asyncio.Event()
+            poll = asyncio.create_task(long_poll(port, token, spend_id, ready))
+            await ready.wait()
+            await asyncio.sleep(0.03)  # let the server register the waiter
+            committed = await asyncio.to_thread(_approve, factory, settings, user_id, spend_id)
+            delays.append((await poll - committed) * 1000)
+        print(
+            f"approval (this process) -> credential on a --workers {args.workers} wallet, "
+            f"{len(delays)} trials: p50 {percentile(delays, 50):.1f} ms, p95 "
+            f"{percentile(delays, 95):.1f} ms, p99 {percentile(delays, 99):.1f} ms"
+        )
+        return
+    ids = _pending(factory, settings, user_id, family, args.pollers)
+    readies = [asyncio.Event() for _ in ids]
+    polls = [
+        asyncio.create_task(long_poll(port, token, i, r)) for i, r in zip(ids, readies, strict=True)
+    ]
+    for ready in readies:
+        await ready.wait()
+    await asyncio.sleep(2)  # every waiter registered
+    commits = await asyncio.to_thread(
+        lambda: [_approve(factory, settings, user_id, i) for i in ids]
+    )
+    arrivals = await asyncio.gather(*polls)
+    delays = [
+        (arrived - committed) * 1000 for arrived, committed in zip(arrivals, commits, strict=True)
+    ]
+    print(
+        f"{len(ids)} pollers approved in a burst ({commits[-1] - commits[0]:.2f} s of commits): "
+        f"wake p50 {percentile(delays, 50):.1f} ms, p99 {percentile(delays, 99):.1f} ms, "
+        f"max {max(delays):.1f} ms"
+    )
+
+
+def cross_process(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+    url = _pg_database(PG_ADMIN)
+    assert url
+    wallet, port = start_wallet(tmp, url, args.workers)
+    try:
+        token = agent_token(tmp, url, f"http://127.0.0.1:{port}")
+        store = local_store(tmp, url)
+        asyncio.run(approvals(args, port, token, store))
+        store[1].dispose()
+    finally:
+        stop(wallet)
+        _drop_pg(PG_ADMIN, url)
+
+
+# -- history -------------------------------------------------------------------------------
+FILL = """
+INSERT INTO spend_requests (id, user_id, token_family_id, status, credential_type, amount,
+  currency, merchant_name, context, line_items, totals, metadata, test, version,
+  created_at, updated_at)
+SELECT 'lsrq_bench' || g, %(user)s, %(family)s, 'denied', 'card', 1200, 'usd', 'Kettle Shop',
+  'history row ' || g, '[]', '[]', '{}', true, 1,
+  now() - g * interval '1 second', now() - g * interval '1 second'
+FROM generate_series(1, %(rows)s) AS g
+"""
+
+
+def history(args: argparse.Namespace) -> None:
+    import psycopg
+
+    tmp = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+    url = _pg_database(PG_ADMIN)
+    assert url
+    wallet, port = start_wallet(tmp, url, 1)
+    bare, bare_port = start_bare(tmp, 1)
+    try:
+        token = agent_token(tmp, url, f"http://127.0.0.1:{port}")
+        store = local_store(tmp, url)
+        user_id, family = _family(store[2], token)
+        store[1].dispose()
+        started = time.monotonic()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(FILL, {"user": user_id, "family": family, "rows": args.rows})
+            conn.execute("ANALYZE spend_requests")
+        print(f"{args.rows} rows inserted in {time.monotonic() - started:.0f} s")
+        script = tmp / "history.lua"
+        script.write_text(
+            f'local token = "Bearer {token}"\nrequest = function()\n'
+            '  return wrk.format("GET", "/spend_requests?include_history=true&limit=20",'
+            ' {["Authorization"] = token})\nend\n'
+        )
+        for _ in range(args.rounds):
+            base = wrk(f"http://127.0.0.1:{bare_port}/bare", 1, args.seconds)
+            got = wrk(f"http://127.0.0.1:{port}", 1, args.seconds, str(script))
+            assert got["errors"] == 0, got
+            print(
+                f"history page of 20 of {args.rows} rows: p50 {got['p50']:.2f} ms, p99 "
+                f"{got['p99']:.2f} ms (bare p50 {base['p50']:.2f} ms)",
+                flush=True,
+            )
+    finally:
+        stop(wallet)
+        stop(bare)
+        _drop_pg(PG_ADMIN, url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["throughput", "approval", "burst", "history"])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--pollers", type=int, default=1000)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    os.environ.update(POLICY_MAXIMA)  # this process creates requests too
+    if args.command == "throughput":
+        throughput(args)
+    elif args.command == "history":
+        history(args)
+    else:
+        cross_process(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
