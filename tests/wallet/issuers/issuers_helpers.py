@@ -222,3 +222,28 @@ def database_text(wallet: Any) -> str:
             for row in session.execute(text(f'SELECT * FROM "{table.name}"')):
                 chunks.append(" ".join(str(value) for value in row))
     return "\n".join(chunks)
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+def signed_in(wallet: Any, user_id: str) -> Any:
+    """An httpx2 client with the person's web session (signed in with a one-time link)."""
+    from linkpay.wallet.web.signin import create_signin_link
+
+    with wallet.session() as session:
+        link = create_signin_link(session, user_id, wallet.settings)
+    client = wallet.http(follow_redirects=False)
+    page = client.get(link)
+    answer = client.post(
+        link,
+        data={"csrf_token": csrf_from(page.text), "next": "/"},
+        headers={"Origin": wallet.base_url},
+    )
+    assert answer.status_code == 303, answer.text
+    return client

@@ -104,6 +104,7 @@ def connect(
     api_key: str,
     webhook_secret: str | None = None,
     environment: str | None = None,
+    publishable_key: str | None = None,
     check: bool = True,
 ) -> IssuerConnection:
     """Store (and by default check, with one read call) a new active connection; the
@@ -118,8 +119,15 @@ def connect(
     row = IssuerConnection(id=new_id("iconn"), provider=provider, livemode=livemode)
     row.environment = environment
     row.key_hint = key_hint(api_key)
+    if publishable_key is not None and not publishable_key.startswith("pk_"):
+        raise IssuerConfigError("a Stripe publishable key starts with pk_")
     row.secret_ciphertext = _vault(settings).encrypt(
-        row.id, {"api_key": api_key, "webhook_secret": webhook_secret or ""}
+        row.id,
+        {
+            "api_key": api_key,
+            "webhook_secret": webhook_secret or "",
+            "publishable_key": publishable_key or "",
+        },
     )
     if check:
         build_issuer(settings, row, {"api_key": api_key}).open_credentials()
@@ -154,6 +162,14 @@ def status(session: Session, settings: Any) -> ConnectionStatus:
         webhook_url=f"{settings.public_url}/webhooks/{row.provider}",
         connected_at=row.created_at,
     )
+
+
+def publishable_key(session: Session, settings: Any) -> str | None:
+    """Stripe's publishable key (for Stripe.js on the payment-methods page), if given."""
+    row = active_connection(session)
+    if row is None or row.provider != "stripe":
+        return None
+    return connection_secrets(settings, row).get("publishable_key") or None
 
 
 def build_issuer(

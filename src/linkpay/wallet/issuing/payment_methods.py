@@ -45,7 +45,7 @@ def start(session: Session, settings: Any, user_id: str) -> dict[str, str]:
         customer = issuer.create_customer(
             email=user.email if user else None, name=user.name if user else None, user_id=user_id
         )
-    intent_id, client_secret = issuer.create_setup_intent(customer)
+    intent_id, client_secret = issuer.create_setup_intent(customer, user_id)
     return {"setup_intent": intent_id, "client_secret": client_secret, "customer": customer}
 
 
@@ -53,6 +53,8 @@ def finish(session: Session, settings: Any, user_id: str, setup_intent_id: str) 
     """Record the card a confirmed SetupIntent saved (idempotent per PaymentMethod)."""
     connection, issuer = _stripe(session, settings)
     card = issuer.saved_card(setup_intent_id)
+    if card["user"] != user_id:  # a SetupIntent started for someone else
+        raise IssuerRejected("this card was not saved from your account")
     known = session.scalars(
         select(IssuerPaymentMethod).where(
             IssuerPaymentMethod.payment_method_ref == card["payment_method"]

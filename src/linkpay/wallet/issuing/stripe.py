@@ -210,12 +210,13 @@ class StripeIssuer:
         )
         return str(customer.id)
 
-    def create_setup_intent(self, customer_ref: str) -> tuple[str, str]:
+    def create_setup_intent(self, customer_ref: str, user_id: str) -> tuple[str, str]:
         """A SetupIntent the Payment Element confirms; returns (id, client_secret)."""
         params: dict[str, Any] = {
             "customer": customer_ref,
             "payment_method_types": ["card"],
             "usage": "off_session",
+            "metadata": {"user": user_id},
         }
         intent = self._call(
             "start saving a card",
@@ -237,7 +238,9 @@ class StripeIssuer:
             "read the PaymentMethod", lambda: self._client.v1.payment_methods.retrieve(pm_id)
         )
         card = method.card
+        metadata = intent.metadata.to_dict() if intent.metadata else {}
         return {
+            "user": metadata.get("user"),
             "customer": str(intent.customer),
             "payment_method": pm_id,
             "brand": str(card.brand),

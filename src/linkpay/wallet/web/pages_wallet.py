@@ -27,6 +27,7 @@ NOTICES = {
     "resumed": "Spending resumed. Agents can ask for purchases again.",
     "revoked": "The agent was disconnected. Its tokens stopped working at once.",
     "card": "Test card added.",
+    "stripe_card": "Card saved with Stripe.",
     "limit": "Limit saved.",
 }
 
@@ -158,8 +159,11 @@ def revoke_agent(
 
 @router.get("/payment-methods")
 def payment_methods(request: Request, notice: str | None = None) -> Response:
+    from linkpay.wallet.issuing.connections import publishable_key
+
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
+        stripe_cards = publishable_key(db, request.app.state.settings) is not None
         methods = list(
             db.scalars(
                 select(PaymentMethod)
@@ -175,6 +179,7 @@ def payment_methods(request: Request, notice: str | None = None) -> Response:
             "methods": methods,
             "notice": NOTICES.get(notice or ""),
             "test_mode": bool(request.app.state.settings.test_mode),
+            "stripe_cards": stripe_cards,
         },
     )
 

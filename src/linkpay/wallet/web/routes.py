@@ -13,6 +13,7 @@ from linkpay.wallet.web import (
     pages_assets,
     pages_auth,
     pages_device,
+    pages_issuer,
     pages_settings,
     pages_wallet,
 )
@@ -23,6 +24,7 @@ for _module in (
     pages_auth,
     pages_device,
     pages_approve,
+    pages_issuer,
     pages_settings,
     pages_wallet,
 ):

@@ -18,7 +18,12 @@ def register(app: App, ctx: AdminContext) -> None:
     issuer.command(connect)
 
     @connect.command(name="stripe")
-    def connect_stripe(*, secret_key: str, webhook_secret: str | None = None) -> dict[str, object]:
+    def connect_stripe(
+        *,
+        secret_key: str,
+        webhook_secret: str | None = None,
+        publishable_key: str | None = None,
+    ) -> dict[str, object]:
         """Connect Stripe (Issuing cards and shared payment tokens).
 
         Parameters
@@ -27,8 +32,10 @@ def register(app: App, ctx: AdminContext) -> None:
             The account's secret key: sk_test_… (test mode) or sk_live_… (live money).
         webhook_secret
             The signing secret (whsec_…) of the endpoint pointing at /webhooks/stripe.
+        publishable_key
+            pk_…: lets people save a real card with Stripe.js (for shared payment tokens).
         """
-        return _connect(ctx, "stripe", secret_key, webhook_secret, None)
+        return _connect(ctx, "stripe", secret_key, webhook_secret, None, publishable_key)
 
     @connect.command(name="lithic")
     def connect_lithic(
@@ -48,7 +55,7 @@ def register(app: App, ctx: AdminContext) -> None:
         webhook_secret
             The signing secret (whsec_…) of the ASA / event endpoint (/webhooks/lithic).
         """
-        return _connect(ctx, "lithic", api_key, webhook_secret, environment)
+        return _connect(ctx, "lithic", api_key, webhook_secret, environment, None)
 
     @issuer.command(name="status")
     def status() -> dict[str, object]:
@@ -87,6 +94,7 @@ def _connect(
     api_key: str,
     webhook_secret: str | None,
     environment: str | None,
+    publishable_key: str | None,
 ) -> dict[str, object]:
     from linkpay.wallet.issuing import connections
     from linkpay.wallet.issuing.base import IssuingError
@@ -100,6 +108,7 @@ def _connect(
                 api_key=api_key,
                 webhook_secret=webhook_secret,
                 environment=environment,
+                publishable_key=publishable_key,
             )
     except connections.IssuerConfigError as error:
         raise AdminError("INVALID_INPUT", str(error)) from None
