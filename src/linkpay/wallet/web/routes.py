@@ -14,7 +14,9 @@ from linkpay.wallet.web import (
     pages_auth,
     pages_device,
     pages_issuer,
+    pages_policy,
     pages_settings,
+    pages_spending,
     pages_wallet,
 )
 
@@ -27,5 +29,7 @@ for _module in (
     pages_issuer,
     pages_settings,
     pages_wallet,
+    pages_policy,
+    pages_spending,
 ):
     router.include_router(_module.router)

@@ -1,0 +1,244 @@
+"""The person's rules page (`/rules`): limits, rules and budgets in plain words, an
+editor with a preview of the last 30 days under the proposed rules, and saving with
+a fresh confirmation when a change loosens anything. Agent tokens get 403 here."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from linkpay.wallet.policy import edit, preview, stepup
+from linkpay.wallet.policy.figures import budget_figures
+from linkpay.wallet.policy.limits import LABELS, MONEY_LIMITS, operator_maximums
+from linkpay.wallet.policy.rules import parse_rules
+from linkpay.wallet.policy.service import load_policy
+from linkpay.wallet.policy.words import describe_rule, money
+from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.models import User, utcnow
+from linkpay.wallet.store.policy_models import WalletPolicy
+from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
+from linkpay.wallet.web.sessions import (
+    check_csrf,
+    require_person,
+    session_data,
+    set_session_data,
+)
+
+
+def refuse_agent_tokens(request: Request) -> None:
+    """Only people change rules: a request carrying a bearer token is an agent's."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise WebError(403, "People only", "Agents can't read or change the person's rules.")
+
+
+router = APIRouter(route_class=WebRoute, dependencies=[Depends(refuse_agent_tokens)])
+NOTICES = {"saved": "Saved.", "confirmed": "Confirmed and saved."}
+
+
+def _agent_names(db: Any, user_id: str) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from linkpay.wallet.store.models import OAuthToken
+
+    rows = db.execute(
+        select(OAuthToken.family_id, OAuthToken.connection_label, OAuthToken.client_id).where(
+            OAuthToken.user_id == user_id
+        )
+    ).all()
+    return {family: label or client for family, label, client in rows}
+
+
+def _page(request: Request, db: Any, person: Any, **extra: Any) -> dict[str, Any]:
+    user = db.get(User, person.user_id)
+    policy = load_policy(db, user)
+    row = db.get(WalletPolicy, person.user_id)
+    names = _agent_names(db, person.user_id)
+    limits = [
+        {
+            "name": name,
+            "label": LABELS[name],
+            "value": value,
+            "shown": money(value) if name in MONEY_LIMITS else str(value),
+            "field": f"{value / 100:.2f}" if name in MONEY_LIMITS else str(value),
+            "money": name in MONEY_LIMITS,
+        }
+        for name, value in policy.limits.as_dict().items()
+    ]
+    return {
+        "title": "Rules",
+        "limits": limits,
+        "rules": [{"id": rule.id, "words": describe_rule(rule, names)} for rule in policy.rules],
+        "budgets": budget_figures(db, person.user_id, policy, utcnow(), agent_names=names),
+        "timezone": policy.timezone,
+        "rules_json": extra.pop("rules_json", None)
+        or json.dumps(row.rules if row else [], indent=2),
+        "budgets_json": extra.pop("budgets_json", None)
+        or json.dumps(row.budgets if row else [], indent=2),
+        "agents": names,
+        **extra,
+    }
+
+
+@router.get("/rules")
+def rules_page(request: Request, notice: str | None = None) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        context = _page(request, db, person, notice=NOTICES.get(notice or ""))
+    return render(request, "rules.html", context)
+
+
+def _parse(rules_json: str) -> list[Any]:
+    raw = json.loads(rules_json or "[]")
+    if not isinstance(raw, list):
+        raise ValueError("expected a JSON list")
+    return raw
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}"
+    return str(exc)
+
+
+@router.post("/rules/preview")
+def rules_preview(
+    request: Request,
+    rules_json: Annotated[str, Form()] = "[]",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        check_csrf(request, person, csrf_token)
+        user = db.get(User, person.user_id)
+        policy = load_policy(db, user)
+        names = _agent_names(db, person.user_id)
+        try:
+            proposed = parse_rules(_parse(rules_json))
+        except (ValueError, ValidationError) as exc:
+            context = _page(request, db, person, rules_json=rules_json, error=_problem(exc))
+            return render(request, "rules.html", context, status_code=400)
+        replayed = preview.replay(db, person.user_id, proposed, policy.tz, utcnow())
+        context = _page(
+            request,
+            db,
+            person,
+            rules_json=rules_json,
+            proposed=[{"id": r.id, "words": describe_rule(r, names)} for r in proposed],
+            replayed=replayed,
+            replay_summary=preview.summary(replayed),
+        )
+    return render(request, "rules.html", context)
+
+
+def _save(request: Request, what: str, payload: str, password: str | None) -> Response:
+    """Apply one change; a loosening without a fresh confirmation shows how to give one."""
+    now = utcnow()
+    with transaction(request.app.state.sessionmaker) as db:
+        person = require_person(db, request)
+        confirmed = stepup.confirmation(db, person.session_hash, now)
+        passkey = stepup.has_passkey(db, person.user_id)
+        if password is not None and not passkey:
+            from linkpay.wallet.web.signin import check_password
+
+            if check_password(db, person.email, password[:1000]) == person.user_id:
+                data = session_data(db, person)
+                data["stepped_up_at"] = now.isoformat()
+                set_session_data(db, person, data)
+                confirmed = "password"
+        actor = f"person:{person.user_id}"
+        try:
+            if what == "rules":
+                edit.set_rules(
+                    db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed
+                )
+            elif what == "budgets":
+                edit.set_budgets(
+                    db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed
+                )
+            else:
+                edit.set_limits(
+                    db,
+                    person.user_id,
+                    json.loads(payload),
+                    maximum=operator_maximums(request.app.state.settings),
+                    actor=actor,
+                    confirmed_by=confirmed,
+                )
+        except edit.ConfirmationRequired as exc:
+            user = db.get(User, person.user_id)
+            context = {
+                "title": "Confirm it's you",
+                "what": what,
+                "payload": payload,
+                "reasons": exc.reasons,
+                "passkey": passkey,
+                "has_password": bool(user and user.password_hash),
+                "wrong_password": password is not None,
+            }
+            return render(request, "rules_confirm.html", context, status_code=403)
+        except (ValueError, ValidationError) as exc:
+            fields = {f"{what}_json": payload} if what != "limits" else {}
+            context = _page(request, db, person, error=_problem(exc), **fields)
+            return render(request, "rules.html", context, status_code=400)
+    return redirect("/rules?notice=" + ("confirmed" if password is not None else "saved"))
+
+
+@router.post("/rules")
+def save_rules(
+    request: Request,
+    rules_json: Annotated[str, Form()] = "[]",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        check_csrf(request, require_person(db, request), csrf_token)
+    return _save(request, "rules", rules_json, None)
+
+
+@router.post("/rules/budgets")
+def save_budgets(
+    request: Request,
+    budgets_json: Annotated[str, Form()] = "[]",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    with transaction(request.app.state.sessionmaker) as db:
+        check_csrf(request, require_person(db, request), csrf_token)
+    return _save(request, "budgets", budgets_json, None)
+
+
+@router.post("/rules/limits")
+async def save_limits(request: Request) -> Response:
+    form = await request.form()
+    changes: dict[str, int] = {}
+    for name in LABELS:
+        raw = str(form.get(name, "")).strip().replace("$", "").replace(",", "")
+        if not raw:
+            continue
+        try:
+            changes[name] = round(float(raw) * 100) if name in MONEY_LIMITS else int(raw)
+        except ValueError:
+            return redirect("/rules?notice=")
+    token = str(form.get("csrf_token", ""))
+    with transaction(request.app.state.sessionmaker) as db:
+        check_csrf(request, require_person(db, request), token)
+    return _save(request, "limits", json.dumps(changes), None)
+
+
+@router.post("/rules/confirm")
+def confirm_change(
+    request: Request,
+    what: Annotated[str, Form()] = "",
+    payload: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    if what not in ("rules", "budgets", "limits"):
+        raise WebError(400, "Nothing to confirm", "Start again from the rules page.")
+    with transaction(request.app.state.sessionmaker) as db:
+        check_csrf(request, require_person(db, request), csrf_token)
+    return _save(request, what, payload, password)
