@@ -60,12 +60,20 @@ def _build_notifier(settings: Settings, factory: sessionmaker[Session]) -> Any:
 
 
 def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifier: Any) -> Any:
-    """The outbox worker of this process, running the notification jobs; the wallet's
-    notifier then queues through the outbox instead of in memory."""
+    """The outbox worker of this process: notification jobs and the periodic tasks
+    (`jobs.maintenance`, anything added with `jobs.periodic.register_periodic`); the
+    wallet's notifier then queues through the outbox instead of in memory."""
+    from linkpay.wallet.jobs import maintenance, periodic  # noqa: F401 - registers tasks
     from linkpay.wallet.jobs.worker import JobWorker
     from linkpay.wallet.notify.outbox_jobs import handlers
 
-    worker = JobWorker(factory, handlers(settings), lease_seconds=settings.job_lease_seconds)
+    jobs = {**handlers(settings), periodic.KIND: periodic.handler(settings)}
+    worker = JobWorker(
+        factory,
+        jobs,
+        lease_seconds=settings.job_lease_seconds,
+        tick=lambda: periodic.schedule_due(factory),
+    )
     if hasattr(notifier, "jobs"):
         notifier.jobs = worker
     return worker

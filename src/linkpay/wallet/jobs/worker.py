@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ class _LeaseLost(Exception):
 
 
 IDLE_POLL_SECONDS = 1.0
+TICK_SECONDS = 5.0
 
 
 class JobWorker:
@@ -41,6 +43,8 @@ class JobWorker:
         *,
         lease_seconds: float = outbox.DEFAULT_LEASE_SECONDS,
         poll_seconds: float = IDLE_POLL_SECONDS,
+        tick: Callable[[], Any] | None = None,
+        tick_seconds: float = TICK_SECONDS,
     ) -> None:
         self._factory = factory
         self._handlers = handlers
@@ -51,6 +55,10 @@ class JobWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
+        # Called every `tick_seconds` on the worker thread (periodic job scheduling).
+        self._tick = tick
+        self._tick_seconds = tick_seconds
+        self._next_tick = 0.0
 
     def start(self) -> None:
         if self._thread is None:
@@ -83,6 +91,9 @@ class JobWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if self._tick is not None and time.monotonic() >= self._next_tick:
+                    self._next_tick = time.monotonic() + self._tick_seconds
+                    self._tick()
                 claimed = self.run_once()
             except Exception:  # noqa: BLE001 - the database may be down; try again later
                 log.warning("job claim failed", exc_info=True)
