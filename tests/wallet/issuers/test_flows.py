@@ -46,6 +46,7 @@ def test_card_flow_end_to_end(live: Live, caplog: pytest.LogCaptureFixture) -> N
     assert approved
     live.capture(card_ref, 2599)
     assert spend_status(live.wallet, request_id) == "succeeded"
+    assert is_closed(live, card_ref)  # captured once: canceled at the issuer
     done = live.agent.get(f"/spend_requests/{request_id}").json()
     assert done["payment_status_details"]["outcome"] == "success"
     txns = live.agent.get("/transactions").json()
@@ -85,3 +86,13 @@ def test_test_requests_always_use_the_test_issuer(live: Live) -> None:
     with live.wallet.session() as session:
         credential = credential_for(session, request_id)
         assert credential is not None and credential.issuer == "test"
+
+
+def test_stop_everything_closes_cards_at_the_issuer(live: Live) -> None:
+    from linkpay.wallet.spend.service import pause_spending
+
+    request_id, card_ref = live.approved_card()
+    with live.wallet.session() as session:
+        pause_spending(session, live.person)
+    assert spend_status(live.wallet, request_id) == "canceled"
+    assert is_closed(live, card_ref)

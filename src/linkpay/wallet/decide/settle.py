@@ -2,6 +2,7 @@
 shared payment token events. Each moves the spend request the way the test network's
 own settlement does (`approved → succeeded | failed`), once: the issuer's transaction
 or event id is recorded (`issuer_transactions`) and a repeat delivery does nothing.
+A captured card is also canceled at the issuer (it has been used once).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from linkpay.wallet.decide.rules import find_credential
 from linkpay.wallet.ids import new_id
+from linkpay.wallet.issuing.service import close_at_issuer
 from linkpay.wallet.spend.states import transition
 from linkpay.wallet.store.issuer_models import IssuerTransaction
 from linkpay.wallet.store.models import Credential, SpendRequest, Transaction
@@ -114,6 +116,10 @@ def apply(session: Session, report: Reported) -> str:
     )
     _end_credential(session, credential, "used", now)
     _transaction(session, request, report, report.amount, "virtual_card", now)
+    if credential.kind == "card" and credential.issuer_ref:  # captured once: cancel it
+        close_at_issuer(
+            session, session.info.get("settings"), report.issuer, credential.issuer_ref, request.id
+        )
     return "succeeded" if moved else "captured"
 
 

@@ -10,6 +10,7 @@ not know. Cards are paused or closed on the same events as Stripe cards are canc
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,11 +31,17 @@ TAG = "spend_request_id"
 _RECENT = timedelta(days=2)  # how far back a retry looks for its own card
 
 
+@functools.lru_cache(maxsize=4)
+def _verifier(secret: str) -> Any:
+    """An SDK client used only to verify signatures (no request is ever sent with it);
+    built once per secret, as a client costs milliseconds to make."""
+    return lithic.Lithic(api_key="verify-only", webhook_secret=secret).webhooks
+
+
 def verify_event(payload: bytes, headers: dict[str, str], secret: str) -> Any:
     """Verify the Standard Webhooks signature (`webhook-id`, `webhook-timestamp`,
     `webhook-signature`; 5-minute tolerance) with the SDK and parse the JSON."""
-    client = lithic.Lithic(api_key="verify-only", webhook_secret=secret)
-    return client.webhooks.unwrap(payload, headers)
+    return _verifier(secret).unwrap(payload, headers)
 
 
 class LithicIssuer:
