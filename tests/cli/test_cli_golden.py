@@ -32,7 +32,7 @@ SPEND_REQUEST = {
     "credential_type": "card",
     "approval_url": "http://127.0.0.1:8765/approve/lsrq_golden0001",
     "metadata": {"order": "42"},
-    "expires_at": "2026-11-25T14:10:00Z",
+    "expires_at": 1795615800,  # unix seconds (2026-11-25T14:10:00Z), as Link clients declare
     "created_at": "2026-11-25T14:00:00Z",
     "updated_at": "2026-11-25T14:00:00Z",
     "livemode": False,
@@ -49,9 +49,41 @@ SECOND = {
 }
 
 
+CARD = {
+    "id": "card_golden",
+    "brand": "visa",
+    "number": "4000002760003184",
+    "cvc": "123",
+    "exp_month": 12,
+    "exp_year": 2030,
+    "valid_until": "2026-11-26T02:00:00Z",
+}
+PAYMENT_DETAILS = {
+    "payment_details": [
+        {
+            "id": "csmrpd_golden",
+            "type": "card",
+            "is_default": True,
+            "nickname": "Everyday",
+            "card_details": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+        },
+        {
+            "id": "csmrpd_bank",
+            "type": "bank_account",
+            "is_default": False,
+            "bank_account_details": {"last4": "6789", "bank_name": "Test Bank"},
+        },
+    ]
+}
+
+
 def _handler(request: httpx2.Request) -> httpx2.Response:
     if request.url.path == "/spend_requests":
         return httpx2.Response(200, json={"data": [SPEND_REQUEST, SECOND]})
+    if request.url.path == "/payment-details":
+        return httpx2.Response(200, json=PAYMENT_DETAILS)
+    if request.url.path == "/spend_requests/lsrq_golden0002":
+        return httpx2.Response(200, json={**SECOND, "card": CARD})
     return httpx2.Response(200, json=SPEND_REQUEST)
 
 
@@ -118,3 +150,32 @@ def test_approved_without_card_is_an_error(
         assert outcome.code == 1 and outcome.json()["code"] == "INVALID_RESPONSE"
         assert "returned no card" in outcome.json()["message"]
     assert not (tmp_path / "card.json").exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "toon"])
+def test_payment_methods_golden(cli: Any, fixed_wallet: None, fmt: str) -> None:
+    """Full objects with nested card_details (upstream's shape) plus our flat fields."""
+    outcome = cli("payment-methods", "list", "--format", fmt)
+    assert outcome.code == 0, outcome
+    _check(f"payment_methods.{fmt}", outcome.stdout)
+
+
+def test_output_file_golden(cli: Any, fixed_wallet: None, tmp_path: Path) -> None:
+    """stdout names the file (`card_output_file`) and shows no number; the file holds
+    the request's identity and the card, as upstream writes it."""
+    target = tmp_path / "card.json"
+    outcome = cli(
+        "spend-request",
+        "retrieve",
+        "lsrq_golden0002",
+        "--include",
+        "card",
+        "--output-file",
+        str(target),
+        "--format",
+        "json",
+    )
+    assert outcome.code == 0, outcome
+    assert CARD["number"] not in outcome.stdout and CARD["cvc"] not in outcome.stdout
+    _check("output_file_stdout.json", outcome.stdout.replace(str(target), "<FILE>"))
+    _check("output_file_content.json", target.read_text(encoding="utf-8"))

@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from linkpay.wallet.api import device, resources, spend_requests
+    from linkpay.wallet.api import device, resources, sources, spend_requests
     from linkpay.wallet.api import policy as policy_api
     from linkpay.wallet.network import routes as network_routes
     from linkpay.wallet.web import routes as web_routes
@@ -137,6 +137,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(policy_api.router)  # before spend_requests: /spend_requests/check
     app.include_router(spend_requests.router)
     app.include_router(resources.router)
+    app.include_router(sources.router)
     app.include_router(network_routes.router)
     app.include_router(web_routes.router)
     app.include_router(webhooks_router)

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     # A job worker that dies (kill -9) holds its outbox jobs this long, then any
     # worker retries them.
     job_lease_seconds: float = 60.0
+    # OAuth client ids allowed to choose a spend request's `expires_at` (3 h to 7 d
+    # ahead, instead of the default credential validity); comma or space separated.
+    extended_expiry_client_ids: str = ""
     # Point the official Stripe / Lithic SDKs at another server (tests, a proxy).
     stripe_api_base: str = ""
     lithic_base_url: str = ""
@@ -150,6 +153,10 @@ class Settings(BaseSettings):
     pepper_b64: SecretStr | None = _secret("LINKPAY_PEPPER")
     _card_key: bytes | None = PrivateAttr(default=None)
     _pepper: bytes | None = PrivateAttr(default=None)
+
+    @property
+    def extended_expiry_clients(self) -> frozenset[str]:
+        return frozenset(self.extended_expiry_client_ids.replace(",", " ").split())
 
     @field_validator("data_dir", mode="after")
     @classmethod

@@ -7,6 +7,7 @@ state (their own lower limit, payment method ownership) live in the wallet's spe
 service.
 """
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -96,6 +97,23 @@ def _check_metadata(value: dict[str, str] | None) -> dict[str, str] | None:
             raise ValueError(f"keys must be 1 to {MAX_METADATA_KEY_LENGTH} characters")
         if len(item) > MAX_METADATA_VALUE_LENGTH:
             raise ValueError(f"values must be at most {MAX_METADATA_VALUE_LENGTH} characters")
+    return value
+
+
+def unix_seconds(value: Any) -> Any:
+    """Timestamps that clients declare as numbers go out as unix seconds. Accepts a
+    datetime or an ISO 8601 string too (rows and answers written before the change)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    if isinstance(value, str) and not value.lstrip("-").isdigit():
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value  # let the int field reject it
+        return unix_seconds(moment)
     return value
 
 
@@ -263,7 +281,9 @@ class PaymentStatusDetails(BaseModel):
     decline_code: str | None = None
     amount: int | None = None
     currency: str | None = None
-    created: str | None = None
+    created: int | None = None  # unix seconds
+
+    _created = field_validator("created", mode="before")(unix_seconds)
 
 
 class NextAction(BaseModel):
@@ -273,7 +293,9 @@ class NextAction(BaseModel):
     ]
     display_message: str | None = None
     action_url: str | None = None
-    expires_at: str | None = None
+    expires_at: int | None = None  # unix seconds
+
+    _expires = field_validator("expires_at", mode="before")(unix_seconds)
 
 
 class RequiresAction(BaseModel):
@@ -310,12 +332,14 @@ class SpendRequest(BaseModel):
     payment_status_details: PaymentStatusDetails | None = None
     status_details: StatusDetails | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
-    expires_at: str | None = None
+    expires_at: int | None = None  # unix seconds
     created_at: str
     updated_at: str
     livemode: bool = False
     test: bool = True
     status_history: list[dict[str, Any]] | None = None
+
+    _expires = field_validator("expires_at", mode="before")(unix_seconds)
     # Who decided (person or policy), under which rule, and why (absent until decided).
     decision: Decision | None = None
 

@@ -18,16 +18,16 @@ def list_methods(inp: ListInput, ctx: Context) -> Any:
     for method in ctx.link().payment_methods.list():
         card = method.card_details
         bank = method.bank_account_details
-        rows.append(
-            {
-                **method.model_dump(mode="json", exclude_none=True),
-                "brand": card.brand if card else None,
-                "last4": card.last4 if card else (bank.last4 if bank else None),
-                "exp_month": card.exp_month if card else None,
-                "exp_year": card.exp_year if card else None,
-                "bank_name": bank.bank_name if bank else None,
-            }
-        )
+        flat = {
+            "brand": card.brand if card else None,
+            "last4": card.last4 if card else (bank.last4 if bank else None),
+            "exp_month": card.exp_month if card else None,
+            "exp_year": card.exp_year if card else None,
+            "bank_name": bank.bank_name if bank else None,
+        }
+        row = method.model_dump(mode="json", exclude_none=True)
+        row.update({key: value for key, value in flat.items() if value is not None})
+        rows.append(row)
     return rows
 
 

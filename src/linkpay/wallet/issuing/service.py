@@ -111,10 +111,9 @@ def _cardholder(session: Session, user_id: str) -> Cardholder:
 
 
 def _valid_until(row: SpendRequest, settings: Any, now: datetime) -> datetime:
-    until = now + timedelta(seconds=int(settings.credential_validity_seconds))
-    if row.expires_at is not None and row.expires_at < until:
-        until = row.expires_at
-    return until
+    if row.expires_at is not None:  # an allowed client's own validity (3 h to 7 d)
+        return row.expires_at
+    return now + timedelta(seconds=int(settings.credential_validity_seconds))
 
 
 def issue_credential(

@@ -4,7 +4,7 @@ purchase hash and issuing the credential in the same transaction), deny, cancel,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -16,7 +16,7 @@ from linkpay.wallet.policy import service as policy
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
 from linkpay.wallet.spend.validation import ensure_spending_allowed, load_person
-from linkpay.wallet.spend.windows import earliest, expire_if_due
+from linkpay.wallet.spend.windows import credential_deadline, expire_if_due
 from linkpay.wallet.store.models import SpendRequest, User, utcnow
 from linkpay.wire import ACTIVE_STATUSES
 
@@ -93,9 +93,7 @@ def approve_spend_request(
         values={
             "approval_hash": current,
             "decided_at": now,
-            "credential_valid_until": earliest(
-                now + timedelta(seconds=settings.credential_validity_seconds), row.expires_at
-            ),
+            "credential_valid_until": credential_deadline(now, settings, row.expires_at),
         },
     )
     if updated is None:  # someone else decided, or it changed, in between

@@ -5,14 +5,14 @@ the request and every approval holds its amount in the budget ledger."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.policy import service as policy
 from linkpay.wallet.spend.hashing import hash_material, material_of
-from linkpay.wallet.spend.windows import earliest
+from linkpay.wallet.spend.windows import credential_deadline
 from linkpay.wallet.store.models import SpendRequest, User
 
 
@@ -66,10 +66,7 @@ def initial_values(
             "status": "approved",
             "approval_hash": hash_material(material),
             "decided_at": now,
-            "credential_valid_until": earliest(
-                now + timedelta(seconds=settings.credential_validity_seconds),
-                columns["expires_at"],
-            ),
+            "credential_valid_until": credential_deadline(now, settings, columns["expires_at"]),
         }
     if action == "deny":
         return {"status": "denied", "decided_at": now}

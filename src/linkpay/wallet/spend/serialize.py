@@ -35,6 +35,13 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def unix(moment: datetime | None) -> int | None:
+    """Unix seconds: the type Link clients declare for `expires_at`."""
+    if moment is None:
+        return None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
 def approval_url(settings: Any, spend_request_id: str) -> str:
     return f"{settings.public_url}/approve/{spend_request_id}"
 
@@ -192,7 +199,7 @@ def to_wire(
         metadata=row.request_metadata or {},
         # The deadline of the current phase (decision, then credential validity); the
         # agent's own deadline once the request is settled.
-        expires_at=iso(phase_deadline if phase_deadline is not None else row.expires_at),
+        expires_at=unix(phase_deadline if phase_deadline is not None else row.expires_at),
         created_at=iso(row.created_at),
         updated_at=iso(row.updated_at),
         livemode=not row.test,

@@ -62,7 +62,7 @@ from linkpay.wallet.spend.validation import (
     parse_expires_at,
     resolve_payment_method,
 )
-from linkpay.wallet.spend.windows import earliest, effective_status, expire_if_due
+from linkpay.wallet.spend.windows import credential_deadline, effective_status, expire_if_due
 from linkpay.wallet.store.models import SpendRequest, User, utcnow
 from linkpay.wire import ACTIVE_STATUSES, SpendRequestCreate, SpendRequestUpdate
 
@@ -121,7 +121,7 @@ def list_for_user(
 
 
 def _validated_new_request(
-    session: Session, principal: Any, body: SpendRequestCreate, now: datetime
+    session: Session, principal: Any, body: SpendRequestCreate, now: datetime, settings: Any
 ) -> tuple[User, dict[str, Any]]:
     """Person-state rules shared by create and create_delegated; returns the columns."""
     if body.execution_method is not None:
@@ -137,7 +137,12 @@ def _validated_new_request(
     ensure_spending_allowed(person)
     check_amount(person, body.amount)
     method = resolve_payment_method(session, person, body.payment_details)
-    expires_at = parse_expires_at(body.expires_at, now)
+    expires_at = parse_expires_at(
+        body.expires_at,
+        now,
+        client_id=principal.client_id,
+        allowed_clients=settings.extended_expiry_clients if settings is not None else None,
+    )
     columns = {
         "credential_type": body.credential_type,
         "network_id": body.network_id,
@@ -182,7 +187,7 @@ def create_spend_request(
             "only accepted by create_delegated, with a token holding the approval scope",
         )
     now = utcnow()
-    person, columns = _validated_new_request(session, principal, body, now)
+    person, columns = _validated_new_request(session, principal, body, now, settings)
     material_hash_value = _material_hash_of_columns(columns)
     # Only identical requests of one agent wait for each other (duplicate check + insert).
     lock_identical_creates(session, principal.token_family_id, material_hash_value)
@@ -240,10 +245,13 @@ def create_spend_request(
     return row
 
 
-def check_spend_request(session: Session, principal: Any, body: SpendRequestCreate) -> Any:
-    """The dry run: the same checks as create, and what the policy would decide."""
+def check_spend_request(
+    session: Session, principal: Any, body: SpendRequestCreate, settings: Any = None
+) -> Any:
+    """The dry run: the same checks as create, and what the policy would decide
+    (without `settings`, an `expires_at` is checked for its range only)."""
     now = utcnow()
-    person, columns = _validated_new_request(session, principal, body, now)
+    person, columns = _validated_new_request(session, principal, body, now, settings)
     return policy_gate.dry_run(session, person, principal.token_family_id, columns, now)
 
 
@@ -257,10 +265,8 @@ def create_delegated_spend_request(
     if not body.approval_details:
         raise invalid("approval_details", "required for delegated spend requests")
     now = utcnow()
-    _person, columns = _validated_new_request(session, principal, body, now)
-    valid_until = earliest(
-        now + timedelta(seconds=settings.credential_validity_seconds), columns["expires_at"]
-    )
+    _person, columns = _validated_new_request(session, principal, body, now, settings)
+    valid_until = credential_deadline(now, settings, columns["expires_at"])
     row = SpendRequest(
         id=new_id("lsrq"),
         user_id=principal.user_id,
@@ -327,6 +333,12 @@ def update_spend_request(
         values["line_items"] = normalize_line_items(body.line_items)
     if "totals" in given:
         values["totals"] = normalize_totals(body.totals)
+    if "profile_id" in given:  # the merchant's network profile: an SPT's network_id
+        if row.credential_type != "shared_payment_token":
+            raise invalid("profile_id", "only for shared_payment_token spend requests")
+        values["network_id"] = body.profile_id
+    # `merchant_id` is accepted (Link clients send it) and noted in the history; the
+    # wallet identifies card merchants by merchant_name and merchant_url.
     amount = values.get("amount", row.amount)
     check_amount(person, amount)
     check_credential_shape(

@@ -5,7 +5,7 @@ Every failure is a 4xx naming the field, so the agent can fix the one thing wron
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -76,12 +76,35 @@ def resolve_payment_method(
     return methods[0]
 
 
-def parse_expires_at(expires_at: int | None, now: datetime) -> datetime | None:
+EXPIRES_AT_MIN = timedelta(hours=3)
+EXPIRES_AT_MAX = timedelta(days=7)
+
+
+def parse_expires_at(
+    expires_at: int | None,
+    now: datetime,
+    *,
+    client_id: str,
+    allowed_clients: frozenset[str] | None,
+) -> datetime | None:
+    """An agent's own expiry (unix seconds): only for clients the operator allows
+    (`LINKPAY_EXTENDED_EXPIRY_CLIENT_IDS`), and only 3 hours to 7 days ahead. It then
+    replaces the default credential validity."""
     if expires_at is None:
         return None
+    if allowed_clients is not None and client_id not in allowed_clients:
+        raise ApiException(
+            400,
+            "invalid_request",
+            f"expires_at: this client ({client_id}) may not choose the expiry; leave it "
+            "out to get the wallet's default",
+            param="expires_at",
+        )
     moment = datetime.fromtimestamp(expires_at, UTC)
-    if moment <= now:
-        raise invalid("expires_at", "must be in the future (unix seconds)")
+    if moment < now + EXPIRES_AT_MIN:
+        raise invalid("expires_at", "must be at least 3 hours ahead (unix seconds)")
+    if moment > now + EXPIRES_AT_MAX:
+        raise invalid("expires_at", "must be at most 7 days ahead (unix seconds)")
     return moment
 
 

@@ -1,12 +1,15 @@
 """Time windows: the person must decide within the approval window, and a credential
-is valid for a bounded time (or until first use). An agent-supplied `expires_at` caps
-both. A request past its window *reads* `expired` at once (`effective_status`); the
-stored status follows lazily, with a conditional update, the next time it is touched.
+is valid for a bounded time (or until first use). An agent-supplied `expires_at` (only
+for clients the operator allows, 3 hours to 7 days ahead) replaces the default
+credential validity and caps the approval window. A request past its window *reads*
+`expired` at once (`effective_status`); the stored status follows lazily, with a
+conditional update, the next time it is touched.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +22,14 @@ _AWAITING_DECISION = ("created", "pending_approval")
 def earliest(*moments: datetime | None) -> datetime | None:
     present = [moment for moment in moments if moment is not None]
     return min(present) if present else None
+
+
+def credential_deadline(now: datetime, settings: Any, expires_at: datetime | None) -> datetime:
+    """Until when a credential issued now is valid: the request's own `expires_at` when
+    the agent set one (validated to the allowed range at create), else the default."""
+    if expires_at is not None:
+        return expires_at
+    return now + timedelta(seconds=int(settings.credential_validity_seconds))
 
 
 def deadline(row: SpendRequest) -> datetime | None:
