@@ -15,11 +15,18 @@ The result summarises what was found and done; no token or card data is in it.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from linkpay.demo.servers import wallet_reachable
 from linkpay.demo.terminal import clean, mask_card
 
 LOGIN_TIMEOUT_SECONDS = 600.0
+
+
+def _origin(url: str | None) -> str | None:
+    """`https://host:port` of a URL the wallet handed out (None if it has none)."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def run_onboarding(link: Any, narrator: Any, *, client_name: str = "link-cli") -> dict[str, Any]:
@@ -49,6 +56,7 @@ def run_onboarding(link: Any, narrator: Any, *, client_name: str = "link-cli") -
         "The device login: you approve this agent once, in the wallet app.",
     )
     already = False
+    app_url = wallet_url
     if link.tokens is not None:
         try:
             link.user_info.retrieve()
@@ -60,6 +68,7 @@ def run_onboarding(link: Any, narrator: Any, *, client_name: str = "link-cli") -
     else:
         started = link.device.start(client_name=client_name)
         url = started.verification_uri_complete or started.verification_uri
+        app_url = _origin(url) or app_url  # the wallet's public address (LINKPAY_PUBLIC_URL)
         narrator.show_link("Open this link and approve the connection", url)
         narrator.info(f"The phrase to check: {clean(started.user_code)}")
         narrator.info("Waiting for your approval…")
@@ -106,8 +115,8 @@ def run_onboarding(link: Any, narrator: Any, *, client_name: str = "link-cli") -
         "Keep the wallet app at hand",
         "Approval requests open there; scan the code to open it on your phone.",
     )
-    narrator.show_link("Wallet app", f"{wallet_url}/")
-    outcome["wallet_app_url"] = f"{wallet_url}/"
+    narrator.show_link("Wallet app", f"{app_url}/")
+    outcome["wallet_app_url"] = f"{app_url}/"
 
     narrator.step(
         5,

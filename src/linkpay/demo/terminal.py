@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from linkpay.public_url import loopback_note
+
 
 def clean(text: object) -> str:
     """Remove ANSI escapes and control characters (keeps newlines and tabs), with the
@@ -124,6 +126,9 @@ class TerminalNarrator:
             import segno
 
             segno.make(url, error="m").terminal(out=self.out, compact=True, border=1)
+            note = loopback_note(url)
+            if note:  # a phone scanning the code would find nothing there
+                self._print(f"  {note}", "yellow")
         self.out.flush()
 
     def _ask(self, prompt: str) -> str | None:

@@ -39,6 +39,11 @@ class EmbeddedWallet:
     def base_url(self) -> str:
         return self.settings.public_url
 
+    @property
+    def listen_url(self) -> str:
+        """Where it really listens (loopback), even when `public_url` says otherwise."""
+        return f"http://127.0.0.1:{self._served.port}"
+
     def stop(self) -> None:
         if self._stopped:
             return

@@ -8,6 +8,8 @@ import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TextIO
 
+from linkpay.public_url import loopback_note
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -92,7 +94,8 @@ def print_human_error(error: dict[str, Any], file: TextIO | None = None) -> None
 
 
 def show_link(url: str, label: str, file: TextIO | None = None) -> None:
-    """The URL a person should open, with a QR code for their phone (stderr)."""
+    """The URL a person should open, with a QR code for their phone (stderr), and a
+    warning when the URL only works on this machine (a loopback address)."""
     import segno
 
     file = file or sys.stderr
@@ -101,6 +104,9 @@ def show_link(url: str, label: str, file: TextIO | None = None) -> None:
         segno.make(url, error="m").terminal(out=file, compact=True, border=1)
     except Exception:  # noqa: BLE001 - a QR code is a nicety; the URL is already shown
         pass
+    note = loopback_note(url)
+    if note:  # a phone scanning the code would find nothing there
+        print(note, file=file)
 
 
 def spinner(text: str, file: TextIO | None = None) -> AbstractContextManager[Any]:
