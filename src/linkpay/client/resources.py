@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the wire models load when a call is made, not at import
         ShippingAddress,
         SourceList,
         SpendRequest,
+        SpendRequestCheck,
         TransactionList,
         UserInfo,
     )
@@ -46,6 +47,13 @@ class SpendRequests:
             "POST", "/spend_requests", json_body=_body(body), idempotency_key=idempotency_key
         )
         return parse(SpendRequest, data)
+
+    def check(self, body: Any) -> "SpendRequestCheck":
+        """Dry run: what create would decide, with the remaining limits and budgets."""
+        from linkpay.wire import SpendRequestCheck
+
+        data = self._http.request("POST", "/spend_requests/check", json_body=_body(body))
+        return parse(SpendRequestCheck, data)
 
     def create_delegated(self, body: Any, *, idempotency_key: str | None = None) -> "SpendRequest":
         """Create already approved (needs the delegated-approval scope)."""

@@ -170,8 +170,8 @@ def _approval_details(value: str | dict[str, Any] | None) -> dict[str, Any] | No
     return parsed
 
 
-@command("spend-request", "create", input=CreateInput)
-def create(inp: CreateInput, ctx: Context) -> Any:
+def create_body(inp: CreateInput) -> Any:
+    """The wire body of `create` (also what `check` sends): local rules first."""
     from linkpay.wire import SpendRequestCreate
 
     _check_execution_method(inp)
@@ -194,7 +194,12 @@ def create(inp: CreateInput, ctx: Context) -> Any:
         "test": inp.test or None,
         "approval_details": _approval_details(inp.approval_detail),
     }
-    wire_body = validate_wire(SpendRequestCreate, {k: v for k, v in body.items() if v is not None})
+    return validate_wire(SpendRequestCreate, {k: v for k, v in body.items() if v is not None})
+
+
+@command("spend-request", "create", input=CreateInput)
+def create(inp: CreateInput, ctx: Context) -> Any:
+    wire_body = create_body(inp)
     check_output_path(inp.output_file, inp.force)
 
     from linkpay.client.errors import ApiError
