@@ -153,3 +153,7 @@ class Issuer(Protocol):
     def open_credentials(self) -> list[OpenCredential]:
         """Every card and token still open at the issuer (for reconcile)."""
         ...
+
+    def check(self) -> None:
+        """One cheap call proving the credentials work (raises `IssuingError`)."""
+        ...

@@ -130,7 +130,7 @@ def connect(
         },
     )
     if check:
-        build_issuer(settings, row, {"api_key": api_key}).open_credentials()
+        build_issuer(settings, row, {"api_key": api_key}).check()
     disconnect(session)
     session.add(row)
     session.flush()

@@ -131,6 +131,10 @@ class LithicIssuer:
             return
         self._call("close the card", lambda: self._client.cards.update(issuer_ref, state="CLOSED"))
 
+    def check(self) -> None:
+        """One cheap read, to prove the key works (used when connecting)."""
+        self._call("list cards", lambda: self._client.cards.list(page_size=1))
+
     def open_credentials(self) -> list[OpenCredential]:
         found: list[OpenCredential] = []
         for state in ("OPEN", "PAUSED"):

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from linkpay.wallet.issuing.base import (
 )
 from linkpay.wallet.issuing.retry import call_with_retries
 
+log = logging.getLogger("linkpay.wallet.issuing")
 NAME = "stripe"
 API_VERSION = "2026-10-28.endive"
 _PAGE = 100
@@ -278,6 +280,10 @@ class StripeIssuer:
             ),
         )
 
+    def check(self) -> None:
+        """One cheap read, to prove the key works (used when connecting)."""
+        self._call("list cards", lambda: self._client.v1.issuing.cards.list(params={"limit": 1}))
+
     def open_credentials(self) -> list[OpenCredential]:
         cards = self._call(
             "list cards",
@@ -296,9 +302,16 @@ class StripeIssuer:
             )
             for c in cards
         ]
-        tokens = self._raw(
-            "get", "/v1/shared_payment/issued_tokens", None, {"status": "active", "limit": _PAGE}
-        )
+        try:
+            tokens = self._raw(
+                "get",
+                "/v1/shared_payment/issued_tokens",
+                None,
+                {"status": "active", "limit": _PAGE},
+            )
+        except IssuerRejected as error:  # an account without the SPT preview: cards only
+            log.warning("not listing shared payment tokens: %s", error)
+            return found
         for token in tokens.get("data", []):
             metadata = token.get("metadata") or {}
             found.append(

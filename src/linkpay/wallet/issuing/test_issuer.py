@@ -122,3 +122,6 @@ class TestIssuer:
 
     def open_credentials(self) -> list[OpenCredential]:
         return []  # nothing lives outside the wallet database
+
+    def check(self) -> None:
+        return None

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.db import read_transaction, transaction
 
 router = APIRouter()
 log = logging.getLogger("linkpay.wallet.webhooks")
@@ -52,7 +52,7 @@ async def lithic_webhook(request: Request) -> JSONResponse:
 def handle(factory: Any, settings: Any, payload: bytes, headers: dict[str, str]) -> JSONResponse:
     from linkpay.wallet.issuing import lithic as lithic_issuer
 
-    with transaction(factory) as db:
+    with read_transaction(factory) as db:
         connection = active_connection(db)
         secret = (
             connection_secrets(settings, connection).get("webhook_secret")

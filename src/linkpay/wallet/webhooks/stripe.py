@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.db import read_transaction, transaction
 
 router = APIRouter()
 log = logging.getLogger("linkpay.wallet.webhooks")
@@ -50,7 +50,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
 def handle(factory: Any, settings: Any, payload: bytes, signature: str) -> JSONResponse:
     from linkpay.wallet.issuing import stripe as stripe_issuer
 
-    with transaction(factory) as db:
+    with read_transaction(factory) as db:
         connection = active_connection(db)
         secret = (
             connection_secrets(settings, connection).get("webhook_secret")
