@@ -327,7 +327,7 @@ def _select_challenge(probe: httpx2.Response) -> tuple[wire.Challenge, StripeCha
         )
     parsed = wire.parse_challenges(values)
     try:
-        return select_stripe(parsed, ("charge",))
+        return select_stripe(parsed, DECODE_INTENTS)
     except Exception:
         x402 = detect_x402(probe.headers, None)
         stripe_offered = any(

@@ -56,8 +56,11 @@ class Price:
     currency: str = "usd"
     description: str | None = None
     external_id: str | None = None
+    intent: str = "charge"  # or "session": Stripe's session intent, opened with the SPT
 
     def __post_init__(self) -> None:
+        if self.intent not in ("charge", "session"):
+            raise ValueError("intent must be 'charge' or 'session'")
         if self.amount <= 0:
             raise ValueError("amount must be positive (minor units)")
         if len(self.currency) != 3 or not self.currency.islower():
@@ -142,7 +145,7 @@ class PaymentGate:
             secret_key=self._keys[0],
             realm=self.realm,
             method="stripe",
-            intent="charge",
+            intent=price.intent,
             request=self.request_for(price),
             expires=expires,
             digest=wire.compute_body_digest(body) if body else None,
@@ -203,7 +206,7 @@ class PaymentGate:
         if echo.method != "stripe":
             return deny(
                 "method-unsupported",
-                "This resource accepts only method 'stripe' (intent 'charge').",
+                f"This resource accepts only method 'stripe' (intent '{price.intent}').",
                 status=400,
             )
         try:
@@ -214,8 +217,8 @@ class PaymentGate:
             return deny(
                 "invalid-challenge", "The challenge was not issued by this merchant or was altered."
             )
-        if echo.intent != "charge":
-            return deny("invalid-challenge", "Only intent 'charge' is accepted here.")
+        if echo.intent != price.intent:
+            return deny("invalid-challenge", f"Only intent '{price.intent}' is accepted here.")
         if (challenge.opaque or {}).get("scope") != _scope(http_method, path):
             return deny("invalid-challenge", "The challenge was issued for another resource.")
         if rfc8785.dumps(challenge.request) != rfc8785.dumps(self.request_for(price)):
@@ -234,9 +237,10 @@ class PaymentGate:
             )
 
         payload = credential.payload if isinstance(credential.payload, dict) else {}
-        spt = payload.get("spt")
-        if not isinstance(spt, str) or not spt:
-            return deny("invalid-payload", "The credential payload needs a non-empty 'spt'.")
+        spt = wire.payload_token(payload, price.intent)
+        if spt is None:
+            needs = "action 'open' and a 'grantedToken'" if price.intent == "session" else "'spt'"
+            return deny("invalid-payload", f"The credential payload needs {needs}.")
         external_id = challenge.request.get("externalId")
         if external_id is not None and payload.get("externalId") != external_id:
             return deny("invalid-payload", "The payload must echo the request's externalId.")
@@ -268,7 +272,7 @@ class PaymentGate:
                 currency=price.currency,
                 spt=spt,
                 idempotency_key=f"mpp_{challenge.id}_{spt}",
-                metadata={"mpp_challenge_id": challenge.id, "mpp_intent": "charge"},
+                metadata={"mpp_challenge_id": challenge.id, "mpp_intent": price.intent},
             )
         except ProcessorDeclined as exc:
             logger.info("mpp settlement declined: challenge=%s code=%s", challenge.id, exc.code)
@@ -300,7 +304,7 @@ class PaymentGate:
     def openapi_extra(self, price: Price) -> dict[str, Any]:
         """`x-payment-info` (draft-payment-discovery) and the 402 response for a route."""
         offer: dict[str, Any] = {
-            "intent": "charge",
+            "intent": price.intent,
             "method": "stripe",
             "amount": str(price.amount),
             "currency": price.currency,

@@ -227,12 +227,16 @@ def format_expires(moment: datetime) -> str:
 
 
 def build_credential(challenge: Challenge, spt: str, *, source: str | None = None) -> str:
-    """`Authorization` value: `Payment <b64url JSON {challenge echo, payload: {spt}}>`.
+    """`Authorization` value: `Payment <b64url JSON {challenge echo, payload: {spt}}>`;
+    for a `session` challenge the payload opens the session with the token,
+    `{action: "open", grantedToken}` (Stripe's session intent).
 
     The echo carries the request string exactly as received (not re-encoded), and the
     payload echoes the request's `externalId` because pympp/mppx merchants require it.
     """
-    payload: dict[str, Any] = {"spt": spt}
+    payload: dict[str, Any] = (
+        {"action": "open", "grantedToken": spt} if challenge.intent == "session" else {"spt": spt}
+    )
     external_id = challenge.request.get("externalId")
     if isinstance(external_id, str):
         payload["externalId"] = external_id
@@ -364,3 +368,14 @@ def parse_problem(body: bytes | str | None, content_type: str | None) -> dict[st
     if out["type"].startswith(PROBLEM_BASE):
         out["slug"] = out["type"][len(PROBLEM_BASE) :]
     return out
+
+
+def payload_token(payload: Any, intent: str) -> str | None:
+    """The shared payment token a credential's payload carries for `intent`."""
+    if not isinstance(payload, dict):
+        return None
+    if intent == "session":
+        token = payload.get("grantedToken") if payload.get("action") == "open" else None
+    else:
+        token = payload.get("spt")
+    return token if isinstance(token, str) and token else None
