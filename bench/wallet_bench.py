@@ -49,7 +49,7 @@ class Result:
 
 
 # -- servers -------------------------------------------------------------------------------
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -197,22 +197,34 @@ def in_window(window: TimeWindow, at: datetime, tz: ZoneInfo) -> bool:
 
 
 def static_match(when: Conditions, facts: Facts, tz: ZoneInfo) -> bool:
-    """All conditions except the per-period count (which needs the history)."""
-    checks = (
-        when.agents is None or facts.agent in when.agents,
-        when.merchants is None or any(domain_matches(p, facts.merchant) for p in when.merchants),
-        when.not_merchants is None
-        or not any(domain_matches(p, facts.merchant) for p in when.not_merchants),
-        when.known_merchant is None or facts.known_merchant == when.known_merchant,
-        when.amount_at_most is None or facts.amount <= when.amount_at_most,
-        when.amount_at_least is None or facts.amount >= when.amount_at_least,
-        when.currencies is None or facts.currency.lower() in when.currencies,
-        when.credential_types is None or facts.credential_type in when.credential_types,
-        when.line_items_at_most is None or facts.line_items <= when.line_items_at_most,
-        when.line_items_at_least is None or facts.line_items >= when.line_items_at_least,
-        when.time is None or in_window(when.time, facts.at, tz),
-    )
-    return all(checks)
+    """All conditions except the per-period count (which needs the history); stops
+    at the first that fails, cheapest first."""
+    amount = facts.amount
+    if when.amount_at_most is not None and amount > when.amount_at_most:
+        return False
+    if when.amount_at_least is not None and amount < when.amount_at_least:
+        return False
+    if when.agents is not None and facts.agent not in when.agents:
+        return False
+    if when.credential_types is not None and facts.credential_type not in when.credential_types:
+        return False
+    if when.currencies is not None and facts.currency.lower() not in when.currencies:
+        return False
+    if when.line_items_at_most is not None and facts.line_items > when.line_items_at_most:
+        return False
+    if when.line_items_at_least is not None and facts.line_items < when.line_items_at_least:
+        return False
+    if when.known_merchant is not None and facts.known_merchant != when.known_merchant:
+        return False
+    if when.merchants is not None and not any(
+        domain_matches(p, facts.merchant) for p in when.merchants
+    ):
+        return False
+    if when.not_merchants is not None and any(
+        domain_matches(p, facts.merchant) for p in when.not_merchants
+    ):
+        return False
+    return when.time is None or in_window(when.time, facts.at, tz)
 
 
 def evaluate(rules: Sequence[Rule], facts: Facts, *, tz: ZoneInfo, count: Counter) -> Decision:

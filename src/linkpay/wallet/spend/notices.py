@@ -32,10 +32,20 @@ def _summary(row: SpendRequest) -> str:
 
 
 def notify_after_commit(session: Session, row: SpendRequest, settings: Any, notifier: Any) -> None:
+    """Tell the wallet's owner and, on a shared wallet, every approver."""
+    from linkpay.wallet.policy.quorum import deciders
+
+    for user_id in deciders(session, row.user_id):
+        _notify_one(session, row, user_id, settings, notifier)
+
+
+def _notify_one(
+    session: Session, row: SpendRequest, user_id: str, settings: Any, notifier: Any
+) -> None:
     if notifier is None:
         return
     kwargs = {
-        "user_id": row.user_id,
+        "user_id": user_id,
         "spend_request_id": row.id,
         "approval_url": approval_url(settings, row.id),
         "summary": _summary(row),

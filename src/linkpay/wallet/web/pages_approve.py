@@ -22,15 +22,19 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 _NOTICES = {
     "approved": "Approved. The agent can now use a one-time credential for this purchase.",
     "denied": "Denied. The agent has been told, and nothing can be charged.",
+    "voted": "Your approval is counted. The purchase waits for the other approvers.",
 }
 
 
 def _load(db: Session, request: Request, person_id: str, spend_request_id: str) -> ApprovalView:
     from linkpay.wallet.errors import ApiException
+    from linkpay.wallet.policy.quorum import owner_for
     from linkpay.wallet.spend.service import get_for_user, to_wire
 
     try:
-        row = get_for_user(db, person_id, spend_request_id[:60])
+        # A shared wallet's approvers and viewers see its owner's requests.
+        owner_id = owner_for(db, spend_request_id[:60], person_id) or person_id
+        row = get_for_user(db, owner_id, spend_request_id[:60])
     except ApiException as exc:
         if exc.status_code == 404:
             raise WebError(
@@ -38,7 +42,20 @@ def _load(db: Session, request: Request, person_id: str, spend_request_id: str) 
             ) from None
         raise
     status = to_wire(db, row, settings=request.app.state.settings).status
-    return build_approval_view(db, row, status=status)
+    view = build_approval_view(db, row, status=status)
+    request.state.votes = quorum_votes(db, row.id)
+    return view
+
+
+def quorum_votes(db: Session, spend_request_id: str) -> dict[str, object] | None:
+    """Who has approved so far, when the request needs several approvers."""
+    from linkpay.wallet.policy import quorum
+    from linkpay.wallet.store.policy_models import SpendDecision
+
+    record = db.get(SpendDecision, spend_request_id)
+    if record is None or record.approvers_required <= 1:
+        return None
+    return {"required": record.approvers_required, "votes": quorum.votes(db, spend_request_id)}
 
 
 @router.get("/approve/{spend_request_id}")
@@ -53,6 +70,7 @@ def approval_page(request: Request, spend_request_id: str, notice: str | None = 
             "view": view,
             "notice": _NOTICES.get(notice or ""),
             "title": "Approve a purchase",
+            "votes": getattr(request.state, "votes", None),
         },
     )
 
@@ -91,20 +109,35 @@ def decide(
             raise WebError(
                 400, "Missing confirmation", "Reload the page and review the purchase again."
             )
+        from linkpay.wallet.policy import quorum
+
+        owner_id = quorum.owner_for(db, view.id, person.user_id) or person.user_id
+        verdict = decision
         try:
             with db.begin_nested():
-                if decision == "approve":
+                if quorum.quorum_of(db, view.id) is not None:  # one vote of several
+                    verdict = quorum.cast(
+                        db,
+                        wallet_user_id=owner_id,
+                        spend_request_id=view.id,
+                        voter_id=person.user_id,
+                        verdict=decision,
+                    )
+                elif quorum.role_in(db, owner_id, person.user_id) not in quorum.DECIDERS:
+                    raise WebError(403, "Viewers don't decide", "Ask an approver or the owner.")
+                if verdict == "approve":
                     approve_spend_request(
                         db,
-                        user_id=person.user_id,
+                        user_id=owner_id,
                         spend_request_id=view.id,
                         settings=settings,
                         expected_hash=approval_hash,
                     )
-                else:
-                    deny_spend_request(db, user_id=person.user_id, spend_request_id=view.id)
+                elif verdict == "deny":
+                    deny_spend_request(db, user_id=owner_id, spend_request_id=view.id)
         except ApiException as exc:
-            if exc.status_code not in (400, 409, 503):  # 503: the card issuer is down
+            # 429: a limit or budget has no room; 503: the card issuer is down.
+            if exc.status_code not in (400, 403, 409, 429, 503):
                 raise
             error_text = (
                 "This purchase changed after you opened it. Review it again before deciding."
@@ -123,5 +156,5 @@ def decide(
                 },
                 status_code=409,
             )
-    outcome = "approved" if decision == "approve" else "denied"
+    outcome = {"approve": "approved", "deny": "denied"}.get(verdict, "voted")
     return redirect(f"/approve/{view.id}?notice={outcome}")

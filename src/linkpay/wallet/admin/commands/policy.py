@@ -200,6 +200,34 @@ def register(app: App, ctx: AdminContext) -> None:
             lambda db, user, _by: edit.set_timezone(db, user.id, name, actor=SHELL),
         )
 
+    @group.command(name="add-member")
+    def add_member(member: str, /, *, role: str = "approver", email: str | None = None) -> Any:
+        """Share the wallet with another person (created if new): owner, approver
+        (decides purchases) or viewer (reads).
+
+        Parameters
+        ----------
+        member
+            The other person's email.
+        role
+            owner, approver or viewer.
+        email
+            Whose wallet (default: the owner, or the only person).
+        """
+        from linkpay.wallet import accounts
+        from linkpay.wallet.policy.quorum import add_member as share
+
+        with ctx.session() as db:
+            user = ctx.resolve_user(db, email)
+            other = accounts.find_user_by_email(db, member) or accounts.create_user(
+                db, email=member
+            )
+            try:
+                share(db, user.id, other.id, role)
+            except ValueError as exc:
+                raise AdminError("INVALID_INPUT", str(exc)) from exc
+            return {"wallet": user.email, "member": other.email, "role": role}
+
     @group.command(name="history")
     def history(*, email: str | None = None) -> list[dict[str, Any]]:
         """Who changed the policy, when, and how a loosening was confirmed.
