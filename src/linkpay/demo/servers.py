@@ -7,7 +7,7 @@ from linkpay.serving import free_loopback_port
 __all__ = ["free_loopback_port", "wallet_reachable"]
 
 
-def wallet_reachable(base_url: str, timeout: float = 2.0) -> bool:
+def wallet_reachable(base_url: str, timeout: float = 5.0) -> bool:
     """True when something answering HTTP listens at `base_url` (any status counts).
 
     Probes the home page rather than /openapi.json, whose first build takes seconds."""

@@ -9,7 +9,7 @@ entries cut off the end of the log.
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Connection, Index, Integer, String, Table, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linkpay.wallet.store.models import Base, UTCDateTime
@@ -47,3 +47,10 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+@event.listens_for(AuditHead.__table__, "after_create")
+def _seed_head(table: Table, connection: Connection, **_: object) -> None:
+    """A database built from the models (not the migrations) gets the head row too:
+    an empty log whose last hash is the genesis hash (64 zeros, as in 0003_audit)."""
+    connection.execute(insert(table).values(id=1, seq=0, hash="0" * 64))
