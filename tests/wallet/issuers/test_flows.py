@@ -96,3 +96,47 @@ def test_stop_everything_closes_cards_at_the_issuer(live: Live) -> None:
         pause_spending(session, live.person)
     assert spend_status(live.wallet, request_id) == "canceled"
     assert is_closed(live, card_ref)
+
+
+@pytest.mark.parametrize("live", ["stripe"], indirect=True)
+def test_refund_is_recorded_once_and_the_purchase_stays_succeeded(live: Live) -> None:
+    request_id, card_ref = live.approved_card(1500)
+    assert live.authorize(card_ref, 1500)[0]
+    capture = live.fake.capture(live.fake.last_authorization["id"], 1500)
+    assert live.fake.send_event("issuing_transaction.created", capture).status_code == 200
+    live.fake.capture(live.fake.last_authorization["id"], 500, kind="refund")
+    assert spend_status(live.wallet, request_id) == "succeeded"
+    amounts = sorted(t["amount"] for t in live.agent.get("/transactions").json()["data"])
+    assert amounts == [-500, 1500]  # the repeated capture event counted once
+
+
+@pytest.mark.parametrize("live", ["stripe"], indirect=True)
+def test_livemode_follows_the_key(live: Live) -> None:
+    from linkpay.wallet.issuing.connections import connect, status
+
+    with live.wallet.session() as session:
+        connect(
+            session,
+            live.wallet.settings,
+            provider="stripe",
+            check=False,
+            api_key="sk_live_" + "9" * 24,
+            webhook_secret="whsec_" + "9" * 20,
+        )
+        assert status(session, live.wallet.settings).livemode is True
+    live_request = live.agent.post("/spend_requests", json=card_body()).json()
+    test_request = live.agent.post("/spend_requests", json=card_body(test=True)).json()
+    assert live_request["livemode"] is True and test_request["livemode"] is False
+    with live.wallet.session() as session:
+        connect(
+            session,
+            live.wallet.settings,
+            provider="lithic",
+            check=False,
+            api_key="k" * 32,
+            environment="sandbox",
+            webhook_secret="whsec_" + "8" * 20,
+        )
+        assert status(session, live.wallet.settings).livemode is False
+    sandbox = live.agent.post("/spend_requests", json=card_body()).json()
+    assert sandbox["livemode"] is False
