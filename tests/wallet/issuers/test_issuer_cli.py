@@ -14,9 +14,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from issuers_helpers import STRIPE_KEY, Live, card_body, database_text, spend_status
 
 LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
+# Each case starts link-wallet four to six times (a second or more each, much more on a
+# busy machine): a longer budget than the suite's default 120 s.
+pytestmark = pytest.mark.timeout(400)
 
 
 def _env(wallet: Any) -> dict[str, str]:
