@@ -3,7 +3,9 @@ blocks the caller; apprise URLs are kept encrypted and deliver to a real webhook
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import secrets
 import sys
@@ -13,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from linkpay.wallet.crypto import CardVault, VaultError
 from linkpay.wallet.notify.dispatch import Dispatcher
-from linkpay.wallet.notify.vault import decrypt_secret, encrypt_secret
+from linkpay.wallet.notify.vault import open_channel_url, seal_channel_url
+from linkpay.wallet.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
@@ -65,12 +70,48 @@ def test_submit_does_not_wait_for_the_work() -> None:
 
 
 def test_secret_is_bound_to_its_owner() -> None:
-    key = secrets.token_bytes(32)
-    blob = encrypt_secret(key, "nch_1", "ntfys://token@ntfy.sh/topic")
+    vault = CardVault(secrets.token_bytes(32))
+    blob = seal_channel_url(vault, "nch_1", "ntfys://token@ntfy.sh/topic")
     assert "token" not in blob
-    assert decrypt_secret(key, "nch_1", blob) == "ntfys://token@ntfy.sh/topic"
+    assert open_channel_url(vault, "nch_1", blob) == "ntfys://token@ntfy.sh/topic"
     with pytest.raises(Exception):  # noqa: B017 - any authentication failure
-        decrypt_secret(key, "nch_2", blob)
+        open_channel_url(vault, "nch_2", blob)
+
+
+def test_channel_url_survives_card_key_rotation() -> None:
+    old_key, new_key = secrets.token_bytes(32), secrets.token_bytes(32)
+    url = "ntfys://token@ntfy.sh/topic"
+    blob = seal_channel_url(CardVault(old_key), "nch_1", url)
+    rotating = CardVault(new_key, previous_keys=[old_key])
+    assert open_channel_url(rotating, "nch_1", blob) == url
+    rewrapped = rotating.rewrap("notify:nch_1", blob)
+    assert open_channel_url(CardVault(new_key), "nch_1", rewrapped) == url  # old key can go
+    with pytest.raises(VaultError):
+        open_channel_url(CardVault(new_key), "nch_1", blob)
+
+
+def test_channel_urls_sealed_before_the_vault_still_open() -> None:
+    """Rows written with the bare `v1:` format (AES-GCM straight under the card key)."""
+    old_key, new_key = secrets.token_bytes(32), secrets.token_bytes(32)
+    nonce = os.urandom(12)
+    sealed = AESGCM(old_key).encrypt(nonce, b"json://hook.example/x", b"notify|nch_7")
+    legacy = "v1:" + base64.b64encode(nonce + sealed).decode()
+    assert open_channel_url(CardVault(old_key), "nch_7", legacy) == "json://hook.example/x"
+    rotating = CardVault(new_key, previous_keys=[old_key])
+    assert open_channel_url(rotating, "nch_7", legacy) == "json://hook.example/x"
+    with pytest.raises(VaultError):
+        open_channel_url(CardVault(old_key), "nch_8", legacy)
+
+
+def test_settings_vault_accepts_previous_card_keys(tmp_path: Path) -> None:
+    old_key, new_key = secrets.token_bytes(32), secrets.token_bytes(32)
+    blob = seal_channel_url(CardVault(old_key), "nch_1", "json://a.example/")
+    settings = Settings.from_env(
+        data_dir=tmp_path,
+        card_key=new_key,
+        previous_card_keys=base64.b64encode(old_key).decode(),
+    )
+    assert open_channel_url(settings.card_vault(), "nch_1", blob) == "json://a.example/"
 
 
 class Hook:

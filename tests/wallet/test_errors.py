@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from linkpay.wallet.app import create_app
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import RateLimited
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.store.migrations import upgrade_to_head
@@ -25,13 +25,7 @@ def client(tmp_path_factory: Any) -> Iterator[TestClient]:
 
     @app.get("/_test/api-error", include_in_schema=False)
     def api_error() -> None:
-        raise ApiException(
-            429,
-            "spend_request_rate_limited",
-            "slow down",
-            headers={"Retry-After": "7"},
-            retry_after=7,
-        )
+        raise RateLimited("slow down", code="spend_request_rate_limited", retry_after=7)
 
     @app.get("/_test/boom", include_in_schema=False)
     def boom() -> None:
@@ -54,7 +48,7 @@ def test_wrong_method_is_json_405_with_allow(client: TestClient) -> None:
     assert "GET" in answer.headers["allow"]
 
 
-def test_api_exception_keeps_extras_and_headers(client: TestClient) -> None:
+def test_domain_error_keeps_extras_and_headers(client: TestClient) -> None:
     answer = client.get("/_test/api-error")
     assert answer.status_code == 429
     assert answer.headers["retry-after"] == "7"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from linkpay.wallet.auth.tokens import hash_token, list_connections, revoke_family
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.store.models import OAuthToken, utcnow
 
 
@@ -108,8 +108,8 @@ def test_connections_listed_and_revoked_by_the_person(wallet: Any, person: str) 
     with wallet.session() as s:
         try:
             revoke_family(s, user_id=other_user, family_id=target.family_id)
-        except ApiException as exc:
-            assert exc.status_code == 404
+        except WalletError as exc:
+            assert http_status(exc) == 404
         else:
             raise AssertionError("another person's connection must be a 404")
     with wallet.session() as s:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, InvalidRequest, NotFound
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store.models import PaymentMethod, User
 
@@ -32,7 +32,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 def normalize_email(email: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
-        raise ApiException(400, "invalid_request", "email: not an email address", param="email")
+        raise InvalidRequest("email: not an email address", param="email")
     return email
 
 
@@ -44,7 +44,7 @@ def create_user(session: Session, *, email: str, name: str | None = None) -> Use
     """A new person. An email already in use → 409 `conflict`."""
     email = normalize_email(email)
     if find_user_by_email(session, email) is not None:
-        raise ApiException(409, "conflict", f"A user with email {email} already exists")
+        raise Conflict(f"A user with email {email} already exists")
     name = (name or "").strip() or None
     first = last = None
     if name:
@@ -75,13 +75,13 @@ def add_test_card(
     from linkpay.wallet.payment_methods import active_methods, record_added, refuse_duplicate
 
     if session.get(User, user_id) is None:
-        raise ApiException(404, "not_found", "No such user")
+        raise NotFound("No such user")
     present = {(m.brand, m.last4) for m in active_methods(session, user_id)}
     if brand is not None:
         choices = [card for card in TEST_CARDS if card[0] == brand]
         if not choices:
             known = ", ".join(card[0] for card in TEST_CARDS)
-            raise ApiException(400, "invalid_request", f"brand: one of {known}", param="brand")
+            raise InvalidRequest(f"brand: one of {known}", param="brand")
     else:
         choices = [card for card in TEST_CARDS if card[:2] not in present] or TEST_CARDS[:1]
     card_brand, last4, nickname = choices[0]

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, InvalidRequest, NotFound, WalletError
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store.models import ShippingAddress, User
 from linkpay.wire import Address
@@ -49,8 +49,8 @@ MAX_ADDRESSES = 20
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
-def invalid(param: str, message: str) -> ApiException:
-    return ApiException(400, "invalid_request", f"{param}: {message}", param=param)
+def invalid(param: str, message: str) -> WalletError:
+    return InvalidRequest(f"{param}: {message}", param=param)
 
 
 def clean_address(fields: dict[str, Any]) -> dict[str, str]:
@@ -103,7 +103,7 @@ def list_addresses(db: Session, user_id: str) -> list[ShippingAddress]:
 def get_address(db: Session, user_id: str, address_id: str) -> ShippingAddress:
     row = db.get(ShippingAddress, address_id)
     if row is None or row.user_id != user_id:  # another person's: 404, never 403
-        raise ApiException(404, "not_found", "No such shipping address", param="id")
+        raise NotFound("No such shipping address", param="id")
     return row
 
 
@@ -128,15 +128,15 @@ def add_address(
     actor: str | None = None,
 ) -> ShippingAddress:
     if db.get(User, user_id) is None:
-        raise ApiException(404, "not_found", "No such user")
+        raise NotFound("No such user")
     address = clean_address(fields)
     existing = list_addresses(db, user_id)
     if len(existing) >= MAX_ADDRESSES:
-        raise ApiException(
-            409, "too_many_addresses", f"At most {MAX_ADDRESSES} addresses; remove one first"
+        raise Conflict(
+            f"At most {MAX_ADDRESSES} addresses; remove one first", code="too_many_addresses"
         )
     if any(row.address == address for row in existing):
-        raise ApiException(409, "duplicate_address", "That address is already saved")
+        raise Conflict("That address is already saved", code="duplicate_address")
     default = make_default or not any(row.is_default for row in existing)
     if default:
         _clear_default(db, user_id)
@@ -165,7 +165,7 @@ def update_address(
     row = get_address(db, user_id, address_id)
     address = clean_address(fields)
     if any(other.address == address for other in list_addresses(db, user_id) if other is not row):
-        raise ApiException(409, "duplicate_address", "That address is already saved")
+        raise Conflict("That address is already saved", code="duplicate_address")
     row.address = address
     row.nickname = clean_nickname(nickname)
     db.flush()

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 import linkpay
 from linkpay.wallet.body_limit import BodyLimitMiddleware
 from linkpay.wallet.errors import install_error_handlers
-from linkpay.wallet.notify import NullNotifier
+from linkpay.wallet.logging import install_redaction
+from linkpay.wallet.notify import build_notifier
 from linkpay.wallet.overload import install_overload_handlers
-from linkpay.wallet.rate_limits import build_limiter
+from linkpay.wallet.rate_limits import RateLimiters
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
 from linkpay.wallet.store.db import make_engine, make_sessionmaker, postgres_pool_size
@@ -40,8 +41,7 @@ def open_store(settings: Settings, **engine_kwargs: Any) -> tuple[Engine, sessio
         engine_kwargs.setdefault("busy_timeout", settings.sqlite_busy_timeout_seconds)
     engine = make_engine(settings.database_url, **engine_kwargs)
     factory = make_sessionmaker(engine)
-    # Sessions carry the app's shared rate limiter (device phrase guesses).
-    factory.configure(info={"settings": settings, "rate_limiter": build_limiter(settings, engine)})
+    factory.configure(info={"settings": settings})
     return engine, factory
 
 
@@ -50,13 +50,6 @@ def _pool_size(settings: Settings) -> int:
     if settings.db_pool_size > 0:
         return settings.db_pool_size
     return postgres_pool_size(settings.workers, settings.db_connection_budget)
-
-
-def _build_notifier(settings: Settings, factory: sessionmaker[Session]) -> Any:
-    from linkpay.wallet import notify
-
-    build = getattr(notify, "build_notifier", None)
-    return build(settings, factory) if build is not None else NullNotifier()
 
 
 def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifier: Any) -> Any:
@@ -80,11 +73,12 @@ def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifi
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from linkpay.wallet.logging import install_redaction
-
+    """The wallet app. Everything with state (engine, notifier, watchers, rate limiters)
+    is built here and hangs off `app.state`, so two apps in one process share nothing."""
     install_redaction()  # card numbers and secrets never reach a log, however we are run
     settings = settings or Settings.from_env()
     engine, factory = open_store(settings)
+    notifier = build_notifier(settings, factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,9 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.job_worker.stop()
         await watcher.close()
-        close = getattr(app.state.notifier, "close", None)
-        if close is not None:  # stop background delivery threads
-            close()
+        notifier.close()  # stop background delivery threads
         engine.dispose()
 
     app = FastAPI(
@@ -111,10 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = factory
-    app.state.notifier = _build_notifier(settings, factory)
-    app.state.job_worker = _build_job_worker(settings, factory, app.state.notifier)
+    app.state.notifier = notifier
+    app.state.job_worker = _build_job_worker(settings, factory, notifier)
     app.state.spend_request_watcher = VersionWatcher(engine)
-    app.state.web_signin_limiter = factory.kw["info"]["rate_limiter"]
+    app.state.limiters = RateLimiters.build(settings, engine)
     install_error_handlers(app)
     install_overload_handlers(app)
     _include_routers(app)

@@ -93,17 +93,24 @@ class EmbeddedWallet:
         with self.session() as s:
             return accounts.add_test_card(s, user_id=user_id).id
 
+    @property
+    def _phrase_limiter(self) -> Any:
+        """The app's own guess budget: approving here counts like the person's page."""
+        return self.app.state.limiters.device_phrase
+
     def approve_device(self, user_code: str, user_id: str) -> None:
         from linkpay.wallet.auth.device import approve_device_grant
 
         with self.session() as s:
-            approve_device_grant(s, user_id=user_id, user_code=user_code)
+            approve_device_grant(
+                s, user_id=user_id, user_code=user_code, limiter=self._phrase_limiter
+            )
 
     def deny_device(self, user_code: str, user_id: str) -> None:
         from linkpay.wallet.auth.device import deny_device_grant
 
         with self.session() as s:
-            deny_device_grant(s, user_id=user_id, user_code=user_code)
+            deny_device_grant(s, user_id=user_id, user_code=user_code, limiter=self._phrase_limiter)
 
     def approve(self, spend_request_id: str, user_id: str) -> Any:
         """Approve as the person (issues the credential); returns the wire object."""

@@ -1,7 +1,12 @@
-"""One error shape for the whole API: `{"error": {"message", "code", "param"?, …}}`.
+"""The wallet's errors, and the one place that turns them into HTTP answers.
 
+Services raise domain errors (`WalletError` and its kinds: `InvalidRequest`,
+`Unauthenticated`, `Forbidden`, `NotFound`, `Conflict`, `Unprocessable`, `RateLimited`,
+`Unavailable`) and know nothing of HTTP; `http_status` maps each kind to its status.
+
+One error shape for the whole API: `{"error": {"message", "code", "param"?, …}}`.
 Handlers here turn every failure a client can cause into that JSON body with a 4xx
-status: our `ApiException`, FastAPI request validation (400 `invalid_request` naming the
+status: domain errors, FastAPI request validation (400 `invalid_request` naming the
 field), Starlette's HTTP errors (404/405 keep their headers, e.g. `Allow`), malformed
 JSON (400). The OAuth device endpoints answer RFC 6749 bodies instead (`OAuthException`).
 Unexpected exceptions become a generic 500 body without a traceback.
@@ -36,33 +41,101 @@ _STATUS_CODES = {
 }
 
 
-class ApiException(Exception):
-    """An error the client caused or must handle, rendered as the JSON error body."""
+class WalletError(Exception):
+    """A request the wallet's rules refuse. `code` is the machine-readable reason (each
+    kind has a default), `param` the offending field, `retry_after` seconds until a
+    retry can succeed (sent as a header and in the body), `extra` more body fields."""
+
+    default_code = "error"
 
     def __init__(
         self,
-        status_code: int,
-        code: str,
         message: str,
         *,
+        code: str | None = None,
         param: str | None = None,
-        headers: dict[str, str] | None = None,
+        retry_after: int | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(message)
-        self.status_code = status_code
-        self.code = code
         self.message = message
+        self.code = code or self.default_code
         self.param = param
-        self.headers = headers
+        self.retry_after = retry_after
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"message": self.message, "code": self.code}
         if self.param is not None:
             error["param"] = self.param
+        if self.retry_after is not None:
+            error["retry_after"] = self.retry_after
         error.update(self.extra)
         return {"error": error}
+
+
+class InvalidRequest(WalletError):
+    default_code = "invalid_request"
+
+
+class Unauthenticated(WalletError):
+    default_code = "authentication_required"
+
+
+class Forbidden(WalletError):
+    default_code = "forbidden"
+
+
+class NotFound(WalletError):
+    default_code = "not_found"
+
+
+class Conflict(WalletError):
+    default_code = "conflict"
+
+
+class Unprocessable(WalletError):
+    default_code = "unprocessable"
+
+
+class RateLimited(WalletError):
+    """Too many attempts; `retry_after` seconds until the next one can succeed."""
+
+    default_code = "rate_limited"
+
+
+class Unavailable(WalletError):
+    default_code = "unavailable"
+
+
+_HTTP_STATUS: dict[type[WalletError], int] = {
+    InvalidRequest: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Unprocessable: 422,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+
+
+def http_status(exc: WalletError) -> int:
+    """The HTTP status of a domain error (the API's JSON and the web app's pages)."""
+    for kind in type(exc).__mro__:
+        if kind in _HTTP_STATUS:
+            return _HTTP_STATUS[kind]
+    return 400
+
+
+def _http_headers(exc: WalletError) -> dict[str, str] | None:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="linkpay"'
+        headers["Cache-Control"] = "no-store"
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return headers or None
 
 
 class OAuthException(Exception):
@@ -83,8 +156,36 @@ class OAuthException(Exception):
         self.headers = headers
 
 
-def not_found(what: str = "object") -> ApiException:
-    return ApiException(404, "not_found", f"No such {what}")
+class CardNetworkError(Exception):
+    """A refusal of the test card network, in Stripe's error shape:
+    `{"error": {"type", "code", "message", "param"?, …}}`."""
+
+    def __init__(
+        self, status_code: int, error_type: str, code: str, message: str, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        error = {"type": error_type, "code": code, "message": message, **extra}
+        self.error = {key: value for key, value in error.items() if value is not None}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error}
+
+
+def card_network_response(exc: CardNetworkError) -> JSONResponse:
+    headers = None
+    if exc.status_code == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="linkpay test network"'}
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+
+
+async def _card_network_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CardNetworkError)
+    return card_network_response(exc)
+
+
+def not_found(what: str = "object") -> NotFound:
+    return NotFound(f"No such {what}")
 
 
 def error_response(
@@ -96,24 +197,37 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        ApiException(status_code, code, message, param=param).body(),
+        WalletError(message, code=code, param=param).body(),
         status_code=status_code,
         headers=headers,
     )
 
 
-async def _api_exception(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiException)
-    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+def oauth_error_response(
+    error: str,
+    description: str | None = None,
+    *,
+    status_code: int = 400,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An RFC 6749 error body; routes return it when the refusal itself must commit."""
+    body: dict[str, Any] = {"error": error}
+    if description:
+        body["error_description"] = description
+    headers = {"Cache-Control": "no-store", **(headers or {})}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def _wallet_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WalletError)
+    return JSONResponse(exc.body(), status_code=http_status(exc), headers=_http_headers(exc))
 
 
 async def _oauth_exception(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OAuthException)
-    body: dict[str, Any] = {"error": exc.error}
-    if exc.description:
-        body["error_description"] = exc.description
-    headers = {"Cache-Control": "no-store", **(exc.headers or {})}
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    return oauth_error_response(
+        exc.error, exc.description, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 # Device-login endpoints answer RFC 6749 error bodies, also for malformed forms.
@@ -171,8 +285,9 @@ async def _unexpected_exception(request: Request, exc: Exception) -> JSONRespons
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiException, _api_exception)
+    app.add_exception_handler(WalletError, _wallet_error)
     app.add_exception_handler(OAuthException, _oauth_exception)
+    app.add_exception_handler(CardNetworkError, _card_network_error)
     app.add_exception_handler(RequestValidationError, _validation_exception)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     from sqlalchemy.exc import DataError

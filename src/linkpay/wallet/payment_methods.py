@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, NotFound
 from linkpay.wallet.store.models import PaymentMethod, SpendRequest, utcnow
 from linkpay.wire import ACTIVE_STATUSES
 
@@ -32,7 +32,7 @@ def active_methods(db: Session, user_id: str) -> list[PaymentMethod]:
 def get_method(db: Session, user_id: str, method_id: str) -> PaymentMethod:
     row = db.get(PaymentMethod, method_id)
     if row is None or row.user_id != user_id or row.removed_at is not None:
-        raise ApiException(404, "not_found", "No such payment method", param="id")
+        raise NotFound("No such payment method", param="id")
     return row
 
 
@@ -50,11 +50,10 @@ def refuse_duplicate(
     for row in active_methods(db, user_id):
         same_expiry = exp_month is None or (row.exp_month, row.exp_year) == (exp_month, exp_year)
         if (row.brand, row.last4) == (brand, last4) and same_expiry:
-            raise ApiException(
-                409,
-                "duplicate_payment_method",
+            raise Conflict(
                 f"That card ({(brand or 'card').capitalize()} ending in {last4}) is already "
                 "in your wallet",
+                code="duplicate_payment_method",
             )
 
 
@@ -102,10 +101,9 @@ def remove_method(
         .limit(1)
     ).first()
     if waiting is not None:
-        raise ApiException(
-            409,
-            "payment_method_in_use",
+        raise Conflict(
             f"A purchase ({waiting}) still uses this card; approve, deny or cancel it first",
+            code="payment_method_in_use",
         )
     removed = db.execute(
         update(PaymentMethod)
@@ -115,7 +113,7 @@ def remove_method(
         .execution_options(synchronize_session="fetch")
     ).first()
     if removed is None:  # removed concurrently
-        raise ApiException(404, "not_found", "No such payment method", param="id")
+        raise NotFound("No such payment method", param="id")
     _record(db, audit.events.PAYMENT_METHOD_REMOVED, row, actor)
     remaining = active_methods(db, user_id)
     if remaining and not any(m.is_default for m in remaining):

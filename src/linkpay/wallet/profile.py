@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
 from linkpay.wallet.addresses import clean_address, invalid
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import InvalidRequest, NotFound
 from linkpay.wallet.store.models import User
 
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,30}$")
@@ -23,7 +23,7 @@ _PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,30}$")
 def get_user(db: Session, user_id: str) -> User:
     user = db.get(User, user_id)
     if user is None:
-        raise ApiException(404, "not_found", "No such user")
+        raise NotFound("No such user")
     return user
 
 
@@ -70,7 +70,7 @@ def update_profile(
         user.billing_address = None
         changed["billing_address"] = None
     if not changed:
-        raise ApiException(400, "invalid_request", "Nothing to change")
+        raise InvalidRequest("Nothing to change")
     db.flush()
     audit.record_event(
         db,

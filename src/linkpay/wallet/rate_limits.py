@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from limits import storage, strategies
@@ -123,3 +124,20 @@ def build_storage(settings: Any, engine: Engine) -> storage.Storage:
 def build_limiter(settings: Any, engine: Engine) -> strategies.RateLimiter:
     """One limiter for the whole app; callers namespace their keys."""
     return strategies.FixedWindowRateLimiter(build_storage(settings, engine))
+
+
+@dataclass(frozen=True)
+class RateLimiters:
+    """The app's limiters, built once by `create_app` (never module globals, so two apps
+    in one process share no budget). Both count in the same storage; their keys are
+    namespaced."""
+
+    # Password, email-link and passkey sign-in attempts per client address.
+    signin: strategies.RateLimiter
+    # Wrong device-login phrases typed by a person.
+    device_phrase: strategies.RateLimiter
+
+    @classmethod
+    def build(cls, settings: Any, engine: Engine) -> RateLimiters:
+        limiter = build_limiter(settings, engine)
+        return cls(signin=limiter, device_phrase=limiter)

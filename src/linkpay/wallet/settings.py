@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from linkpay.wallet.crypto import CardVault
+
 _KEY_BYTES = 32
 
 
@@ -151,6 +153,9 @@ class Settings(BaseSettings):
     # Base64 keys (LINKPAY_CARD_KEY, LINKPAY_PEPPER); unset: key files in data_dir.
     card_key_b64: SecretStr | None = _secret("LINKPAY_CARD_KEY")
     pepper_b64: SecretStr | None = _secret("LINKPAY_PEPPER")
+    # Card keys that were active before (base64, space separated): still accepted for
+    # opening sealed secrets while they are re-wrapped with the active key.
+    previous_card_keys: SecretStr = Field(default=SecretStr(""), repr=False)
     _card_key: bytes | None = PrivateAttr(default=None)
     _pepper: bytes | None = PrivateAttr(default=None)
 
@@ -203,6 +208,15 @@ class Settings(BaseSettings):
             else:
                 self._card_key = _load_or_create_key(self.data_dir, "card.key")
         return self._card_key
+
+    def card_vault(self) -> CardVault:
+        """Seals card and notification secrets with `card_key`; opens with it or with
+        any of `previous_card_keys` (key rotation)."""
+        previous = [
+            _decode_key("LINKPAY_PREVIOUS_CARD_KEYS", value)
+            for value in self.previous_card_keys.get_secret_value().split()
+        ]
+        return CardVault(self.card_key, previous)
 
     @property
     def pepper(self) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 from capacity_helpers import card_body
 from sqlalchemy import select, update
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.spend import idempotency
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import IdempotencyKey, User
@@ -69,11 +69,11 @@ def test_taken_over_claim_cannot_complete_or_release(wallet: Any, person: str) -
     assert retry.id == slow.id and retry.claimed_at != slow.claimed_at
 
     # The slow request finally finishes: its side effect and its response must not land.
-    with pytest.raises(ApiException) as refused:
+    with pytest.raises(WalletError) as refused:
         with transaction(factory) as session:
             session.execute(update(User).where(User.id == person).values(name="slow won"))
             idempotency.complete(session, slow, 200, {"who": "slow"})
-    assert refused.value.status_code == 409
+    assert http_status(refused.value) == 409
     idempotency.release(factory, slow)  # what the route does after a failure
 
     with transaction(factory) as session:
@@ -98,6 +98,6 @@ def test_two_retries_cannot_both_take_over(wallet: Any) -> None:
     _age_claim(factory, first.id, idempotency.STALE_CLAIM_SECONDS + 5)
     taken = _claim(factory, principal, key)
     assert isinstance(taken, idempotency.Claim)
-    with pytest.raises(ApiException) as busy:
+    with pytest.raises(WalletError) as busy:
         _claim(factory, principal, key)  # the takeover is fresh: in use, not stale
-    assert busy.value.status_code == 409
+    assert http_status(busy.value) == 409

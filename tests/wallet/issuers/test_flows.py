@@ -16,7 +16,7 @@ from issuers_helpers import (
     spend_status,
 )
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError, http_status
 
 
 def test_card_flow_end_to_end(live: Live, caplog: pytest.LogCaptureFixture) -> None:
@@ -58,11 +58,11 @@ def test_issuer_outage_leaves_the_request_pending_with_a_reason(live: Live) -> N
     request_id = response.json()["id"]
     live.fake.faults.fail_next(50, 500)
     try:
-        with pytest.raises(ApiException) as failed:
+        with pytest.raises(WalletError) as failed:
             live.wallet.approve(request_id, live.person)
     finally:
         live.fake.faults.fail_next(0)
-    assert failed.value.status_code == 503 and failed.value.code == "issuer_unavailable"
+    assert http_status(failed.value) == 503 and failed.value.code == "issuer_unavailable"
     assert "did not answer" in failed.value.message and "HTTP 500" in failed.value.message
     assert spend_status(live.wallet, request_id) == "pending_approval"
     live.wallet.approve(request_id, live.person)  # the issuer is back: approval works

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from issuers_helpers import Live, card_body, spend_status
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError
 
 
 def _spt_body() -> dict[str, object]:
@@ -69,7 +69,7 @@ def test_spt_events_move_the_request(live: Live) -> None:
 @pytest.mark.parametrize("live", ["stripe"], indirect=True)
 def test_spt_without_a_saved_stripe_card_says_why(live: Live) -> None:
     request = live.agent.post("/spend_requests", json=_spt_body()).json()
-    with pytest.raises(ApiException) as refused:
+    with pytest.raises(WalletError) as refused:
         live.wallet.approve(request["id"], live.person)
     assert refused.value.code == "issuer_rejected"
     assert "payment methods page" in refused.value.message

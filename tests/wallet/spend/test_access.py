@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from spend_helpers import approved, card_body, create, pending, stored_status
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.spend import service
 from linkpay.wallet.store.models import Credential, User
 
@@ -40,14 +40,14 @@ def test_other_persons_request_is_404_everywhere(
     }
     assert stored_status(wallet, request["id"]) == state
     # and the person's service calls refuse someone else's id the same way
-    with wallet.session() as session, pytest.raises(ApiException) as raised:
+    with wallet.session() as session, pytest.raises(WalletError) as raised:
         service.approve_spend_request(
             session,
             user_id=other_agent.user_id,
             spend_request_id=request["id"],
             settings=wallet.settings,
         )
-    assert getattr(raised.value, "status_code", None) == 404
+    assert http_status(raised.value) == 404
 
 
 def test_unknown_id_is_404(agent: Any) -> None:

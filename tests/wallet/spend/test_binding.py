@@ -11,7 +11,7 @@ import pytest
 from spend_helpers import approved, create, pending
 from sqlalchemy import update
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.spend import service
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.store.models import Credential, SpendRequest
@@ -80,7 +80,7 @@ def test_change_after_page_shown_refuses_approval(wallet: Any, agent: Any, perso
         json={"amount": 45_000, "totals": [{"type": "total", "amount": 45_000}]},
     )
     assert bigger.status_code == 200
-    with wallet.session() as session, pytest.raises(ApiException) as raised:
+    with wallet.session() as session, pytest.raises(WalletError) as raised:
         service.approve_spend_request(
             session,
             user_id=person,
@@ -88,7 +88,7 @@ def test_change_after_page_shown_refuses_approval(wallet: Any, agent: Any, perso
             settings=wallet.settings,
             expected_hash=shown,
         )
-    assert raised.value.status_code == 409
+    assert http_status(raised.value) == 409
     assert raised.value.code == "spend_request_changed"
     assert agent.get(f"/spend_requests/{request['id']}").json()["status"] == "pending_approval"
     with wallet.session() as session:
@@ -150,7 +150,7 @@ def test_concurrent_approvals_have_one_winner(wallet: Any, agent: Any, person: s
                     settings=wallet.settings,
                 )
             outcomes.append("approved")
-        except ApiException as exc:
+        except WalletError as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=approve) for _ in range(4)]
@@ -180,7 +180,7 @@ def test_cancel_races_approval_one_outcome(wallet: Any, agent: Any, person: str)
                     settings=wallet.settings,
                 )
             results["approve"] = "ok"
-        except ApiException as exc:
+        except WalletError as exc:
             results["approve"] = exc.code
 
     def cancel() -> None:

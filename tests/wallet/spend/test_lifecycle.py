@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from spend_helpers import approved, create, pending, set_columns, stored_status
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.spend import service
 from linkpay.wallet.spend.states import TRANSITIONS, transition
 from linkpay.wallet.store.models import SpendRequest, utcnow
@@ -176,9 +176,9 @@ def test_illegal_person_decisions(
     wallet: Any, agent: Any, person: str, start: str, action: str
 ) -> None:
     request = _drive(wallet, agent, person, start)
-    with pytest.raises(ApiException) as raised:
+    with pytest.raises(WalletError) as raised:
         _person_call(wallet, action, request["id"], person)
-    assert 400 <= raised.value.status_code < 500
+    assert 400 <= http_status(raised.value) < 500
     assert raised.value.code == "invalid_state"
     assert stored_status(wallet, request["id"]) == start
 

@@ -123,11 +123,11 @@ def _dispatch(app: Any, tokens: list[str]) -> Any:
 
 def describe(exc: BaseException) -> tuple[str, str]:
     """`(code, message)` for any failure: ours, the wallet's API errors, the database."""
-    from linkpay.wallet.errors import ApiException
+    from linkpay.wallet.errors import WalletError
 
     if isinstance(exc, AdminError):
         return exc.code, exc.message
-    if isinstance(exc, ApiException):
+    if isinstance(exc, WalletError):
         return exc.code, exc.message
     if isinstance(exc, ValueError):
         return "INVALID_INPUT", str(exc)

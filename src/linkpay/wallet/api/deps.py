@@ -1,30 +1,73 @@
-"""Shared FastAPI dependencies of the agent API.
+"""FastAPI dependencies of the agent API: the agent principal behind the bearer token.
 
-`get_session` yields a Session inside one transaction: committed when the route
-returns, rolled back if it raises. Use it through `SessionDep`, which ends the
-transaction *before* the response is sent (`scope="function"`), so a client that reads
-right after a write always sees it and a failed commit is an error, not a lost write.
+`AgentDep` needs a live token (401 `authentication_required` otherwise); `agent_with(
+scope)` also needs that scope (403 `forbidden`). Both only read the header on the event
+loop; the token lookup is a `Deferred` that runs in the route's own worker thread,
+inside the request's transaction (see `wallet.deps`).
 """
 
-from collections.abc import Iterator
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Annotated, Any
+
+from fastapi import Depends, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.settings import Settings
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.auth.principal import AgentPrincipal, principal_for_token
+from linkpay.wallet.deps import Deferred, Unit, UnitDep
+from linkpay.wallet.errors import Forbidden, Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="An agent access token (`lk_at_…`).")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with transaction(request.app.state.sessionmaker) as session:
-        yield session
+def _unauthenticated(message: str) -> Unauthenticated:
+    return Unauthenticated(message)
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+class _Agent(Deferred):
+    def __init__(self, unit: Unit, token: str, scope: str | None) -> None:
+        super().__init__(unit)
+        self.token = token
+        self.scope = scope
+
+    def resolve(self, session: Session) -> AgentPrincipal:
+        principal = principal_for_token(session, self.token)
+        if principal is None:
+            raise _unauthenticated("Access token is unknown, expired or revoked")
+        if self.scope is not None and not principal.has_scope(self.scope):
+            raise Forbidden(f"This token lacks the {self.scope!r} scope")
+        return principal
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthenticated("Missing bearer token; log in with `link-cli auth login`")
+    return credentials.credentials
+
+
+async def require_agent(
+    unit: UnitDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Any:
+    """The agent behind `Authorization: Bearer …`."""
+    return _Agent(unit, _bearer_token(credentials), None)
+
+
+def agent_with(scope: str) -> Any:
+    """A dependency: the agent, which must hold `scope`."""
+
+    async def dependency(
+        unit: UnitDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> Any:
+        return _Agent(unit, _bearer_token(credentials), scope)
+
+    return Depends(dependency)
+
+
+AgentDep = Annotated[AgentPrincipal, Depends(require_agent)]
+# Agents need the payments scope (in the default agent grant) for spend requests and
+# the wallet's resources.
+PaymentsAgent = Annotated[AgentPrincipal, agent_with("payment_methods.agentic")]
+UserinfoAgent = Annotated[AgentPrincipal, agent_with("userinfo:read")]

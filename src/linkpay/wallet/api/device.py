@@ -11,17 +11,18 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from linkpay.wallet.auth import device as device_grants
 from linkpay.wallet.auth import tokens
-from linkpay.wallet.errors import OAUTH_ERROR_RESPONSES, OAuthException
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.deps import DbDep, NotifierDep, SettingsDep, UnitRoute
+from linkpay.wallet.errors import OAUTH_ERROR_RESPONSES, OAuthException, oauth_error_response
+from linkpay.wallet.spend.after_commit import call_after_commit
 from linkpay.wire import DeviceCodeResponse, TokenResponse
 
-router = APIRouter(tags=["device login"], responses=OAUTH_ERROR_RESPONSES)
+router = APIRouter(tags=["device login"], responses=OAUTH_ERROR_RESPONSES, route_class=UnitRoute)
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _MAX_TEXT = 300
@@ -29,6 +30,15 @@ _MAX_TEXT = 300
 
 class RevokeResponse(BaseModel):
     revoked: bool
+
+
+async def _form(request: Request) -> FormData:
+    """The whole form (authorization_details come as bracketed keys); Starlette caches
+    it, so the declared Form fields parse the same body once."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -102,15 +112,16 @@ def _has_path(obj: dict[str, Any], path: list[str]) -> bool:
     response_model=DeviceCodeResponse,
     summary="Start a device login (RFC 8628 §3.1)",
 )
-async def device_code(
-    request: Request,
+def device_code(
+    form: FormDep,
+    session: DbDep,
+    settings: SettingsDep,
+    notifier: NotifierDep,
     client_id: Annotated[str, Form(min_length=1, max_length=200)],
     scope: Annotated[str | None, Form(max_length=1000)] = None,
     connection_label: Annotated[str | None, Form(max_length=_MAX_TEXT)] = None,
     client_hint: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    settings = request.app.state.settings
-    form = await request.form()
     details = _authorization_details(form)
     try:
         granted_scope = tokens.normalize_scope(scope)
@@ -121,38 +132,34 @@ async def device_code(
     if not client_name:
         raise OAuthException("invalid_request", "client_id is required")
 
-    def start() -> DeviceCodeResponse:
-        with transaction(request.app.state.sessionmaker) as session:
-            started = device_grants.start_device_grant(
-                session,
-                settings=settings,
-                client_id=client_name,
-                scope=granted_scope,
-                connection_label=_clean(connection_label, "connection_label"),
-                client_hint=_clean(client_hint, "client_hint", 200),
-                authorization_details=details,
-            )
-        verification_uri = f"{settings.public_url}/device"
-        # The notification links to the page without the phrase: the person must compare
-        # the phrase their agent shows (device-code phishing defence).
-        notifier = request.app.state.notifier
-        try:
-            notifier.device_login_started(
-                connection_label=started.grant.connection_label,
-                verification_url=verification_uri,
-            )
-        except Exception:  # a notification channel never blocks a login
-            pass
-        return DeviceCodeResponse(
-            device_code=started.device_code,
-            user_code=started.user_code,
-            verification_uri=verification_uri,
-            verification_uri_complete=f"{verification_uri}?code={quote(started.user_code)}",
-            expires_in=settings.device_code_ttl_seconds,
-            interval=settings.device_poll_interval,
-        )
-
-    body = await run_in_threadpool(start)
+    started = device_grants.start_device_grant(
+        session,
+        settings=settings,
+        client_id=client_name,
+        scope=granted_scope,
+        connection_label=_clean(connection_label, "connection_label"),
+        client_hint=_clean(client_hint, "client_hint", 200),
+        authorization_details=details,
+    )
+    verification_uri = f"{settings.public_url}/device"
+    # The notification links to the page without the phrase: the person must compare
+    # the phrase their agent shows (device-code phishing defence). It goes out once the
+    # grant is committed; a failing channel never blocks a login (after_commit logs).
+    label = started.grant.connection_label
+    call_after_commit(
+        session,
+        lambda: notifier.device_login_started(
+            connection_label=label, verification_url=verification_uri
+        ),
+    )
+    body = DeviceCodeResponse(
+        device_code=started.device_code,
+        user_code=started.user_code,
+        verification_uri=verification_uri,
+        verification_uri_complete=f"{verification_uri}?code={quote(started.user_code)}",
+        expires_in=settings.device_code_ttl_seconds,
+        interval=settings.device_poll_interval,
+    )
     return Response(body.model_dump_json(), media_type="application/json", headers=_NO_STORE)
 
 
@@ -162,42 +169,37 @@ async def device_code(
     summary="Poll for, or refresh, an access token (RFC 8628 §3.4, RFC 6749 §6)",
 )
 def device_token(
-    request: Request,
+    session: DbDep,
+    settings: SettingsDep,
     grant_type: Annotated[str, Form(max_length=200)],
     client_id: Annotated[str, Form(min_length=1, max_length=200)],
     device_code: Annotated[str | None, Form(max_length=200)] = None,
     refresh_token: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    settings = request.app.state.settings
-    sessionmaker = request.app.state.sessionmaker
+    # Refusals are *returned*, not raised: the transaction must commit them (the poll
+    # time and interval stick; a reused refresh token revokes its family).
     if grant_type == device_grants.DEVICE_CODE_GRANT_TYPE:
         if not device_code:
             raise OAuthException("invalid_request", "device_code is required")
-        with transaction(sessionmaker) as session:
-            outcome = device_grants.poll_device_grant(
-                session, settings=settings, device_code=device_code, client_id=client_id
-            )
-            issued = outcome.tokens
-            # The error answer is sent after commit: the poll time and interval stick.
+        outcome = device_grants.poll_device_grant(
+            session, settings=settings, device_code=device_code, client_id=client_id
+        )
+        issued = outcome.tokens
         if issued is None:
-            raise OAuthException(outcome.error or "invalid_grant", outcome.description)
+            return oauth_error_response(outcome.error or "invalid_grant", outcome.description)
     elif grant_type == "refresh_token":
         if not refresh_token:
             raise OAuthException("invalid_request", "refresh_token is required")
-        refused: tokens.RefreshRefused | None = None
-        with transaction(sessionmaker) as session:
-            try:
-                issued = tokens.rotate_refresh_token(
-                    session,
-                    refresh_token=refresh_token,
-                    client_id=client_id,
-                    access_ttl=settings.access_token_ttl_seconds,
-                    refresh_ttl=settings.refresh_token_ttl_seconds,
-                )
-            except tokens.RefreshRefused as exc:
-                refused = exc  # commit the family revocation on reuse
-        if refused is not None:
-            raise OAuthException("invalid_grant", refused.reason)
+        try:
+            issued = tokens.rotate_refresh_token(
+                session,
+                refresh_token=refresh_token,
+                client_id=client_id,
+                access_ttl=settings.access_token_ttl_seconds,
+                refresh_ttl=settings.refresh_token_ttl_seconds,
+            )
+        except tokens.RefreshRefused as exc:
+            return oauth_error_response("invalid_grant", exc.reason)
     else:
         raise OAuthException("unsupported_grant_type", f"grant_type {grant_type!r}")
     assert issued is not None
@@ -222,11 +224,10 @@ def device_token(
     summary="Revoke a token and its login (RFC 7009)",
 )
 def device_revoke(
-    request: Request,
+    session: DbDep,
     token: Annotated[str, Form(max_length=200)],
     client_id: Annotated[str | None, Form(max_length=200)] = None,
     token_type_hint: Annotated[str | None, Form(max_length=50)] = None,
 ) -> RevokeResponse:
-    with transaction(request.app.state.sessionmaker) as session:
-        revoked = tokens.revoke_token(session, token)
+    revoked = tokens.revoke_token(session, token)
     return RevokeResponse(revoked=revoked)

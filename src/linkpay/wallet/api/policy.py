@@ -4,25 +4,23 @@ and what is left to spend (`GET /balances`). Agents read; only people change rul
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from linkpay.wallet.auth.principal import AgentPrincipal, require_agent, require_scope
+from linkpay.wallet.api.deps import AgentDep, PaymentsAgent
+from linkpay.wallet.deps import DbDep, UnitRoute
 from linkpay.wallet.errors import ERROR_RESPONSES
 from linkpay.wallet.policy.figures import budget_figures, limit_figures
 from linkpay.wallet.policy.service import load_policy, usage
 from linkpay.wallet.spend import service
 from linkpay.wallet.spend.validation import load_person
-from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import PaymentMethod, utcnow
 from linkpay.wire import BalanceList, SpendRequestCheck, SpendRequestCreate
 
-router = APIRouter(tags=["policy"], responses=ERROR_RESPONSES)
-SpendAgent = Annotated[AgentPrincipal, Depends(require_scope("payment_methods.agentic"))]
-AnyAgent = Annotated[AgentPrincipal, Depends(require_agent)]
+router = APIRouter(tags=["policy"], responses=ERROR_RESPONSES, route_class=UnitRoute)
 
 
 @router.post(
@@ -32,34 +30,30 @@ AnyAgent = Annotated[AgentPrincipal, Depends(require_agent)]
     "or be refused, and what is left of each limit and budget",
 )
 def check_spend_request(
-    request: Request, body: SpendRequestCreate, principal: SpendAgent
+    body: SpendRequestCreate, principal: PaymentsAgent, session: DbDep
 ) -> JSONResponse:
-    with transaction(request.app.state.sessionmaker) as session:
-        answer = service.check_spend_request(session, principal, body)
-        payload = SpendRequestCheck.model_validate(answer).model_dump(
-            mode="json", exclude_none=True
-        )
+    answer = service.check_spend_request(session, principal, body)
+    payload = SpendRequestCheck.model_validate(answer).model_dump(mode="json", exclude_none=True)
     return JSONResponse(payload)
 
 
 @router.get("/balances", response_model=BalanceList, summary="What the agent may still spend")
-def list_balances(request: Request, principal: AnyAgent) -> JSONResponse:
+def list_balances(principal: AgentDep, session: DbDep) -> JSONResponse:
     """One balance per payment method: `current` is the most one request can ask for
     now (the per-request limit, capped by what is left today, in 30 days and in every
     wallet-wide or this agent's budget); `limits` lists each figure."""
     now = utcnow()
-    with transaction(request.app.state.sessionmaker) as session:
-        person = load_person(session, principal.user_id)
-        policy = load_policy(session, person)
-        figures = limit_figures(
-            policy, usage(session, person.id, principal.token_family_id, "usd", now), "usd"
-        )
-        budgets = budget_figures(session, person.id, policy, now)
-        methods = session.scalars(
-            select(PaymentMethod)
-            .where(PaymentMethod.user_id == person.id)
-            .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at)
-        ).all()
+    person = load_person(session, principal.user_id)
+    policy = load_policy(session, person)
+    figures = limit_figures(
+        policy, usage(session, person.id, principal.token_family_id, "usd", now), "usd"
+    )
+    budgets = budget_figures(session, person.id, policy, now)
+    methods = session.scalars(
+        select(PaymentMethod)
+        .where(PaymentMethod.user_id == person.id)
+        .order_by(PaymentMethod.is_default.desc(), PaymentMethod.created_at)
+    ).all()
     money = [f for f in figures if f["currency"]]
     mine = [
         b

@@ -7,17 +7,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.api.deps import SessionDep
-from linkpay.wallet.auth.principal import AgentDep, AgentPrincipal, require_scope
-from linkpay.wallet.errors import ERROR_RESPONSES, ApiException
+from linkpay.wallet.api.deps import AgentDep, PaymentsAgent, UserinfoAgent
+from linkpay.wallet.deps import DbDep, ReadDbDep, UnitRoute
+from linkpay.wallet.errors import ERROR_RESPONSES, InvalidRequest, NotFound, Unauthenticated
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store import models
-from linkpay.wallet.store.db import read_transaction
 from linkpay.wire import (
     Address,
     AgentObservation,
@@ -32,10 +31,7 @@ from linkpay.wire import (
     UserInfo,
 )
 
-router = APIRouter(tags=["wallet"], responses=ERROR_RESPONSES)
-
-PaymentsAgent = Annotated[AgentPrincipal, Depends(require_scope("payment_methods.agentic"))]
-UserinfoAgent = Annotated[AgentPrincipal, Depends(require_scope("userinfo:read"))]
+router = APIRouter(tags=["wallet"], responses=ERROR_RESPONSES, route_class=UnitRoute)
 
 
 class ObservationReceipt(BaseModel):
@@ -46,12 +42,12 @@ class ObservationReceipt(BaseModel):
 def _user(session: Session, user_id: str) -> models.User:
     user = session.get(models.User, user_id)
     if user is None:  # the person was deleted under a live token
-        raise ApiException(401, "authentication_required", "This login no longer exists")
+        raise Unauthenticated("This login no longer exists")
     return user
 
 
 @router.get("/payment-details", response_model=PaymentDetailsList, summary="Funding sources")
-def list_payment_details(principal: PaymentsAgent, session: SessionDep) -> PaymentDetailsList:
+def list_payment_details(principal: PaymentsAgent, session: ReadDbDep) -> PaymentDetailsList:
     rows = session.scalars(
         select(models.PaymentMethod)
         .where(
@@ -85,7 +81,7 @@ def _payment_detail(row: models.PaymentMethod) -> PaymentDetail:
 
 
 @router.get("/shipping_addresses", response_model=ShippingAddressList, summary="Shipping addresses")
-def list_shipping_addresses(principal: PaymentsAgent, session: SessionDep) -> ShippingAddressList:
+def list_shipping_addresses(principal: PaymentsAgent, session: ReadDbDep) -> ShippingAddressList:
     rows = session.scalars(
         select(models.ShippingAddress)
         .where(models.ShippingAddress.user_id == principal.user_id)
@@ -105,11 +101,8 @@ def list_shipping_addresses(principal: PaymentsAgent, session: SessionDep) -> Sh
 
 
 @router.get("/userinfo", response_model=UserInfo, summary="Who the wallet belongs to")
-def userinfo(principal: UserinfoAgent, request: Request) -> UserInfo:
-    # One read-only lookup in the route's own thread-pool hop: `SessionDep` (a sync
-    # generator dependency) would add two more hops and take SQLite's write lock.
-    with read_transaction(request.app.state.sessionmaker) as session:
-        user = _user(session, principal.user_id)
+def userinfo(principal: UserinfoAgent, session: ReadDbDep) -> UserInfo:
+    user = _user(session, principal.user_id)
     first, last = user.first_name, user.last_name
     if user.name and not (first or last):
         first, _, last = user.name.partition(" ")
@@ -134,9 +127,7 @@ def _parse_when(value: str | None, param: str, *, end: bool) -> datetime | None:
             return datetime.combine(day, time.max if end else time.min, UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError) as exc:
-        raise ApiException(
-            400,
-            "invalid_request",
+        raise InvalidRequest(
             f"{param}: expected unix seconds, YYYY-MM-DD or an ISO 8601 datetime",
             param=param,
         ) from exc
@@ -146,7 +137,7 @@ def _parse_when(value: str | None, param: str, *, end: bool) -> datetime | None:
 def _cursor(session: Session, user_id: str, txn_id: str, param: str) -> models.Transaction:
     row = session.get(models.Transaction, txn_id)
     if row is None or row.user_id != user_id:
-        raise ApiException(400, "invalid_request", f"{param}: no such transaction", param=param)
+        raise InvalidRequest(f"{param}: no such transaction", param=param)
     return row
 
 
@@ -163,7 +154,7 @@ def _cursor(session: Session, user_id: str, txn_id: str, param: str) -> models.T
 )
 def list_transactions(
     principal: AgentDep,
-    session: SessionDep,
+    session: ReadDbDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     starting_after: Annotated[str | None, Query(max_length=100)] = None,
     ending_before: Annotated[str | None, Query(max_length=100)] = None,
@@ -174,9 +165,7 @@ def list_transactions(
     sources: Annotated[list[str] | None, Query(alias="sources[]", max_length=50)] = None,
 ) -> TransactionList:
     if starting_after and ending_before:
-        raise ApiException(
-            400,
-            "invalid_request",
+        raise InvalidRequest(
             "starting_after: can't be combined with ending_before",
             param="starting_after",
         )
@@ -244,7 +233,7 @@ def _fallback_description(row: models.Transaction) -> str:
     summary="Report how a purchase attempt went (the CLI's `report`)",
 )
 def create_agent_observation(
-    body: AgentObservation, principal: AgentDep, session: SessionDep
+    body: AgentObservation, principal: AgentDep, session: DbDep
 ) -> ObservationReceipt:
     if body.spend_request_id is not None:
         owner = session.scalars(
@@ -253,7 +242,7 @@ def create_agent_observation(
             )
         ).first()
         if owner != principal.user_id:
-            raise ApiException(404, "not_found", "No such spend request", param="spend_request_id")
+            raise NotFound("No such spend request", param="spend_request_id")
     row = models.AgentObservation(
         id=new_id("obs"),
         user_id=principal.user_id,

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.api.deps import SessionDep
-from linkpay.wallet.auth.principal import AgentPrincipal, require_scope
-from linkpay.wallet.errors import ERROR_RESPONSES, ApiException
+from linkpay.wallet.api.deps import PaymentsAgent
+from linkpay.wallet.deps import ReadDbDep, UnitRoute
+from linkpay.wallet.errors import ERROR_RESPONSES, InvalidRequest
 from linkpay.wallet.store import models
 from linkpay.wire import Source, SourceList
 
-router = APIRouter(tags=["wallet"], responses=ERROR_RESPONSES)
-PaymentsAgent = Annotated[AgentPrincipal, Depends(require_scope("payment_methods.agentic"))]
+router = APIRouter(tags=["wallet"], responses=ERROR_RESPONSES, route_class=UnitRoute)
 
 
 def source_of(row: models.PaymentMethod) -> Source:
@@ -65,24 +64,21 @@ def _ordered(session: Session, user_id: str) -> list[models.PaymentMethod]:
 )
 def list_sources(
     principal: PaymentsAgent,
-    session: SessionDep,
+    session: ReadDbDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     starting_after: Annotated[str | None, Query(max_length=100)] = None,
     ending_before: Annotated[str | None, Query(max_length=100)] = None,
 ) -> SourceList:
     if starting_after and ending_before:
-        raise ApiException(
-            400,
-            "invalid_request",
-            "starting_after: can't be combined with ending_before",
-            param="starting_after",
+        raise InvalidRequest(
+            "starting_after: can't be combined with ending_before", param="starting_after"
         )
     rows = _ordered(session, principal.user_id)
     ids = [row.id for row in rows]
     cursor = starting_after or ending_before
     if cursor is not None and cursor not in ids:
         param = "starting_after" if starting_after else "ending_before"
-        raise ApiException(400, "invalid_request", f"{param}: no such source", param=param)
+        raise InvalidRequest(f"{param}: no such source", param=param)
     if starting_after:
         page = rows[ids.index(starting_after) + 1 :]
         has_more = len(page) > limit

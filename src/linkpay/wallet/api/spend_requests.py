@@ -13,15 +13,17 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.auth.principal import AgentPrincipal, require_agent, require_scope
-from linkpay.wallet.errors import ERROR_RESPONSES, ApiException
+from linkpay.wallet.api.deps import AgentDep, PaymentsAgent
+from linkpay.wallet.auth.principal import AgentPrincipal
+from linkpay.wallet.deps import DbDep, NotifierDep, SettingsDep, UnitRoute, WatcherDep
+from linkpay.wallet.errors import ERROR_RESPONSES, Forbidden, InvalidRequest
 from linkpay.wallet.spend import idempotency, service
-from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Snapshot, VersionWatcher
+from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Snapshot
 from linkpay.wallet.spend.serialize import approval_url
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.db import transaction
@@ -34,12 +36,11 @@ from linkpay.wire import (
     SpendRequestUpdate,
 )
 
-router = APIRouter(tags=["spend_requests"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["spend_requests"], responses=ERROR_RESPONSES, route_class=UnitRoute)
 
-# Agents need the payments scope (in the default agent grant) for spend requests;
-# create_delegated additionally needs the approval scope, checked by the service.
-SpendAgent = Annotated[AgentPrincipal, Depends(require_scope("payment_methods.agentic"))]
-AnyAgent = Annotated[AgentPrincipal, Depends(require_agent)]
+# Agents need the payments scope for spend requests; create_delegated needs the
+# approval scope instead, checked by the service.
+SpendAgent = PaymentsAgent
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
@@ -102,22 +103,18 @@ def _run_post(
     return JSONResponse(payload)
 
 
-def _settings(request: Request) -> Any:
-    return request.app.state.settings
-
-
 @router.post("/spend_requests", response_model=SpendRequest, summary="Create a spend request")
 def create_spend_request(
     request: Request,
     body: SpendRequestCreate,
     principal: SpendAgent,
+    settings: SettingsDep,
+    notifier: NotifierDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    settings = _settings(request)
-
     def work(session: Session) -> BaseModel:
         row = service.create_spend_request(
-            session, principal, body, settings=settings, notifier=request.app.state.notifier
+            session, principal, body, settings=settings, notifier=notifier
         )
         return service.to_wire(session, row, settings=settings)
 
@@ -132,14 +129,12 @@ def create_spend_request(
 def create_delegated_spend_request(
     request: Request,
     body: SpendRequestCreate,
-    principal: AnyAgent,
+    principal: AgentDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    settings = _settings(request)
     if not principal.has_scope(service.APPROVE_SCOPE):  # before claiming any key
-        raise ApiException(
-            403, "forbidden", f"This token lacks the {service.APPROVE_SCOPE!r} scope"
-        )
+        raise Forbidden(f"This token lacks the {service.APPROVE_SCOPE!r} scope")
 
     def work(session: Session) -> BaseModel:
         row = service.create_delegated_spend_request(session, principal, body, settings=settings)
@@ -150,17 +145,15 @@ def create_delegated_spend_request(
 
 @router.get("/spend_requests", response_model=SpendRequestList, summary="List spend requests")
 def list_spend_requests(
-    request: Request,
     principal: SpendAgent,
+    session: DbDep,
+    settings: SettingsDep,
     include_history: bool = Query(False, description="All requests, each with status_history"),
 ) -> JSONResponse:
-    settings = _settings(request)
-    with transaction(request.app.state.sessionmaker) as session:
-        rows = service.list_for_user(session, principal.user_id, include_history=include_history)
-        data = [
-            service.to_wire(session, row, settings=settings, history=include_history)
-            for row in rows
-        ]
+    rows = service.list_for_user(session, principal.user_id, include_history=include_history)
+    data = [
+        service.to_wire(session, row, settings=settings, history=include_history) for row in rows
+    ]
     return JSONResponse(_dump(SpendRequestList(data=data)))
 
 
@@ -172,23 +165,12 @@ def _parse_include(values: list[str]) -> tuple[str, ...]:
             if not part:
                 continue
             if part not in _EXPANDABLE:
-                raise ApiException(
-                    400,
-                    "invalid_request",
+                raise InvalidRequest(
                     "include: must be card or shared_payment_token",
                     param="include",
                 )
             wanted.append(part)
     return tuple(wanted)
-
-
-def _watcher(request: Request) -> VersionWatcher:
-    state = request.app.state
-    watcher = getattr(state, "spend_request_watcher", None)
-    if watcher is None:
-        watcher = VersionWatcher(request.app.state.engine)
-        state.spend_request_watcher = watcher
-    return watcher
 
 
 @router.get(
@@ -200,6 +182,8 @@ async def retrieve_spend_request(
     request: Request,
     spend_request_id: str,
     principal: SpendAgent,
+    settings: SettingsDep,
+    watcher: WatcherDep,
     include: list[str] = Query(  # noqa: B008
         default_factory=_no_includes, description="card | shared_payment_token (once approved)"
     ),
@@ -219,7 +203,6 @@ async def retrieve_spend_request(
         ),
     ),
 ) -> JSONResponse:
-    settings = _settings(request)
     factory = request.app.state.sessionmaker
     wanted = _parse_include(include)
     user_id = principal.user_id
@@ -238,7 +221,7 @@ async def retrieve_spend_request(
         initial = await anyio.to_thread.run_sync(snapshot)
         if last_status is not None and last_status != initial.status:
             return JSONResponse(await anyio.to_thread.run_sync(render))
-        await _watcher(request).wait_for_status_change(
+        await watcher.wait_for_status_change(
             spend_request_id, initial, timeout=wait, reread=snapshot
         )
     return JSONResponse(await anyio.to_thread.run_sync(render))
@@ -254,9 +237,9 @@ def update_spend_request(
     spend_request_id: str,
     body: SpendRequestUpdate,
     principal: SpendAgent,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    settings = _settings(request)
 
     def work(session: Session) -> BaseModel:
         row = service.update_spend_request(
@@ -276,9 +259,10 @@ def request_approval(
     request: Request,
     spend_request_id: str,
     principal: SpendAgent,
+    settings: SettingsDep,
+    notifier: NotifierDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    settings = _settings(request)
 
     def work(session: Session) -> BaseModel:
         row = service.request_approval(
@@ -286,7 +270,7 @@ def request_approval(
             principal,
             spend_request_id,
             settings=settings,
-            notifier=request.app.state.notifier,
+            notifier=notifier,
         )
         return ApprovalLink(id=row.id, approval_link=approval_url(settings, row.id))
 
@@ -302,9 +286,9 @@ def cancel_spend_request(
     request: Request,
     spend_request_id: str,
     principal: SpendAgent,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    settings = _settings(request)
 
     def work(session: Session) -> BaseModel:
         row = service.cancel_spend_request(

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from limits import parse, storage, strategies
+from limits import parse, strategies
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
 from linkpay.wallet.auth.tokens import IssuedTokens, issue_tokens
 from linkpay.wallet.auth.words import WORDS
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import InvalidRequest, RateLimited, Unavailable
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.store.models import DeviceGrant, utcnow
@@ -37,16 +37,9 @@ DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP_SECONDS = 5
 PHRASE_WORDS = 3
 
-# Failed person-side phrase guesses allowed per person. The app's limiter (in
-# `session.info`, see `wallet.rate_limits`) counts across processes; the fallback is
-# for sessions made without `open_store`.
+# Failed person-side phrase guesses allowed per person (`RateLimiters.device_phrase`).
 PHRASE_GUESS_LIMIT = parse("10/minute")
-_fallback_limiter = strategies.FixedWindowRateLimiter(storage.MemoryStorage())
-
-
-def _guess_limiter(session: Session) -> strategies.RateLimiter:
-    limiter: strategies.RateLimiter = session.info.get("rate_limiter", _fallback_limiter)
-    return limiter
+GuessLimiter = strategies.RateLimiter
 
 
 @dataclass(frozen=True)
@@ -113,7 +106,7 @@ def start_device_grant(
         if clash is None:
             break
     else:  # pragma: no cover - 29 million phrases
-        raise ApiException(503, "unavailable", "Could not allocate a login phrase; retry")
+        raise Unavailable("Could not allocate a login phrase; retry")
     device_code = secrets.token_urlsafe(32)
     grant = DeviceGrant(
         id=new_id("dgr"),
@@ -186,14 +179,9 @@ def poll_device_grant(
     return PollOutcome(tokens=tokens)
 
 
-def _check_guess_budget(session: Session, attempt_key: str) -> None:
-    if not _guess_limiter(session).test(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key):
-        raise ApiException(
-            429,
-            "rate_limited",
-            "Too many wrong phrases; wait a minute and try again",
-            headers={"Retry-After": "60"},
-        )
+def _check_guess_budget(limiter: GuessLimiter | None, attempt_key: str) -> None:
+    if limiter is not None and not limiter.test(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key):
+        raise RateLimited("Too many wrong phrases; wait a minute and try again", retry_after=60)
 
 
 def _find_pending(session: Session, pepper: bytes, user_code: str) -> DeviceGrant | None:
@@ -209,21 +197,27 @@ def _find_pending(session: Session, pepper: bytes, user_code: str) -> DeviceGran
 
 
 def lookup_pending_grant(
-    session: Session, user_code: str, *, attempt_key: str | None = None
+    session: Session,
+    user_code: str,
+    *,
+    attempt_key: str | None = None,
+    limiter: GuessLimiter | None = None,
 ) -> DeviceGrant | None:
     """The pending, unexpired grant for a phrase (to show the person what asks to
-    connect), or None. With `attempt_key` (e.g. the person's id or client address),
-    misses count against the guess budget and an exhausted budget raises 429."""
+    connect), or None. With `attempt_key` (e.g. the person's id or client address) and a
+    `limiter`, misses count against the guess budget and an exhausted budget raises 429."""
     if attempt_key is not None:
-        _check_guess_budget(session, attempt_key)
+        _check_guess_budget(limiter, attempt_key)
     grant = _find_pending(session, _pepper(session), user_code)
-    if grant is None and attempt_key is not None:
-        _guess_limiter(session).hit(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key)
+    if grant is None and attempt_key is not None and limiter is not None:
+        limiter.hit(PHRASE_GUESS_LIMIT, "device_phrase", attempt_key)
     return grant
 
 
-def _decide(session: Session, *, user_id: str, user_code: str, status: str) -> DeviceGrant:
-    _check_guess_budget(session, user_id)
+def _decide(
+    session: Session, *, user_id: str, user_code: str, status: str, limiter: GuessLimiter | None
+) -> DeviceGrant:
+    _check_guess_budget(limiter, user_id)
     grant = _find_pending(session, _pepper(session), user_code)
     now = utcnow()
     decided = None
@@ -235,10 +229,9 @@ def _decide(session: Session, *, user_id: str, user_code: str, status: str) -> D
             .returning(DeviceGrant.id)
         ).first()
     if decided is None or grant is None:
-        _guess_limiter(session).hit(PHRASE_GUESS_LIMIT, "device_phrase", user_id)
-        raise ApiException(
-            400,
-            "invalid_request",
+        if limiter is not None:
+            limiter.hit(PHRASE_GUESS_LIMIT, "device_phrase", user_id)
+        raise InvalidRequest(
             "No pending connection request matches that phrase (it may have expired)",
             param="user_code",
         )
@@ -258,11 +251,18 @@ def _decide(session: Session, *, user_id: str, user_code: str, status: str) -> D
     return grant
 
 
-def approve_device_grant(session: Session, *, user_id: str, user_code: str) -> DeviceGrant:
-    """The person lets the agent connect to their wallet."""
-    return _decide(session, user_id=user_id, user_code=user_code, status="approved")
+def approve_device_grant(
+    session: Session, *, user_id: str, user_code: str, limiter: GuessLimiter | None = None
+) -> DeviceGrant:
+    """The person lets the agent connect to their wallet. Wrong phrases count against
+    `limiter` (the web app's; the operator's CLI has none)."""
+    return _decide(
+        session, user_id=user_id, user_code=user_code, status="approved", limiter=limiter
+    )
 
 
-def deny_device_grant(session: Session, *, user_id: str, user_code: str) -> DeviceGrant:
+def deny_device_grant(
+    session: Session, *, user_id: str, user_code: str, limiter: GuessLimiter | None = None
+) -> DeviceGrant:
     """The person refuses; the agent's next poll gets `access_denied`."""
-    return _decide(session, user_id=user_id, user_code=user_code, status="denied")
+    return _decide(session, user_id=user_id, user_code=user_code, status="denied", limiter=limiter)

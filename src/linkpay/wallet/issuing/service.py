@@ -57,7 +57,7 @@ _NUMBER_ATTEMPTS = 8  # fresh numbers tried when a fingerprint collides (≈ nev
 
 
 def vault_for(settings: Any) -> CardVault:
-    return CardVault(settings.card_key)
+    return settings.card_vault()
 
 
 def _now() -> datetime:

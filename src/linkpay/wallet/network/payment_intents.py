@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.errors import CardNetworkError
 from linkpay.wallet.network.settlement import (
     Attempt,
     Decline,
@@ -59,22 +60,11 @@ _MESSAGES = {
 }
 
 
-class InvalidRequest(Exception):
+class InvalidRequest(CardNetworkError):
     """A malformed call: 400 `invalid_request_error`."""
 
     def __init__(self, code: str, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.param = code, message, param
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "type": "invalid_request_error",
-            "code": self.code,
-            "message": self.message,
-        }
-        if self.param:
-            error["param"] = self.param
-        return {"error": error}
+        super().__init__(400, "invalid_request_error", code, message, param=param)
 
 
 @dataclass

@@ -18,6 +18,12 @@ class Notifier(Protocol):
     ) -> None:
         """Tell the person an agent asks to connect (only when the user is known)."""
 
+    def send_signin_email(self, *, email: str, url: str) -> None:
+        """Email a one-time sign-in link (the web app checked that email is on)."""
+
+    def close(self) -> None:
+        """Stop background deliveries (the app is shutting down)."""
+
 
 class NullNotifier:
     """Sends nothing; the default until channels are configured."""
@@ -30,6 +36,12 @@ class NullNotifier:
     def device_login_started(
         self, *, connection_label: str | None, verification_url: str, user_id: str | None = None
     ) -> None:
+        return None
+
+    def send_signin_email(self, *, email: str, url: str) -> None:
+        return None
+
+    def close(self) -> None:
         return None
 
 

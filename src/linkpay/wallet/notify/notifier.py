@@ -22,7 +22,7 @@ from linkpay.wallet.notify.messages import (
     spend_approval_message,
 )
 from linkpay.wallet.notify.outbox_jobs import enqueue_notification
-from linkpay.wallet.notify.vault import decrypt_secret
+from linkpay.wallet.notify.vault import open_channel_url
 from linkpay.wallet.notify.webpush import SubscriptionGone, send_push
 from linkpay.wallet.store.models import User
 from linkpay.wallet.store.web_models import NotificationChannel, PushSubscription
@@ -138,6 +138,7 @@ class WalletNotifier:
         return ids if len(ids) == 1 else []
 
     def _deliver_to_recipients(self, user_id: str | None, message: Message) -> None:
+        vault = self.settings.card_vault()
         with self.sessionmaker() as session:
             for uid in self._recipient_ids(session, user_id):
                 user = session.get(User, uid)
@@ -160,9 +161,7 @@ class WalletNotifier:
                     select(NotificationChannel).where(NotificationChannel.user_id == uid)
                 ):
                     try:
-                        url = decrypt_secret(
-                            self.settings.card_key, channel.id, channel.url_ciphertext
-                        )
+                        url = open_channel_url(vault, channel.id, channel.url_ciphertext)
                     except Exception:
                         log.error("notification channel %s cannot be decrypted", channel.id)
                         continue

@@ -27,7 +27,7 @@ from linkpay.wallet.jobs.worker import Handler
 from linkpay.wallet.notify.channels import operator_urls, send_apprise
 from linkpay.wallet.notify.mail import email_enabled, send_email
 from linkpay.wallet.notify.messages import Message
-from linkpay.wallet.notify.vault import decrypt_secret
+from linkpay.wallet.notify.vault import open_channel_url
 from linkpay.wallet.notify.webpush import SubscriptionGone, send_push
 from linkpay.wallet.store.models import User
 from linkpay.wallet.store.web_models import NotificationChannel, PushSubscription
@@ -140,7 +140,7 @@ def handlers(settings: Any) -> dict[str, Handler]:
             channel = session.get(NotificationChannel, payload["channel_id"])
             if channel is None:
                 return  # the person removed it since
-            url = decrypt_secret(settings.card_key, channel.id, channel.url_ciphertext)
+            url = open_channel_url(settings.card_vault(), channel.id, channel.url_ciphertext)
         send_apprise(url, title=message.title, body=f"{message.body}\n{message.url}")
 
     return {FANOUT: fanout, EMAIL: email, PUSH: push, APPRISE: apprise}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, Forbidden
 from linkpay.wallet.policy import ledger
 from linkpay.wallet.store.models import User, utcnow
 from linkpay.wallet.store.policy_models import SpendApproval, SpendDecision, WalletMember
@@ -101,18 +101,18 @@ def cast(
     """Record one approver's vote; answers what the request should do now:
     "approve" (quorum reached), "deny" (it ends), or "wait"."""
     if role_in(session, wallet_user_id, voter_id) not in DECIDERS:
-        raise ApiException(403, "forbidden", "Only the wallet's owner and approvers decide")
+        raise Forbidden("Only the wallet's owner and approvers decide")
     ledger.lock_wallet(session, wallet_user_id)  # votes on one wallet count each other
     record = quorum_of(session, spend_request_id)
     if record is None:
-        raise ApiException(409, "invalid_state", "This request does not wait for several approvers")
+        raise Conflict("This request does not wait for several approvers", code="invalid_state")
     already = session.scalar(
         select(SpendApproval.vote).where(
             SpendApproval.spend_request_id == spend_request_id, SpendApproval.user_id == voter_id
         )
     )
     if already is not None:
-        raise ApiException(409, "already_voted", f"You already chose to {already} this request")
+        raise Conflict(f"You already chose to {already} this request", code="already_voted")
     session.add(
         SpendApproval(
             spend_request_id=spend_request_id, user_id=voter_id, vote=verdict, created_at=utcnow()

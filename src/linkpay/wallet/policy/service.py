@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    RateLimited,
+    WalletError,
+)
 from linkpay.wallet.policy import ledger
 from linkpay.wallet.policy.budgets import Budget, applies, budget_refusal
 from linkpay.wallet.policy.limits import (
@@ -250,12 +256,24 @@ def assess(session: Session, user: User, facts: Facts, now: datetime) -> Assessm
     return Assessment(decision, refusal, policy, facts, usage_now)
 
 
-def refusal_error(refusal: Refusal) -> ApiException:
-    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
-    details = dict(refusal.body_extra())
+_REFUSAL_KINDS: dict[int, type[WalletError]] = {
+    400: InvalidRequest,
+    403: Forbidden,
+    409: Conflict,
+    429: RateLimited,
+}
+
+
+def refusal_error(refusal: Refusal) -> WalletError:
+    details = dict(refusal.details)
     param = details.pop("param", None)
-    return ApiException(
-        refusal.status, refusal.code, refusal.message, param=param, headers=headers, **details
+    kind = _REFUSAL_KINDS.get(refusal.status, Forbidden)
+    return kind(
+        refusal.message,
+        code=refusal.code,
+        param=param,
+        retry_after=refusal.retry_after or None,
+        **details,
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, NotFound, Unavailable
 from linkpay.wallet.policy import service as policy
 from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
@@ -24,7 +24,7 @@ from linkpay.wire import ACTIVE_STATUSES
 def load_for_user(session: Session, user_id: str, spend_request_id: str) -> SpendRequest:
     row = session.get(SpendRequest, spend_request_id)
     if row is None or row.user_id != user_id:  # another person's request: 404, never 403
-        raise ApiException(404, "not_found", "No such spend request", param="id")
+        raise NotFound("No such spend request", param="id")
     return row
 
 
@@ -38,15 +38,14 @@ def issue(session: Session, row: SpendRequest, *, settings: Any) -> None:
     try:
         credential = issue_credential(session, row, settings=settings)
     except IssuerUnavailable as exc:
-        raise ApiException(
-            503,
-            "issuer_unavailable",
+        raise Unavailable(
             f"Not approved yet: {exc}. The request is still waiting for your approval.",
-            headers={"Retry-After": "30"},
+            code="issuer_unavailable",
+            retry_after=30,
         ) from None
     except IssuingError as exc:
-        raise ApiException(
-            409, "issuer_rejected", f"Not approved yet: {exc}. The request is still waiting."
+        raise Conflict(
+            f"Not approved yet: {exc}. The request is still waiting.", code="issuer_rejected"
         ) from None
     issued_until = getattr(credential, "valid_until", None)
     if issued_until is not None and (
@@ -75,10 +74,9 @@ def approve_spend_request(
     ensure_spending_allowed(load_person(session, user_id))
     current = material_hash(row)
     if expected_hash is not None and expected_hash != current:
-        raise ApiException(
-            409,
-            "spend_request_changed",
+        raise Conflict(
             "The spend request changed after it was shown; review it again before approving",
+            code="spend_request_changed",
         )
     # Limits and budgets must still have room: hold the amount (under the wallet lock).
     policy.reserve_for_approval(session, row, now)
@@ -99,10 +97,9 @@ def approve_spend_request(
     if updated is None:  # someone else decided, or it changed, in between
         fresh = session.get(SpendRequest, row.id, populate_existing=True)
         if fresh is not None and fresh.status == "pending_approval":
-            raise ApiException(
-                409,
-                "spend_request_changed",
+            raise Conflict(
                 "The spend request changed after it was shown; review it again",
+                code="spend_request_changed",
             )
         raise invalid_state(fresh.status if fresh else "gone", "approve")
     policy.decided_by_person(session, updated, person_id=user_id, verdict="approved", now=now)

@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, InvalidRequest, Unprocessable
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import IdempotencyKey, utcnow
 
@@ -87,18 +87,15 @@ def _check_canonicalizable(value: Any, where: str) -> None:
             _check_canonicalizable(item, f"{where}[{index}]")
 
 
-def _unencodable(where: str, rule: str) -> ApiException:
+def _unencodable(where: str, rule: str) -> InvalidRequest:
     param = where or "body"
-    return ApiException(400, "invalid_request", f"{param}: {rule}", param=param)
+    return InvalidRequest(f"{param}: {rule}", param=param)
 
 
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ApiException(
-            400,
-            "invalid_request",
-            f"{HEADER}: must be 1 to {MAX_KEY_LENGTH} printable characters",
-            param=HEADER,
+        raise InvalidRequest(
+            f"{HEADER}: must be 1 to {MAX_KEY_LENGTH} printable characters", param=HEADER
         )
     return key
 
@@ -153,17 +150,15 @@ def claim(
         if stale and _reclaim(session, existing, method, path, request_hash, now):
             return Claim(existing.id, now)
         if existing.request_hash != request_hash:
-            raise ApiException(
-                422,
-                "idempotency_key_reused",
+            raise Unprocessable(
                 f"This {HEADER} was already used for a different request; use a new key",
+                code="idempotency_key_reused",
             )
         if existing.state != "completed":
-            raise ApiException(
-                409,
-                "idempotency_key_in_use",
+            raise Conflict(
                 f"A request with this {HEADER} is still being processed; retry shortly",
-                headers={"Retry-After": "1"},
+                code="idempotency_key_in_use",
+                retry_after=1,
             )
         return Replay(existing.status_code or 200, json.loads(existing.response_body or "null"))
 
@@ -219,12 +214,11 @@ def complete(session: Session, claimed: Claim, status_code: int, body: Any) -> N
         .execution_options(synchronize_session=False)
     ).first()
     if stored is None:
-        raise ApiException(
-            409,
-            "idempotency_key_in_use",
+        raise Conflict(
             f"This request took so long that a retry with the same {HEADER} took it "
             "over; this attempt changed nothing. Retry to get the outcome",
-            headers={"Retry-After": "1"},
+            code="idempotency_key_in_use",
+            retry_after=1,
         )
 
 

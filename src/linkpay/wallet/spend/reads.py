@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import InvalidRequest
 from linkpay.wallet.spend.windows import effective_status, expire_if_due
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import SpendRequest, utcnow
@@ -87,12 +87,7 @@ def list_page(
             )
         ).first()
         if cursor is None:
-            raise ApiException(
-                400,
-                "invalid_request",
-                "starting_after: no such spend request",
-                param="starting_after",
-            )
+            raise InvalidRequest("starting_after: no such spend request", param="starting_after")
         stmt = stmt.where(
             tuple_(SpendRequest.created_at, SpendRequest.id) < tuple_(cursor[0], cursor[1])
         )

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict, Forbidden, InvalidRequest, RateLimited
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.connections import choose_issuer
 from linkpay.wallet.spend import policy_gate
@@ -125,11 +125,10 @@ def _validated_new_request(
 ) -> tuple[User, dict[str, Any]]:
     """Person-state rules shared by create and create_delegated; returns the columns."""
     if body.execution_method is not None:
-        raise ApiException(
-            400,
-            "unsupported_execution_method",
+        raise InvalidRequest(
             f"execution_method: {body.execution_method} is not supported by this wallet; "
             "create a card spend request (merchant_name and merchant_url) instead",
+            code="unsupported_execution_method",
             param="execution_method",
         )
     # A share lock: creates run side by side, yet never across a concurrent pause.
@@ -203,12 +202,10 @@ def create_spend_request(
     if duplicate is not None:
         retry_after = retry_after_seconds(duplicate, now)
         existing = to_wire(session, duplicate, settings=settings, now=now)
-        raise ApiException(
-            429,
-            "spend_request_rate_limited",
+        raise RateLimited(
             f"An identical spend request ({duplicate.id}) is already waiting for the "
             "person; resume it instead of creating another",
-            headers={"Retry-After": str(retry_after)},
+            code="spend_request_rate_limited",
             retry_after=retry_after,
             duplicate_spend_request=existing.model_dump(mode="json", exclude_none=True),
         )
@@ -261,7 +258,7 @@ def create_delegated_spend_request(
     """A request the person already approved elsewhere (`approval_details` say how),
     for clients holding the approval scope: created `approved`, credential issued."""
     if APPROVE_SCOPE not in principal.scopes:
-        raise ApiException(403, "forbidden", f"This token lacks the {APPROVE_SCOPE!r} scope")
+        raise Forbidden(f"This token lacks the {APPROVE_SCOPE!r} scope")
     if not body.approval_details:
         raise invalid("approval_details", "required for delegated spend requests")
     now = utcnow()
@@ -354,8 +351,8 @@ def update_spend_request(
         now=now,
     )
     if updated is None:
-        raise ApiException(
-            409, "invalid_state", "The spend request changed at the same time; retry the update"
+        raise Conflict(
+            "The spend request changed at the same time; retry the update", code="invalid_state"
         )
     record_event(
         session,

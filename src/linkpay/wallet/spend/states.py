@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Conflict
 from linkpay.wallet.policy.ledger import follow_transition
 from linkpay.wallet.store.models import SpendRequest, SpendRequestEvent, utcnow
 
@@ -47,11 +47,10 @@ def is_legal(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
 
 
-def invalid_state(row_status: str, action: str) -> ApiException:
-    return ApiException(
-        409,
-        "invalid_state",
+def invalid_state(row_status: str, action: str) -> Conflict:
+    return Conflict(
         f"Cannot {action} a spend request that is {row_status}",
+        code="invalid_state",
         status=row_status,
     )
 

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import Forbidden, InvalidRequest, Unauthenticated
 from linkpay.wallet.store.models import PaymentMethod, User
 from linkpay.wire import MAX_AMOUNT
 
 
-def invalid(param: str, message: str) -> ApiException:
-    return ApiException(400, "invalid_request", f"{param}: {message}", param=param)
+def invalid(param: str, message: str) -> InvalidRequest:
+    return InvalidRequest(f"{param}: {message}", param=param)
 
 
 def load_person(
@@ -34,15 +34,13 @@ def load_person(
         stmt = stmt.with_for_update(read=True)
     person = session.scalars(stmt).first()
     if person is None:  # the token outlived its user: treat like an unknown token
-        raise ApiException(401, "authentication_required", "Unknown user for this token")
+        raise Unauthenticated("Unknown user for this token")
     return person
 
 
 def ensure_spending_allowed(person: User) -> None:
     if person.spending_paused:
-        raise ApiException(
-            403,
-            "forbidden",
+        raise Forbidden(
             "The person has paused all agent spending; ask them to resume it in the wallet",
             reason="spending_paused",
         )
@@ -93,9 +91,7 @@ def parse_expires_at(
     if expires_at is None:
         return None
     if allowed_clients is not None and client_id not in allowed_clients:
-        raise ApiException(
-            400,
-            "invalid_request",
+        raise InvalidRequest(
             f"expires_at: this client ({client_id}) may not choose the expiry; leave it "
             "out to get the wallet's default",
             param="expires_at",

@@ -2,8 +2,8 @@
 headers and turns errors into HTML pages (never JSON, never a traceback), rendering,
 redirects and a few request helpers.
 
-The router is included into the wallet's app by W1's `create_app`, so we cannot add
-app-wide middleware from here; the route class does the same job for our routes only.
+The route class (not app-wide middleware) does this so that only the web app's routes
+answer in HTML; the agent API and the test network keep their JSON errors.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from linkpay.wallet.deps import UnitRoute
+from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.web import present
 
 log = logging.getLogger("linkpay.wallet.web")
@@ -77,7 +78,7 @@ def apply_security_headers(response: Response, *, no_store: bool = True) -> Resp
     return response
 
 
-class WebRoute(APIRoute):
+class WebRoute(UnitRoute):
     """Every web route: security headers on every answer; known errors rendered as HTML
     pages; unexpected ones logged and shown as a generic page."""
 
@@ -108,32 +109,22 @@ class WebRoute(APIRoute):
                     if exc.status_code == 404
                     else "The request could not be handled.",
                 )
+            except WalletError as exc:
+                response = render_error(request, http_status(exc), "Not possible", exc.message)
             except Exception as exc:
-                api_error = _as_api_exception(exc)
-                if api_error is None:
-                    log.error(
-                        "web page %s failed: %s", request.url.path, type(exc).__name__, exc_info=exc
-                    )
-                    response = render_error(
-                        request,
-                        500,
-                        "Something went wrong",
-                        "The wallet could not finish this. Nothing was approved.",
-                    )
-                else:
-                    response = render_error(
-                        request, api_error.status_code, "Not possible", api_error.message
-                    )
+                log.error(
+                    "web page %s failed: %s", request.url.path, type(exc).__name__, exc_info=exc
+                )
+                response = render_error(
+                    request,
+                    500,
+                    "Something went wrong",
+                    "The wallet could not finish this. Nothing was approved.",
+                )
             no_store = not request.url.path.startswith("/static/")
             return apply_security_headers(response, no_store=no_store)
 
         return web_handler
-
-
-def _as_api_exception(exc: Exception) -> Any:
-    from linkpay.wallet.errors import ApiException
-
-    return exc if isinstance(exc, ApiException) else None
 
 
 def render(

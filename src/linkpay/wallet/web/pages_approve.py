@@ -12,10 +12,27 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.deps import DbDep, SettingsDep
+from linkpay.wallet.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
+from linkpay.wallet.policy import quorum
+from linkpay.wallet.settings import Settings
+from linkpay.wallet.spend.service import (
+    approve_spend_request,
+    deny_spend_request,
+    get_for_user,
+    to_wire,
+)
+from linkpay.wallet.store.policy_models import SpendDecision
 from linkpay.wallet.web.approval_view import ApprovalView, build_approval_view
+from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
-from linkpay.wallet.web.sessions import check_csrf, require_person
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -26,22 +43,18 @@ _NOTICES = {
 }
 
 
-def _load(db: Session, request: Request, person_id: str, spend_request_id: str) -> ApprovalView:
-    from linkpay.wallet.errors import ApiException
-    from linkpay.wallet.policy.quorum import owner_for
-    from linkpay.wallet.spend.service import get_for_user, to_wire
-
+def _load(
+    db: Session, request: Request, settings: Settings, person_id: str, spend_request_id: str
+) -> ApprovalView:
     try:
         # A shared wallet's approvers and viewers see its owner's requests.
-        owner_id = owner_for(db, spend_request_id[:60], person_id) or person_id
+        owner_id = quorum.owner_for(db, spend_request_id[:60], person_id) or person_id
         row = get_for_user(db, owner_id, spend_request_id[:60])
-    except ApiException as exc:
-        if exc.status_code == 404:
-            raise WebError(
-                404, "Not found", "There is no such purchase request in your wallet."
-            ) from None
-        raise
-    status = to_wire(db, row, settings=request.app.state.settings).status
+    except NotFound:
+        raise WebError(
+            404, "Not found", "There is no such purchase request in your wallet."
+        ) from None
+    status = to_wire(db, row, settings=settings).status
     view = build_approval_view(db, row, status=status)
     request.state.votes = quorum_votes(db, row.id)
     return view
@@ -49,9 +62,6 @@ def _load(db: Session, request: Request, person_id: str, spend_request_id: str) 
 
 def quorum_votes(db: Session, spend_request_id: str) -> dict[str, object] | None:
     """Who has approved so far, when the request needs several approvers."""
-    from linkpay.wallet.policy import quorum
-    from linkpay.wallet.store.policy_models import SpendDecision
-
     record = db.get(SpendDecision, spend_request_id)
     if record is None or record.approvers_required <= 1:
         return None
@@ -59,10 +69,15 @@ def quorum_votes(db: Session, spend_request_id: str) -> dict[str, object] | None
 
 
 @router.get("/approve/{spend_request_id}")
-def approval_page(request: Request, spend_request_id: str, notice: str | None = None) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        view = _load(db, request, person.user_id, spend_request_id)
+def approval_page(
+    request: Request,
+    spend_request_id: str,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
+    notice: str | None = None,
+) -> Response:
+    view = _load(db, request, settings, person.user_id, spend_request_id)
     return render(
         request,
         "approve.html",
@@ -79,82 +94,73 @@ def approval_page(request: Request, spend_request_id: str, notice: str | None = 
 def decide(
     request: Request,
     spend_request_id: str,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
     decision: Annotated[str, Form()],
     approval_hash: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    from linkpay.wallet.errors import ApiException
-    from linkpay.wallet.spend.service import approve_spend_request, deny_spend_request
-
-    settings = request.app.state.settings
     error_text = None
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        if decision not in ("approve", "deny"):
-            raise WebError(400, "Unknown decision", "Choose Approve or Deny.")
-        view = _load(db, request, person.user_id, spend_request_id)
-        if not view.decidable:
-            return render(
-                request,
-                "approve.html",
-                {
-                    "view": view,
-                    "title": "Approve a purchase",
-                    "error": "This request can no longer be decided.",
-                },
-                status_code=409,
-            )
-        if decision == "approve" and not approval_hash:
-            raise WebError(
-                400, "Missing confirmation", "Reload the page and review the purchase again."
-            )
-        from linkpay.wallet.policy import quorum
-
-        owner_id = quorum.owner_for(db, view.id, person.user_id) or person.user_id
-        verdict = decision
-        try:
-            with db.begin_nested():
-                if quorum.quorum_of(db, view.id) is not None:  # one vote of several
-                    verdict = quorum.cast(
-                        db,
-                        wallet_user_id=owner_id,
-                        spend_request_id=view.id,
-                        voter_id=person.user_id,
-                        verdict=decision,
-                    )
-                elif quorum.role_in(db, owner_id, person.user_id) not in quorum.DECIDERS:
-                    raise WebError(403, "Viewers don't decide", "Ask an approver or the owner.")
-                if verdict == "approve":
-                    approve_spend_request(
-                        db,
-                        user_id=owner_id,
-                        spend_request_id=view.id,
-                        settings=settings,
-                        expected_hash=approval_hash,
-                    )
-                elif verdict == "deny":
-                    deny_spend_request(db, user_id=owner_id, spend_request_id=view.id)
-        except ApiException as exc:
-            # 429: a limit or budget has no room; 503: the card issuer is down.
-            if exc.status_code not in (400, 403, 409, 429, 503):
-                raise
-            error_text = (
-                "This purchase changed after you opened it. Review it again before deciding."
-                if exc.code == "spend_request_changed"
-                else exc.message
-            )
-        if error_text is not None:
-            fresh = _load(db, request, person.user_id, spend_request_id)
-            return render(
-                request,
-                "approve.html",
-                {
-                    "view": fresh,
-                    "title": "Approve a purchase",
-                    "error": error_text,
-                },
-                status_code=409,
-            )
+    if decision not in ("approve", "deny"):
+        raise WebError(400, "Unknown decision", "Choose Approve or Deny.")
+    view = _load(db, request, settings, person.user_id, spend_request_id)
+    if not view.decidable:
+        return render(
+            request,
+            "approve.html",
+            {
+                "view": view,
+                "title": "Approve a purchase",
+                "error": "This request can no longer be decided.",
+            },
+            status_code=409,
+        )
+    if decision == "approve" and not approval_hash:
+        raise WebError(
+            400, "Missing confirmation", "Reload the page and review the purchase again."
+        )
+    owner_id = quorum.owner_for(db, view.id, person.user_id) or person.user_id
+    verdict = decision
+    try:
+        with db.begin_nested():
+            if quorum.quorum_of(db, view.id) is not None:  # one vote of several
+                verdict = quorum.cast(
+                    db,
+                    wallet_user_id=owner_id,
+                    spend_request_id=view.id,
+                    voter_id=person.user_id,
+                    verdict=decision,
+                )
+            elif quorum.role_in(db, owner_id, person.user_id) not in quorum.DECIDERS:
+                raise WebError(403, "Viewers don't decide", "Ask an approver or the owner.")
+            if verdict == "approve":
+                approve_spend_request(
+                    db,
+                    user_id=owner_id,
+                    spend_request_id=view.id,
+                    settings=settings,
+                    expected_hash=approval_hash,
+                )
+            elif verdict == "deny":
+                deny_spend_request(db, user_id=owner_id, spend_request_id=view.id)
+    # RateLimited: a limit or budget has no room; Unavailable: the card issuer is down.
+    except (InvalidRequest, Forbidden, Conflict, RateLimited, Unavailable) as exc:
+        error_text = (
+            "This purchase changed after you opened it. Review it again before deciding."
+            if exc.code == "spend_request_changed"
+            else exc.message
+        )
+    if error_text is not None:
+        fresh = _load(db, request, settings, person.user_id, spend_request_id)
+        return render(
+            request,
+            "approve.html",
+            {
+                "view": fresh,
+                "title": "Approve a purchase",
+                "error": error_text,
+            },
+            status_code=409,
+        )
     outcome = {"approve": "approved", "deny": "denied"}.get(verdict, "voted")
     return redirect(f"/approve/{view.id}?notice={outcome}")

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.auth.device import approve_device_grant, deny_device_grant, lookup_pending_grant
+from linkpay.wallet.deps import DbDep
+from linkpay.wallet.rate_limits import RateLimiters
 from linkpay.wallet.store.models import DeviceGrant
+from linkpay.wallet.web.deps import LimitersDep, PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, render
 from linkpay.wallet.web.present import clean_text
-from linkpay.wallet.web.sessions import check_csrf, require_person
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -38,54 +40,55 @@ def _scopes(scope: str) -> list[dict[str, str | bool]]:
     ]
 
 
-def _lookup(db: Session, user_id: str, code: str) -> DeviceGrant | None:
+def _lookup(db: Session, limiters: RateLimiters, user_id: str, code: str) -> DeviceGrant | None:
     """Misses count against the person's guess budget (429 once exhausted)."""
-    from linkpay.wallet.auth.device import lookup_pending_grant
-
-    return lookup_pending_grant(db, code[:100], attempt_key=user_id)
+    return lookup_pending_grant(db, code[:100], attempt_key=user_id, limiter=limiters.device_phrase)
 
 
 @router.get("/device")
-def device_page(request: Request, code: str | None = None) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        grant = None
-        error = None
-        if code:
-            grant = _lookup(db, person.user_id, code)
-            if grant is None:
-                error = (
-                    "No agent is waiting with that phrase. Check the words your agent "
-                    "shows (they expire after a few minutes)."
-                )
-        context: dict[str, Any] = {"title": "Connect an agent", "code": code or "", "error": error}
-        if grant is not None:
-            context["grant"] = {
-                "label": clean_text(grant.connection_label) or "An unnamed agent",
-                "client": clean_text(grant.client_hint or grant.client_id),
-                "scopes": _scopes(grant.scope),
-                "expires_at": grant.expires_at,
-            }
+def device_page(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    limiters: LimitersDep,
+    code: str | None = None,
+) -> Response:
+    grant = None
+    error = None
+    if code:
+        grant = _lookup(db, limiters, person.user_id, code)
+        if grant is None:
+            error = (
+                "No agent is waiting with that phrase. Check the words your agent "
+                "shows (they expire after a few minutes)."
+            )
+    context: dict[str, Any] = {"title": "Connect an agent", "code": code or "", "error": error}
+    if grant is not None:
+        context["grant"] = {
+            "label": clean_text(grant.connection_label) or "An unnamed agent",
+            "client": clean_text(grant.client_hint or grant.client_id),
+            "scopes": _scopes(grant.scope),
+            "expires_at": grant.expires_at,
+        }
     return render(request, "device.html", context, status_code=404 if error else 200)
 
 
 @router.post("/device/decide")
 def device_decide(
     request: Request,
+    person: PersonDep,
+    db: DbDep,
+    limiters: LimitersDep,
     user_code: Annotated[str, Form()] = "",
     decision: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    from linkpay.wallet.auth.device import approve_device_grant, deny_device_grant
-
     if decision not in ("approve", "deny"):
         raise WebError(400, "Unknown decision", "Choose Approve or Deny.")
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        decide = approve_device_grant if decision == "approve" else deny_device_grant
-        grant = decide(db, user_id=person.user_id, user_code=user_code[:100])
-        label = clean_text(grant.connection_label) or "The agent"
+    decide = approve_device_grant if decision == "approve" else deny_device_grant
+    grant = decide(
+        db, user_id=person.user_id, user_code=user_code[:100], limiter=limiters.device_phrase
+    )
+    label = clean_text(grant.connection_label) or "The agent"
     return render(
         request,
         "device_done.html",

@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.deps import DbDep, SettingsDep
+from linkpay.wallet.issuing.connections import publishable_key
+from linkpay.wallet.settings import Settings
 from linkpay.wallet.store.models import Charge, Credential, Merchant, PaymentMethod, User
 from linkpay.wallet.web import account
 from linkpay.wallet.web.approval_view import STATUS_TEXT
+from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
 from linkpay.wallet.web.present import clean_text, domain_of
-from linkpay.wallet.web.sessions import check_csrf, require_person
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -33,11 +35,10 @@ NOTICES = {
 
 
 def _request_rows(
-    db: Session, request: Request, user_id: str, *, history: bool
+    db: Session, settings: Settings, user_id: str, *, history: bool
 ) -> list[dict[str, Any]]:
     from linkpay.wallet.spend.service import list_for_user, to_wire
 
-    settings = request.app.state.settings
     rows = []
     for row in list_for_user(db, user_id, include_history=history):
         status = to_wire(db, row, settings=settings).status
@@ -58,12 +59,12 @@ def _request_rows(
 
 
 @router.get("/")
-def home(request: Request, notice: str | None = None) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        rows = _request_rows(db, request, person.user_id, history=False)
-        user = db.get(User, person.user_id)
-        paused = bool(user and user.spending_paused)
+def home(
+    request: Request, person: PersonDep, db: DbDep, settings: SettingsDep, notice: str | None = None
+) -> Response:
+    rows = _request_rows(db, settings, person.user_id, history=False)
+    user = db.get(User, person.user_id)
+    paused = bool(user and user.spending_paused)
     pending = [r for r in rows if r["status"] == "pending_approval"]
     others = [r for r in rows if r["status"] != "pending_approval"]
     return render(
@@ -80,19 +81,17 @@ def home(request: Request, notice: str | None = None) -> Response:
 
 
 @router.get("/activity")
-def activity(request: Request) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        rows = _request_rows(db, request, person.user_id, history=True)
-        # Every attempt to use one of the person's credentials, declines included.
-        charges = db.execute(
-            select(Charge, Merchant.name)
-            .join(Credential, Charge.credential_id == Credential.id)
-            .join(Merchant, Charge.merchant_id == Merchant.id)
-            .where(Credential.user_id == person.user_id)
-            .order_by(Charge.created_at.desc())
-            .limit(200)
-        ).all()
+def activity(request: Request, person: PersonDep, db: DbDep, settings: SettingsDep) -> Response:
+    rows = _request_rows(db, settings, person.user_id, history=True)
+    # Every attempt to use one of the person's credentials, declines included.
+    charges = db.execute(
+        select(Charge, Merchant.name)
+        .join(Credential, Charge.credential_id == Credential.id)
+        .join(Merchant, Charge.merchant_id == Merchant.id)
+        .where(Credential.user_id == person.user_id)
+        .order_by(Charge.created_at.desc())
+        .limit(200)
+    ).all()
     return render(
         request,
         "activity.html",
@@ -117,12 +116,10 @@ def activity(request: Request) -> Response:
 
 
 @router.get("/agents")
-def agents(request: Request, notice: str | None = None) -> Response:
+def agents(request: Request, person: PersonDep, db: DbDep, notice: str | None = None) -> Response:
     from linkpay.wallet.auth.tokens import list_connections
 
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        connections = list_connections(db, person.user_id)
+    connections = list_connections(db, person.user_id)
     return render(
         request,
         "agents.html",
@@ -145,32 +142,29 @@ def agents(request: Request, notice: str | None = None) -> Response:
 
 
 @router.post("/agents/{family_id}/revoke")
-def revoke_agent(
-    request: Request, family_id: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
+def revoke_agent(family_id: str, person: PersonDep, db: DbDep) -> Response:
     from linkpay.wallet.auth.tokens import revoke_family
 
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        revoke_family(db, user_id=person.user_id, family_id=family_id[:60])
+    revoke_family(db, user_id=person.user_id, family_id=family_id[:60])
     return redirect("/agents?notice=revoked")
 
 
 @router.get("/payment-methods")
-def payment_methods(request: Request, notice: str | None = None) -> Response:
-    from linkpay.wallet.issuing.connections import publishable_key
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        stripe_cards = publishable_key(db, request.app.state.settings) is not None
-        methods = list(
-            db.scalars(
-                select(PaymentMethod)
-                .where(PaymentMethod.user_id == person.user_id)
-                .order_by(PaymentMethod.created_at)
-            )
+def payment_methods(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
+    notice: str | None = None,
+) -> Response:
+    stripe_cards = publishable_key(db, settings) is not None
+    methods = list(
+        db.scalars(
+            select(PaymentMethod)
+            .where(PaymentMethod.user_id == person.user_id)
+            .order_by(PaymentMethod.created_at)
         )
+    )
     return render(
         request,
         "payment_methods.html",
@@ -178,33 +172,34 @@ def payment_methods(request: Request, notice: str | None = None) -> Response:
             "title": "Payment methods",
             "methods": methods,
             "notice": NOTICES.get(notice or ""),
-            "test_mode": bool(request.app.state.settings.test_mode),
+            "test_mode": settings.test_mode,
             "stripe_cards": stripe_cards,
         },
     )
 
 
 @router.post("/payment-methods/test-card")
-def add_test_card(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+def add_test_card(person: PersonDep, db: DbDep, settings: SettingsDep) -> Response:
     from linkpay.wallet.accounts import add_test_card as add_card
 
-    if not request.app.state.settings.test_mode:
+    if not settings.test_mode:
         raise WebError(400, "Test mode is off", "Test cards exist only in test mode.")
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        add_card(db, user_id=person.user_id)
+    add_card(db, user_id=person.user_id)
     return redirect("/payment-methods?notice=card")
 
 
 @router.get("/limits")
-def limits_page(request: Request, notice: str | None = None, error: str | None = None) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        user = db.get(User, person.user_id)
-        assert user is not None
-        limit = user.max_amount_per_request
-        paused = user.spending_paused
+def limits_page(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    notice: str | None = None,
+    error: str | None = None,
+) -> Response:
+    user = db.get(User, person.user_id)
+    assert user is not None
+    limit = user.max_amount_per_request
+    paused = user.spending_paused
     return render(
         request,
         "limits.html",
@@ -222,38 +217,25 @@ def limits_page(request: Request, notice: str | None = None, error: str | None =
 
 
 @router.post("/limits")
-def save_limits(
-    request: Request,
-    max_amount: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        try:
-            account.set_request_limit(db, person.user_id, account.parse_amount(max_amount))
-        except ValueError:
-            return redirect("/limits?error=invalid")
+def save_limits(person: PersonDep, db: DbDep, max_amount: Annotated[str, Form()] = "") -> Response:
+    try:
+        account.set_request_limit(db, person.user_id, account.parse_amount(max_amount))
+    except ValueError:
+        return redirect("/limits?error=invalid")
     return redirect("/limits?notice=limit")
 
 
 @router.post("/pause")
-def pause(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+def pause(person: PersonDep, db: DbDep) -> Response:
     from linkpay.wallet.spend.service import pause_spending
 
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        pause_spending(db, person.user_id)
+    pause_spending(db, person.user_id)
     return redirect("/?notice=paused")
 
 
 @router.post("/resume")
-def resume(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+def resume(person: PersonDep, db: DbDep) -> Response:
     from linkpay.wallet.spend.service import resume_spending
 
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        resume_spending(db, person.user_id)
+    resume_spending(db, person.user_id)
     return redirect("/?notice=resumed")

@@ -1,0 +1,189 @@
+"""FastAPI dependencies shared by the agent API, the web app and the test network, made
+so that a request costs one worker-thread hop and one database transaction.
+
+FastAPI runs every sync dependency in a worker thread of its own (a generator
+dependency in two), and a sync route in one more. So the dependencies here never touch
+the database on the event loop or in a thread of their own. One that needs the
+database (the agent principal, the signed-in person, the merchant, the session itself)
+returns a `Deferred`; `UnitRoute`, the route class of every router, resolves the
+deferred values in the route's own worker thread, inside the request's `Unit` (one
+transaction), right before the route body runs, and ends the transaction right after
+it: committed on success, rolled back on any error. Authentication and the route's work
+read the same snapshot, and on SQLite the write lock is held only while the route runs.
+
+A route that takes no session (`DbDep`/`ReadDbDep`) gets its deferred values resolved in
+a short read-only transaction that ends before its body runs; so does an `async` route,
+in one hop, before it is awaited (a long-poll must not hold a transaction).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkpay.wallet.notify import Notifier
+from linkpay.wallet.settings import Settings
+from linkpay.wallet.spend.longpoll import VersionWatcher
+from linkpay.wallet.store.db import READ_ONLY_OPTION
+
+
+class Unit:
+    """The request's unit of work: a session in one transaction, begun on first use.
+    Read-only (no SQLite write lock) unless a dependency asked for a writable session."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self.writes = False
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            session = self._factory()
+            session.begin()
+            if not self.writes:
+                session.connection(execution_options={READ_ONLY_OPTION: True})
+            self._session = session
+        return self._session
+
+    def end(self, error: BaseException | None = None) -> None:
+        """Commit (or roll back after `error`) and give the connection back."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if error is None:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
+
+class Deferred:
+    """A dependency value that needs the database: resolved by `UnitRoute` in the route's
+    worker thread, inside the request's unit. Subclasses implement `resolve`."""
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+
+    def resolve(self, session: Session) -> Any:
+        raise NotImplementedError
+
+
+class _SessionOf(Deferred):
+    def resolve(self, session: Session) -> Session:
+        return session
+
+
+async def get_unit(request: Request) -> Unit:
+    """One `Unit` per request (FastAPI caches a dependency's value within a request)."""
+    return Unit(request.app.state.sessionmaker)
+
+
+UnitDep = Annotated[Unit, Depends(get_unit)]
+
+
+async def _writable_session(unit: UnitDep) -> Deferred:
+    unit.writes = True
+    return _SessionOf(unit)
+
+
+async def _read_session(unit: UnitDep) -> Deferred:
+    return _SessionOf(unit)
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_notifier(request: Request) -> Notifier:
+    notifier: Notifier = request.app.state.notifier
+    return notifier
+
+
+async def get_watcher(request: Request) -> VersionWatcher:
+    watcher: VersionWatcher = request.app.state.spend_request_watcher
+    return watcher
+
+
+# A session in the request's transaction (BEGIN IMMEDIATE on SQLite: it may write).
+DbDep = Annotated[Session, Depends(_writable_session)]
+# A session in the request's transaction that only reads (a snapshot; no write lock).
+ReadDbDep = Annotated[Session, Depends(_read_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+# Wakes long-polling spend request reads (one per app, built by `create_app`).
+WatcherDep = Annotated[VersionWatcher, Depends(get_watcher)]
+
+
+def _deferred_in(values: dict[str, Any]) -> list[tuple[str, Deferred]]:
+    return [(name, value) for name, value in values.items() if isinstance(value, Deferred)]
+
+
+def _resolve(values: dict[str, Any], *, keep_open: bool) -> Unit | None:
+    """Replace each deferred value by what it resolves to. Returns the unit, still open
+    when `keep_open` and the route takes a session, else ended."""
+    deferred = _deferred_in(values)
+    if not deferred:
+        return None
+    unit = deferred[0][1].unit
+    takes_session = any(isinstance(value, _SessionOf) for _, value in deferred)
+    try:
+        # Sessions last, so a principal is checked before the route sees the session.
+        for name, value in sorted(deferred, key=lambda item: isinstance(item[1], _SessionOf)):
+            values[name] = value.resolve(unit.session)
+    except BaseException as exc:
+        unit.end(exc)
+        raise
+    if keep_open and takes_session:
+        return unit
+    unit.end()
+    return None
+
+
+def in_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a route function so its deferred dependencies resolve in its own hop."""
+    if getattr(endpoint, "_in_unit", False):
+        return endpoint
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def run_async(**values: Any) -> Any:
+            if _deferred_in(values):
+                await anyio.to_thread.run_sync(functools.partial(_resolve, values, keep_open=False))
+            return await endpoint(**values)
+
+        run_async._in_unit = True  # type: ignore[attr-defined]
+        return run_async
+
+    @functools.wraps(endpoint)
+    def run(**values: Any) -> Any:
+        unit = _resolve(values, keep_open=True)
+        if unit is None:
+            return endpoint(**values)
+        try:
+            result = endpoint(**values)
+        except BaseException as exc:
+            unit.end(exc)
+            raise
+        unit.end()
+        return result
+
+    run._in_unit = True  # type: ignore[attr-defined]
+    return run
+
+
+class UnitRoute(APIRoute):
+    """The route class of every wallet router: runs the route with `in_unit`."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, in_unit(endpoint), **kwargs)
