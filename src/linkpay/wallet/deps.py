@@ -100,6 +100,11 @@ async def _read_session(unit: UnitDep) -> Deferred:
     return _SessionOf(unit)
 
 
+async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -120,6 +125,9 @@ DbDep = Annotated[Session, Depends(_writable_session)]
 # A session in the request's transaction that only reads (a snapshot; no write lock).
 ReadDbDep = Annotated[Session, Depends(_read_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# For the few routes that need several transactions of their own (an idempotency claim
+# committed before the work; a long-poll that holds none while it waits).
+SessionmakerDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 # Wakes long-polling spend request reads (one per app, built by `create_app`).
 WatcherDep = Annotated[VersionWatcher, Depends(get_watcher)]

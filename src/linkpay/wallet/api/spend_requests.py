@@ -16,11 +16,18 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.wallet.api.deps import AgentDep, PaymentsAgent
 from linkpay.wallet.auth.principal import AgentPrincipal
-from linkpay.wallet.deps import DbDep, NotifierDep, SettingsDep, UnitRoute, WatcherDep
+from linkpay.wallet.deps import (
+    DbDep,
+    NotifierDep,
+    SessionmakerDep,
+    SettingsDep,
+    UnitRoute,
+    WatcherDep,
+)
 from linkpay.wallet.errors import ERROR_RESPONSES, Forbidden, InvalidRequest
 from linkpay.wallet.spend import idempotency, service
 from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Snapshot
@@ -63,13 +70,13 @@ def _dump(model: BaseModel) -> Any:
 
 def _run_post(
     request: Request,
+    factory: sessionmaker[Session],
     principal: AgentPrincipal,
     key: str | None,
     body: BaseModel | None,
     work: Callable[[Session], BaseModel],
 ) -> JSONResponse:
     """Run `work` in one transaction, under the idempotency key when one is given."""
-    factory = request.app.state.sessionmaker
     if key is None:
         with transaction(factory) as session:
             payload = _dump(work(session))
@@ -110,6 +117,7 @@ def create_spend_request(
     principal: SpendAgent,
     settings: SettingsDep,
     notifier: NotifierDep,
+    factory: SessionmakerDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     def work(session: Session) -> BaseModel:
@@ -118,7 +126,7 @@ def create_spend_request(
         )
         return service.to_wire(session, row, settings=settings)
 
-    return _run_post(request, principal, idempotency_key, body, work)
+    return _run_post(request, factory, principal, idempotency_key, body, work)
 
 
 @router.post(
@@ -131,6 +139,7 @@ def create_delegated_spend_request(
     body: SpendRequestCreate,
     principal: AgentDep,
     settings: SettingsDep,
+    factory: SessionmakerDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     if not principal.has_scope(service.APPROVE_SCOPE):  # before claiming any key
@@ -140,7 +149,7 @@ def create_delegated_spend_request(
         row = service.create_delegated_spend_request(session, principal, body, settings=settings)
         return service.to_wire(session, row, settings=settings)
 
-    return _run_post(request, principal, idempotency_key, body, work)
+    return _run_post(request, factory, principal, idempotency_key, body, work)
 
 
 @router.get("/spend_requests", response_model=SpendRequestList, summary="List spend requests")
@@ -184,6 +193,7 @@ async def retrieve_spend_request(
     principal: SpendAgent,
     settings: SettingsDep,
     watcher: WatcherDep,
+    factory: SessionmakerDep,
     include: list[str] = Query(  # noqa: B008
         default_factory=_no_includes, description="card | shared_payment_token (once approved)"
     ),
@@ -203,7 +213,6 @@ async def retrieve_spend_request(
         ),
     ),
 ) -> JSONResponse:
-    factory = request.app.state.sessionmaker
     wanted = _parse_include(include)
     user_id = principal.user_id
 
@@ -238,6 +247,7 @@ def update_spend_request(
     body: SpendRequestUpdate,
     principal: SpendAgent,
     settings: SettingsDep,
+    factory: SessionmakerDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
 
@@ -247,7 +257,7 @@ def update_spend_request(
         )
         return service.to_wire(session, row, settings=settings)
 
-    return _run_post(request, principal, idempotency_key, body, work)
+    return _run_post(request, factory, principal, idempotency_key, body, work)
 
 
 @router.post(
@@ -261,6 +271,7 @@ def request_approval(
     principal: SpendAgent,
     settings: SettingsDep,
     notifier: NotifierDep,
+    factory: SessionmakerDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
 
@@ -274,7 +285,7 @@ def request_approval(
         )
         return ApprovalLink(id=row.id, approval_link=approval_url(settings, row.id))
 
-    return _run_post(request, principal, idempotency_key, None, work)
+    return _run_post(request, factory, principal, idempotency_key, None, work)
 
 
 @router.post(
@@ -287,6 +298,7 @@ def cancel_spend_request(
     spend_request_id: str,
     principal: SpendAgent,
     settings: SettingsDep,
+    factory: SessionmakerDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
 
@@ -296,4 +308,4 @@ def cancel_spend_request(
         )
         return service.to_wire(session, row, settings=settings)
 
-    return _run_post(request, principal, idempotency_key, None, work)
+    return _run_post(request, factory, principal, idempotency_key, None, work)
