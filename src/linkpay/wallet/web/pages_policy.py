@@ -116,6 +116,7 @@ def rules_preview(
         person = require_person(db, request)
         check_csrf(request, person, csrf_token)
         user = db.get(User, person.user_id)
+        assert user is not None  # require_person found them
         policy = load_policy(db, user)
         names = _agent_names(db, person.user_id)
         try:

@@ -26,6 +26,7 @@ def spending_page(request: Request) -> Response:
     with transaction(request.app.state.sessionmaker) as db:
         person = require_person(db, request)
         user = db.get(User, person.user_id)
+        assert user is not None  # require_person found them
         policy = load_policy(db, user)
         names = _agent_names(db, person.user_id)
         days = spending.per_day(db, person.user_id, policy.tz, now)
