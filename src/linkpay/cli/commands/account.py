@@ -121,12 +121,15 @@ class BalancesInput(PageInput):
 
 @command("balances", "list", input=BalancesInput, read_only=True)
 def balances(inp: BalancesInput, ctx: Context) -> Any:
-    return ctx.link().balances.list(
+    page = ctx.link().balances.list(
         sources=inp.source,
         limit=inp.limit,
         starting_after=inp.starting_after,
         ending_before=inp.ending_before,
     )
+    if inp.source:  # also when the wallet does not filter by `sources[]` itself
+        page.data = [balance for balance in page.data if balance.source_id in inp.source]
+    return page
 
 
 class ReportInput(CommandInput):

@@ -1,4 +1,5 @@
-"""`serve`: MCP over streamable HTTP at /mcp (loopback by default)."""
+"""`serve`: MCP over streamable HTTP at /mcp and the agent skills at
+/.well-known/skills/ (loopback by default; a bearer token elsewhere)."""
 
 from typing import Any
 
@@ -8,16 +9,18 @@ from linkpay.cli.registry import CommandInput, Context, command
 
 
 class ServeInput(CommandInput):
-    """Serve every tool over MCP streamable HTTP at /mcp. Binds to loopback by default;
-    requests with a foreign Origin header are refused (403)."""
+    """Serve every tool over MCP streamable HTTP at /mcp, and the agent skills at
+    /.well-known/skills/. Binds to loopback by default; requests with a foreign Origin
+    header are refused (403). On any other address /mcp needs a bearer token
+    (LINK_SERVE_TOKEN, or one generated and printed once)."""
 
     host: str = Field(default="127.0.0.1", description="Address to bind (loopback by default)")
-    port: int = Field(default=8766, ge=0, le=65535, description="Port to listen on")
+    port: int = Field(default=54321, ge=0, le=65535, description="Port to listen on")
 
 
 @command("serve", input=ServeInput, mcp=False)
 def serve(inp: ServeInput, ctx: Context) -> Any:
-    from linkpay.cli.mcp_server import serve_http
+    from linkpay.cli.http_serve import serve_http
 
     serve_http(
         host=inp.host,
