@@ -60,6 +60,16 @@ class GlobalOptions:
         return [part for part in self.filter_output.split(",") if part.strip()]
 
 
+def check_filter_paths(opts: GlobalOptions) -> None:
+    for path in opts.filter_paths or []:
+        if not _FILTER_PATH.fullmatch(path.strip()):
+            raise CommandError(
+                "INVALID_INPUT",
+                f"--filter-output: {path.strip()!r} is not a key path; use dotted keys "
+                "separated by commas, e.g. id,status,card.last4",
+            )
+
+
 def split_global_options(argv: list[str]) -> GlobalOptions:
     opts = GlobalOptions()
     index = 0
@@ -85,13 +95,6 @@ def split_global_options(argv: list[str]) -> GlobalOptions:
         else:
             opts.rest.append(token)
         index += 1
-    for path in opts.filter_paths or []:
-        if not _FILTER_PATH.fullmatch(path.strip()):
-            raise CommandError(
-                "INVALID_INPUT",
-                f"--filter-output: {path.strip()!r} is not a key path; use dotted keys "
-                "separated by commas, e.g. id,status,card.last4",
-            )
     if opts.format is not None and opts.format not in FORMATS:
         bad, opts.format = opts.format, None
         raise CommandError(
@@ -274,6 +277,7 @@ def run(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None 
         opts = split_global_options(list(argv))
         human = opts.format is None and stdout.isatty() and not opts.mcp
         printer = Printer(opts, stdout, human)
+        check_filter_paths(opts)
         if opts.version:
             from linkpay import __version__
 
