@@ -11,13 +11,13 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from linkpay.wallet.deps import DbDep, SettingsDep
 from linkpay.wallet.issuing import connections
 from linkpay.wallet.issuing import payment_methods as stripe_cards
 from linkpay.wallet.issuing.base import IssuingError
-from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.issuer_models import AuthorizationDecision
-from linkpay.wallet.web.http import SECURITY_HEADERS, WebError, WebRoute, redirect, render
-from linkpay.wallet.web.sessions import check_csrf, require_person
+from linkpay.wallet.web.deps import PersonDep
+from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -36,25 +36,27 @@ STRIPE_CSP = (
 
 
 @router.get("/settings/issuer")
-def issuer_page(request: Request, notice: str | None = None) -> Response:
-    settings = request.app.state.settings
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        status = connections.status(db, settings)
-        decisions = list(
-            db.scalars(
-                select(AuthorizationDecision)
-                .where(AuthorizationDecision.user_id == person.user_id)
-                .order_by(AuthorizationDecision.created_at.desc())
-                .limit(20)
-            )
+def issuer_page(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
+    notice: str | None = None,
+) -> Response:
+    decisions = list(
+        db.scalars(
+            select(AuthorizationDecision)
+            .where(AuthorizationDecision.user_id == person.user_id)
+            .order_by(AuthorizationDecision.created_at.desc())
+            .limit(20)
         )
+    )
     return render(
         request,
         "issuer.html",
         {
             "title": "Card issuer",
-            "status": status,
+            "status": connections.status(db, settings),
             "decisions": decisions,
             "notice": NOTICES.get(notice or ""),
         },
@@ -63,60 +65,53 @@ def issuer_page(request: Request, notice: str | None = None) -> Response:
 
 @router.post("/settings/issuer")
 def connect_issuer(
-    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
     provider: Annotated[str, Form()] = "",
     api_key: Annotated[str, Form()] = "",
     webhook_secret: Annotated[str, Form()] = "",
     environment: Annotated[str, Form()] = "",
     publishable_key: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    settings = request.app.state.settings
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        try:
-            connections.connect(
-                db,
-                settings,
-                provider=provider.strip(),
-                api_key=api_key.strip(),
-                webhook_secret=webhook_secret.strip() or None,
-                environment=environment.strip() or None,
-                publishable_key=publishable_key.strip() or None,
-            )
-        except connections.IssuerConfigError as error:
-            raise WebError(400, "Not connected", str(error)) from None
-        except IssuingError as error:
-            raise WebError(400, "Not connected", f"The key was not accepted: {error}") from None
+    try:
+        connections.connect(
+            db,
+            settings,
+            provider=provider.strip(),
+            api_key=api_key.strip(),
+            webhook_secret=webhook_secret.strip() or None,
+            environment=environment.strip() or None,
+            publishable_key=publishable_key.strip() or None,
+        )
+    except connections.IssuerConfigError as error:
+        raise WebError(400, "Not connected", str(error)) from None
+    except IssuingError as error:
+        raise WebError(400, "Not connected", f"The key was not accepted: {error}") from None
     return redirect("/settings/issuer?notice=connected")
 
 
 @router.post("/settings/issuer/disconnect")
-def disconnect_issuer(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        connections.disconnect(db)
+def disconnect_issuer(person: PersonDep, db: DbDep) -> Response:
+    connections.disconnect(db)
     return redirect("/settings/issuer?notice=disconnected")
 
 
 @router.get("/payment-methods/stripe")
-def stripe_card_page(request: Request) -> Response:
-    settings = request.app.state.settings
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        key = connections.publishable_key(db, settings)
-        if key is None:
-            raise WebError(
-                400,
-                "Stripe is not set up for saving cards",
-                "Connect Stripe with a publishable key (pk_…) on the card issuer page first.",
-            )
-        try:
-            intent = stripe_cards.start(db, settings, person.user_id)
-        except IssuingError as error:
-            raise WebError(503, "Stripe is not answering", str(error)) from None
+def stripe_card_page(
+    request: Request, person: PersonDep, db: DbDep, settings: SettingsDep
+) -> Response:
+    key = connections.publishable_key(db, settings)
+    if key is None:
+        raise WebError(
+            400,
+            "Stripe is not set up for saving cards",
+            "Connect Stripe with a publishable key (pk_…) on the card issuer page first.",
+        )
+    try:
+        intent = stripe_cards.start(db, settings, person.user_id)
+    except IssuingError as error:
+        raise WebError(503, "Stripe is not answering", str(error)) from None
     response = render(
         request,
         "stripe_card.html",
@@ -127,18 +122,17 @@ def stripe_card_page(request: Request) -> Response:
             "return_url": f"{settings.public_url}/payment-methods/stripe/return",
         },
     )
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": STRIPE_CSP}
-    response.headers["Content-Security-Policy"] = headers["Content-Security-Policy"]
+    response.headers["Content-Security-Policy"] = STRIPE_CSP
     return response
 
 
 @router.get("/payment-methods/stripe/return")
-def stripe_card_return(request: Request, setup_intent: str = "") -> Response:
+def stripe_card_return(
+    person: PersonDep, db: DbDep, settings: SettingsDep, setup_intent: str = ""
+) -> Response:
     """Where Stripe.js sends the browser after confirming the SetupIntent."""
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        try:
-            stripe_cards.finish(db, request.app.state.settings, person.user_id, setup_intent[:80])
-        except IssuingError as error:
-            raise WebError(400, "The card was not saved", str(error)) from None
+    try:
+        stripe_cards.finish(db, settings, person.user_id, setup_intent[:80])
+    except IssuingError as error:
+        raise WebError(400, "The card was not saved", str(error)) from None
     return redirect("/payment-methods?notice=stripe_card")

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
+from linkpay.wallet.deps import SessionmakerDep, SettingsDep
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
 from linkpay.wallet.store.db import read_transaction, transaction
 
@@ -41,12 +42,12 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 @router.post("/webhooks/lithic")
-async def lithic_webhook(request: Request) -> JSONResponse:
+async def lithic_webhook(
+    request: Request, factory: SessionmakerDep, settings: SettingsDep
+) -> JSONResponse:
     payload = await request.body()
     headers = {name: request.headers.get(name, "") for name in SIGNATURE_HEADERS}
-    return await run_in_threadpool(
-        handle, request.app.state.sessionmaker, request.app.state.settings, payload, headers
-    )
+    return await run_in_threadpool(handle, factory, settings, payload, headers)
 
 
 def handle(factory: Any, settings: Any, payload: bytes, headers: dict[str, str]) -> JSONResponse:

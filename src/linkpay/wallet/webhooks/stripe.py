@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
+from linkpay.wallet.deps import SessionmakerDep, SettingsDep
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
 from linkpay.wallet.store.db import read_transaction, transaction
 
@@ -39,12 +40,12 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 @router.post("/webhooks/stripe")
-async def stripe_webhook(request: Request) -> JSONResponse:
+async def stripe_webhook(
+    request: Request, factory: SessionmakerDep, settings: SettingsDep
+) -> JSONResponse:
     payload = await request.body()
     signature = request.headers.get("stripe-signature", "")
-    return await run_in_threadpool(
-        handle, request.app.state.sessionmaker, request.app.state.settings, payload, signature
-    )
+    return await run_in_threadpool(handle, factory, settings, payload, signature)
 
 
 def handle(factory: Any, settings: Any, payload: bytes, signature: str) -> JSONResponse:
