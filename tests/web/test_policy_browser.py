@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_policy_pages import age_sessions, stored_rules
 from web_helpers import VIEWPORTS, create_spend_request, signin_link
+from web_policy_helpers import age_sessions, stored_rules
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"

@@ -6,11 +6,11 @@ replays the last 30 days."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from web_helpers import create_spend_request, csrf_from, signed_in_client
+from web_policy_helpers import age_sessions, stored_rules
 
 RULE_ENDPOINTS = [
     ("GET", "/rules"),
@@ -24,33 +24,10 @@ AUTO = [{"id": "small", "action": "auto_approve", "when": {"amount_at_most": 300
 DENY = [{"id": "casino", "action": "deny", "when": {"merchants": ["*.casino"]}}]
 
 
-def age_sessions(wallet: Any, user_id: str, minutes: int = 30) -> None:
-    """Make the person's web sessions old: no longer a fresh confirmation."""
-    from sqlalchemy import update
-
-    from linkpay.wallet.store.models import utcnow
-    from linkpay.wallet.store.web_models import WebSession
-
-    with wallet.session() as session:
-        session.execute(
-            update(WebSession)
-            .where(WebSession.user_id == user_id)
-            .values(created_at=utcnow() - timedelta(minutes=minutes))
-        )
-
-
 def person_client(wallet: Any, person: str) -> Any:
     client = signed_in_client(wallet, person)
     client.headers["Origin"] = wallet.base_url  # the browser's same-origin form posts
     return client
-
-
-def stored_rules(wallet: Any, user_id: str) -> list[Any]:
-    from linkpay.wallet.store.policy_models import WalletPolicy
-
-    with wallet.session() as session:
-        row = session.get(WalletPolicy, user_id)
-        return list(row.rules) if row else []
 
 
 @pytest.mark.parametrize(("method", "path"), RULE_ENDPOINTS)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from web_helpers import create_spend_request, csrf_from, force_expiry, signed_in_client
+from web_policy_helpers import agent_view
 
 
 def _client(wallet: Any, user_id: str) -> Any:
@@ -52,17 +53,12 @@ def _decide(wallet: Any, user_id: str, spend_id: str, decision: str) -> Any:
     return client.post(f"/approve/{spend_id}", data=fields)
 
 
-def _agent_view(wallet: Any, token: str, spend_id: str) -> dict[str, Any]:
-    with wallet.http(token) as agent:
-        return dict(agent.get(f"/spend_requests/{spend_id}", params={"include": "card"}).json())
-
-
 def test_two_of_three_then_credential(wallet: Any, household: dict[str, Any]) -> None:
     people, token = household["people"], household["token"]
     spend_id = create_spend_request(wallet, token)
     first = _decide(wallet, people["ann"], spend_id, "approve")
     assert first.status_code == 303 and first.headers["location"].endswith("notice=voted")
-    waiting = _agent_view(wallet, token, spend_id)
+    waiting = agent_view(wallet, token, spend_id)
     assert waiting["status"] == "pending_approval" and "card" not in waiting
     page = _client(wallet, people["owner"]).get(f"/approve/{spend_id}").text
     assert "Approvers: 1 of 2 needed" in page and "Ann approved" in page
@@ -70,7 +66,7 @@ def test_two_of_three_then_credential(wallet: Any, household: dict[str, Any]) ->
     assert again.status_code == 409  # one vote each
     second = _decide(wallet, people["bob"], spend_id, "approve")
     assert second.headers["location"].endswith("notice=approved")
-    done = _agent_view(wallet, token, spend_id)
+    done = agent_view(wallet, token, spend_id)
     assert done["status"] == "approved" and done["card"]["number"]
     assert done["decision"]["by"] == "person"
 
@@ -81,7 +77,7 @@ def test_one_deny_ends_it(wallet: Any, household: dict[str, Any]) -> None:
     _decide(wallet, people["ann"], spend_id, "approve")
     denied = _decide(wallet, people["bob"], spend_id, "deny")
     assert denied.headers["location"].endswith("notice=denied")
-    assert _agent_view(wallet, token, spend_id)["status"] == "denied"
+    assert agent_view(wallet, token, spend_id)["status"] == "denied"
 
 
 def test_quorum_not_reached_in_time_expires(wallet: Any, household: dict[str, Any]) -> None:
@@ -89,10 +85,10 @@ def test_quorum_not_reached_in_time_expires(wallet: Any, household: dict[str, An
     spend_id = create_spend_request(wallet, token)
     _decide(wallet, people["ann"], spend_id, "approve")
     force_expiry(wallet, spend_id)
-    assert _agent_view(wallet, token, spend_id)["status"] == "expired"
+    assert agent_view(wallet, token, spend_id)["status"] == "expired"
     late = _decide(wallet, people["bob"], spend_id, "approve")
     assert late.status_code == 409
-    assert _agent_view(wallet, token, spend_id)["status"] == "expired"
+    assert agent_view(wallet, token, spend_id)["status"] == "expired"
 
 
 def test_viewer_reads_but_does_not_decide(wallet: Any, household: dict[str, Any]) -> None:
@@ -100,7 +96,7 @@ def test_viewer_reads_but_does_not_decide(wallet: Any, household: dict[str, Any]
     spend_id = create_spend_request(wallet, token)
     refused = _decide(wallet, people["val"], spend_id, "approve")
     assert refused.status_code in (403, 409)
-    assert _agent_view(wallet, token, spend_id)["status"] == "pending_approval"
+    assert agent_view(wallet, token, spend_id)["status"] == "pending_approval"
     stranger = wallet.create_user(f"eve-{secrets.token_hex(3)}@example.com")
     assert _client(wallet, stranger).get(f"/approve/{spend_id}").status_code == 404
 
