@@ -346,6 +346,8 @@ class SpendRequest(BaseModel):
 
 class SpendRequestList(BaseModel):
     data: list[SpendRequest]
+    # More requests follow this page: ask again with starting_after=<last id>.
+    has_more: bool = False
 
 
 class ApprovalLink(BaseModel):

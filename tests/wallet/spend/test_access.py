@@ -36,7 +36,8 @@ def test_other_persons_request_is_404_everywhere(
         assert answer.json()["error"]["code"] == "not_found"
         assert "card" not in answer.text
     assert other_agent.get("/spend_requests", params={"include_history": "true"}).json() == {
-        "data": []
+        "data": [],
+        "has_more": False,
     }
     assert stored_status(wallet, request["id"]) == state
     # and the person's service calls refuse someone else's id the same way

@@ -23,17 +23,18 @@ from linkpay.wallet.auth.principal import AgentPrincipal
 from linkpay.wallet.deps import (
     DbDep,
     NotifierDep,
+    ReadDbDep,
     SessionmakerDep,
     SettingsDep,
     UnitRoute,
     WatcherDep,
 )
 from linkpay.wallet.errors import ERROR_RESPONSES, Forbidden, InvalidRequest
-from linkpay.wallet.spend import idempotency, service
+from linkpay.wallet.spend import idempotency, reads, service
 from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Snapshot
 from linkpay.wallet.spend.serialize import approval_url
 from linkpay.wallet.spend.windows import deadline, effective_status
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.store.db import read_transaction, transaction
 from linkpay.wallet.store.models import utcnow
 from linkpay.wire import (
     ApprovalLink,
@@ -155,15 +156,33 @@ def create_delegated_spend_request(
 @router.get("/spend_requests", response_model=SpendRequestList, summary="List spend requests")
 def list_spend_requests(
     principal: SpendAgent,
-    session: DbDep,
+    session: ReadDbDep,
     settings: SettingsDep,
+    factory: SessionmakerDep,
     include_history: bool = Query(False, description="All requests, each with status_history"),
+    limit: int = Query(
+        reads.MAX_PAGE_SIZE, ge=1, le=reads.MAX_PAGE_SIZE, description="Page size (≤ 100)"
+    ),
+    starting_after: str | None = Query(
+        None,
+        max_length=40,
+        description="The last id of the previous page: list the requests created before it",
+    ),
 ) -> JSONResponse:
-    rows = service.list_for_user(session, principal.user_id, include_history=include_history)
-    data = [
-        service.to_wire(session, row, settings=settings, history=include_history) for row in rows
-    ]
-    return JSONResponse(_dump(SpendRequestList(data=data)))
+    """Newest first, one page at a time (`has_more` says whether another follows). A
+    read (the request's one transaction, read-only): it never waits for the write lock."""
+    now = utcnow()
+    rows, has_more = reads.list_page(
+        session,
+        principal.user_id,
+        include_history=include_history,
+        limit=limit,
+        starting_after=starting_after,
+        now=now,
+    )
+    data = service.to_wire_many(session, rows, settings=settings, history=include_history, now=now)
+    reads.persist_due_expiries(factory, rows)  # a short write, only when one is due
+    return JSONResponse(_dump(SpendRequestList(data=data, has_more=has_more)))
 
 
 def _parse_include(values: list[str]) -> tuple[str, ...]:
@@ -217,14 +236,18 @@ async def retrieve_spend_request(
     user_id = principal.user_id
 
     def snapshot() -> Snapshot:
-        with transaction(factory) as session:
-            row = service.get_for_user(session, user_id, spend_request_id)
+        with read_transaction(factory) as session:  # a read: no write lock
+            row = service.load_for_user(session, user_id, spend_request_id)
             return Snapshot(effective_status(row, utcnow()), row.version, deadline(row))
 
     def render() -> Any:
-        with transaction(factory) as session:
-            row = service.get_for_user(session, user_id, spend_request_id)
-            return _dump(service.to_wire(session, row, settings=settings, include=wanted))
+        # Revealing a credential is recorded (audit), so it writes; a plain read doesn't.
+        begin = transaction if wanted else read_transaction
+        with begin(factory) as session:
+            row = service.load_for_user(session, user_id, spend_request_id)
+            payload = _dump(service.to_wire(session, row, settings=settings, include=wanted))
+        reads.persist_due_expiries(factory, [row])  # a short write, only when due
+        return payload
 
     if wait:
         initial = await anyio.to_thread.run_sync(snapshot)

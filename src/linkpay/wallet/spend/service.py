@@ -44,7 +44,7 @@ from linkpay.wallet.spend.hashing import (
     normalize_totals,
 )
 from linkpay.wallet.spend.notices import notify_after_commit
-from linkpay.wallet.spend.serialize import to_wire
+from linkpay.wallet.spend.serialize import to_wire, to_wire_many
 from linkpay.wallet.spend.states import (
     EDITABLE_STATUSES,
     invalid_state,
@@ -75,11 +75,13 @@ __all__ = [
     "deny_spend_request",
     "get_for_user",
     "list_for_user",
+    "load_for_user",
     "material_hash",
     "pause_spending",
     "request_approval",
     "resume_spending",
     "to_wire",
+    "to_wire_many",
     "update_spend_request",
 ]
 
