@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from linkpay.wallet.api.deps import AgentDep, PaymentsAgent
 from linkpay.wallet.auth.principal import AgentPrincipal
 from linkpay.wallet.deps import (
-    DbDep,
     NotifierDep,
     ReadDbDep,
     SessionmakerDep,
