@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.spend_request_watcher = VersionWatcher(engine)
     app.state.limiters = RateLimiters.build(settings, engine)
     install_error_handlers(app)
+    _browser_error_pages(app)
     install_overload_handlers(app)
     _include_routers(app)
     # Outermost: an oversized body is refused before routing, auth or parsing.
@@ -116,6 +117,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
     )
     return app
+
+
+def _browser_error_pages(app: FastAPI) -> None:
+    """Unknown URLs and wrong methods: HTML for browsers, JSON for everyone else."""
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from linkpay.wallet.web.http import html_for_browsers
+
+    json_handler = app.exception_handlers[StarletteHTTPException]
+    app.add_exception_handler(StarletteHTTPException, html_for_browsers(json_handler))
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -120,6 +120,7 @@ def _move_from_current(
     action: str,
     now: datetime,
     values: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> tuple[SpendRequest, str]:
     """Move from whatever allowed state the request is in *now*. If a concurrent
     writer changes it between our read and our compare-and-set (an approval landing
@@ -137,6 +138,7 @@ def _move_from_current(
             actor=actor,
             now=now,
             values=values,
+            note=note,
         )
         if updated is not None:
             return updated, previous
@@ -147,8 +149,13 @@ def _move_from_current(
     raise invalid_state(row.status, action)
 
 
-def deny_spend_request(session: Session, *, user_id: str, spend_request_id: str) -> SpendRequest:
+def deny_spend_request(
+    session: Session, *, user_id: str, spend_request_id: str, reason: str | None = None
+) -> SpendRequest:
+    """The person says no, optionally saying why (kept in the history and audit log;
+    the agent sees it in `status_history`)."""
     now = utcnow()
+    reason = " ".join((reason or "").split())[:200] or None
     row = expire_if_due(session, load_for_user(session, user_id, spend_request_id), now)
     updated, _previous = _move_from_current(
         session,
@@ -159,6 +166,7 @@ def deny_spend_request(session: Session, *, user_id: str, spend_request_id: str)
         action="deny",
         now=now,
         values={"decided_at": now},
+        note=f"reason: {reason}" if reason else None,
     )
     policy.decided_by_person(session, updated, person_id=user_id, verdict="denied", now=now)
     return updated

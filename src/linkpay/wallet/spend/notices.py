@@ -22,13 +22,25 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 
 
-def _summary(row: SpendRequest) -> str:
-    """One line for a notification: who gets how much. Merchant text is untrusted."""
+def _summary(row: SpendRequest, agent_label: str | None = None) -> str:
+    """One line for a notification: who gets how much, and which agent asks. Merchant
+    and agent text are untrusted."""
     payee = row.merchant_name or row.network_id or "a merchant"
     payee = _CONTROL_CHARS.sub("", payee)[:80]
     if row.currency in _ZERO_DECIMAL:
-        return f"{payee}: {row.amount} {row.currency.upper()}"
-    return f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
+        line = f"{payee}: {row.amount} {row.currency.upper()}"
+    else:
+        line = f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
+    if agent_label:
+        line += f" (asked by {_CONTROL_CHARS.sub('', agent_label)[:80]})"
+    return line
+
+
+def _agent_label(session: Session, row: SpendRequest) -> str | None:
+    from linkpay.wallet.connections import agent_summary
+
+    agent = agent_summary(session, row.user_id, row.token_family_id)
+    return agent.label if agent else None
 
 
 def notify_after_commit(session: Session, row: SpendRequest, settings: Any, notifier: Any) -> None:
@@ -48,7 +60,7 @@ def _notify_one(
         "user_id": user_id,
         "spend_request_id": row.id,
         "approval_url": approval_url(settings, row.id),
-        "summary": _summary(row),
+        "summary": _summary(row, _agent_label(session, row)),
     }
 
     enqueue = getattr(notifier, "enqueue_spend_approval", None)

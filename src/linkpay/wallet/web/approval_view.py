@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.connections import AgentSummary, agent_summary
 from linkpay.wallet.store.models import Merchant, PaymentMethod, SpendRequest
 from linkpay.wallet.web.present import (
     clean_text,
@@ -87,6 +88,7 @@ class ApprovalView:
     outcome: dict[str, Any] | None = None
     credential_valid_until: datetime | None = None
     events: list[Any] = field(default_factory=list)
+    agent: AgentSummary | None = None
 
 
 def _line_views(items: list[dict[str, Any]]) -> list[LineView]:
@@ -212,4 +214,5 @@ def build_approval_view(session: Session, row: SpendRequest, *, status: str) -> 
         test=bool(row.test),
         outcome=row.payment_status_details,
         credential_valid_until=row.credential_valid_until if status == "approved" else None,
+        agent=agent_summary(session, row.user_id, row.token_family_id),
     )

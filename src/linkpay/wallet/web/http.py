@@ -164,3 +164,30 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating (its Accept names text/html); API clients and the CLI send
+    `application/json` or `*/*` and keep getting JSON errors."""
+    accept = request.headers.get("accept", "").lower()
+    return request.method in ("GET", "HEAD") and "text/html" in accept
+
+
+def html_for_browsers(json_handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap the app's JSON handler for HTTP errors (unknown URLs, wrong methods): a
+    browser gets the wallet's error page instead of raw JSON."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if not (isinstance(exc, StarletteHTTPException) and wants_html(request)):
+            response: Response = await json_handler(request, exc)
+            return response
+        if exc.status_code == 404:
+            title, message = "Not found", "This page does not exist."
+        else:
+            title, message = "Request refused", "The request could not be handled."
+        page = render_error(request, exc.status_code, title, message)
+        for name, value in (exc.headers or {}).items():
+            page.headers[name] = value
+        return apply_security_headers(page)
+
+    return handler

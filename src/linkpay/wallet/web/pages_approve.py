@@ -68,6 +68,11 @@ def quorum_votes(db: Session, spend_request_id: str) -> dict[str, object] | None
     return {"required": record.approvers_required, "votes": quorum.votes(db, spend_request_id)}
 
 
+def _title(view: ApprovalView) -> str:
+    """Only an open request asks for approval; a finished one is a record."""
+    return "Approve a purchase" if view.decidable else "Purchase request"
+
+
 @router.get("/approve/{spend_request_id}")
 def approval_page(
     request: Request,
@@ -84,7 +89,7 @@ def approval_page(
         {
             "view": view,
             "notice": _NOTICES.get(notice or ""),
-            "title": "Approve a purchase",
+            "title": _title(view),
             "votes": getattr(request.state, "votes", None),
         },
     )
@@ -99,6 +104,7 @@ def decide(
     settings: SettingsDep,
     decision: Annotated[str, Form()],
     approval_hash: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     error_text = None
     if decision not in ("approve", "deny"):
@@ -110,7 +116,7 @@ def decide(
             "approve.html",
             {
                 "view": view,
-                "title": "Approve a purchase",
+                "title": _title(view),
                 "error": "This request can no longer be decided.",
             },
             status_code=409,
@@ -142,7 +148,9 @@ def decide(
                     expected_hash=approval_hash,
                 )
             elif verdict == "deny":
-                deny_spend_request(db, user_id=owner_id, spend_request_id=view.id)
+                deny_spend_request(
+                    db, user_id=owner_id, spend_request_id=view.id, reason=reason[:1000]
+                )
     # RateLimited: a limit or budget has no room; Unavailable: the card issuer is down.
     except (InvalidRequest, Forbidden, Conflict, RateLimited, Unavailable) as exc:
         error_text = (
@@ -157,7 +165,7 @@ def decide(
             "approve.html",
             {
                 "view": fresh,
-                "title": "Approve a purchase",
+                "title": _title(fresh),
                 "error": error_text,
             },
             status_code=409,

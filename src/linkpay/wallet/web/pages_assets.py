@@ -39,3 +39,11 @@ def service_worker() -> Response:
     response = FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript; charset=utf-8")
     response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; PNG content is accepted."""
+    response = FileResponse(STATIC_DIR / "icon-192.png", media_type="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

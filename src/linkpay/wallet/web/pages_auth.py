@@ -112,8 +112,9 @@ def signin_link_page(
         raise WebError(
             410,
             "Link used or expired",
-            "This sign-in link has already been used or has expired. Start "
-            "`link-wallet serve` again for a new owner link, or sign in another way.",
+            "This sign-in link has already been used or has expired. Each link works once. "
+            "On the wallet's machine, run `link-wallet signin-link` for a fresh one "
+            "(add `--send` to email it), or sign in another way below.",
         )
     cookies: dict[str, str] = {}
     pre = presession_token(request, cookies)
@@ -204,7 +205,9 @@ def signin_with_link(
         raise WebError(
             410,
             "Link used or expired",
-            "This sign-in link has already been used or has expired.",
+            "This sign-in link has already been used or has expired. Each link works once. "
+            "On the wallet's machine, run `link-wallet signin-link` for a fresh one "
+            "(add `--send` to email it), or sign in another way below.",
         )
     response = redirect(safe_next(next))
     method = "email" if kind_row is not None and kind_row.kind == "email" else "link"

@@ -5,6 +5,7 @@ count against a per-person budget (auth.device rate-limits them)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -64,6 +65,9 @@ def device_page(
             )
     context: dict[str, Any] = {"title": "Connect an agent", "code": code or "", "error": error}
     if grant is not None:
+        # As the agent shows it (words joined by hyphens), not as it was typed.
+        words = [w for w in re.split(r"[\s\-_.]+", (code or "").lower()) if w]
+        context["code"] = "-".join(words)
         context["grant"] = {
             "label": clean_text(grant.connection_label) or "An unnamed agent",
             "client": clean_text(grant.client_hint or grant.client_id),

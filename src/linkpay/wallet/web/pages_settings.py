@@ -24,6 +24,8 @@ NOTICES = {
     "channel": "Notification channel added.",
     "removed": "Removed.",
     "test": "Test notification sent to every channel.",
+    "none": "No channel to send to yet: add one below, or allow notifications in this "
+    "browser. Nothing was sent.",
     "passkey": "Passkey enrolled. You can now sign in with it.",
     "password": "Password saved.",
     "sessions": "Every other browser was signed out.",
@@ -70,7 +72,21 @@ def remove_channel(channel_id: str, person: PersonDep, db: DbDep) -> Response:
 
 
 @router.post("/notifications/test")
-def test_notification(person: PersonDep, settings: SettingsDep, notifier: NotifierDep) -> Response:
+def test_notification(
+    person: PersonDep, db: DbDep, settings: SettingsDep, notifier: NotifierDep
+) -> Response:
+    from sqlalchemy import func, select
+
+    from linkpay.wallet.store.web_models import NotificationChannel, PushSubscription
+
+    channels = sum(
+        db.scalar(select(func.count()).select_from(model).where(model.user_id == person.user_id))
+        or 0
+        for model in (NotificationChannel, PushSubscription)
+    )
+    has_operator_urls = bool(settings.notify_urls.get_secret_value().strip())
+    if not (channels or has_operator_urls or email_enabled(settings)):
+        return redirect("/notifications?notice=none")
     notifier.spend_request_needs_approval(
         user_id=person.user_id,
         spend_request_id="test",

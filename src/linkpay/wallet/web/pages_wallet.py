@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from linkpay.wallet.connections import agent_summaries
 from linkpay.wallet.deps import DbDep, SettingsDep
-from linkpay.wallet.issuing.connections import publishable_key
 from linkpay.wallet.settings import Settings
-from linkpay.wallet.store.models import Charge, Credential, Merchant, PaymentMethod, User
+from linkpay.wallet.store.models import User
 from linkpay.wallet.web import account
 from linkpay.wallet.web.approval_view import STATUS_TEXT
 from linkpay.wallet.web.deps import PersonDep
-from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
+from linkpay.wallet.web.http import WebRoute, redirect, render
 from linkpay.wallet.web.present import clean_text, domain_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -28,8 +28,6 @@ NOTICES = {
     "voided, and new requests are refused until you resume.",
     "resumed": "Spending resumed. Agents can ask for purchases again.",
     "revoked": "The agent was disconnected. Its tokens stopped working at once.",
-    "card": "Test card added.",
-    "stripe_card": "Card saved with Stripe.",
     "limit": "Limit saved.",
 }
 
@@ -40,8 +38,11 @@ def _request_rows(
     from linkpay.wallet.spend.service import list_for_user, to_wire
 
     rows = []
-    for row in list_for_user(db, user_id, include_history=history):
+    found = list(list_for_user(db, user_id, include_history=history))
+    agents = agent_summaries(db, user_id, [r.token_family_id for r in found if r.token_family_id])
+    for row in found:
         status = to_wire(db, row, settings=settings).status
+        agent = agents.get(row.token_family_id or "")
         rows.append(
             {
                 "id": row.id,
@@ -53,9 +54,33 @@ def _request_rows(
                 "currency": row.currency,
                 "created_at": row.created_at,
                 "outcome": row.payment_status_details,
+                "agent": clean_text(agent.label) if agent else "An agent",
+                "agent_connected_at": agent.connected_at if agent else None,
+                "agent_purchases": agent.purchases_asked if agent else None,
             }
         )
     return rows
+
+
+def _waiting_logins(db: Session) -> list[dict[str, Any]]:
+    """Agents that asked to connect and wait for someone to enter their phrase (the
+    phrase itself is never shown: the person types what the agent shows)."""
+    from linkpay.wallet.store.models import DeviceGrant, utcnow
+
+    grants = db.scalars(
+        select(DeviceGrant)
+        .where(DeviceGrant.status == "pending", DeviceGrant.expires_at > utcnow())
+        .order_by(DeviceGrant.created_at.desc())
+        .limit(10)
+    ).all()
+    return [
+        {
+            "label": clean_text(g.connection_label or g.client_hint or g.client_id),
+            "created_at": g.created_at,
+            "expires_at": g.expires_at,
+        }
+        for g in grants
+    ]
 
 
 @router.get("/")
@@ -65,6 +90,7 @@ def home(
     rows = _request_rows(db, settings, person.user_id, history=False)
     user = db.get(User, person.user_id)
     paused = bool(user and user.spending_paused)
+    logins = _waiting_logins(db)
     pending = [r for r in rows if r["status"] == "pending_approval"]
     others = [r for r in rows if r["status"] != "pending_approval"]
     return render(
@@ -75,42 +101,8 @@ def home(
             "pending": pending,
             "active": others,
             "paused": paused,
+            "logins": logins,
             "notice": NOTICES.get(notice or ""),
-        },
-    )
-
-
-@router.get("/activity")
-def activity(request: Request, person: PersonDep, db: DbDep, settings: SettingsDep) -> Response:
-    rows = _request_rows(db, settings, person.user_id, history=True)
-    # Every attempt to use one of the person's credentials, declines included.
-    charges = db.execute(
-        select(Charge, Merchant.name)
-        .join(Credential, Charge.credential_id == Credential.id)
-        .join(Merchant, Charge.merchant_id == Merchant.id)
-        .where(Credential.user_id == person.user_id)
-        .order_by(Charge.created_at.desc())
-        .limit(200)
-    ).all()
-    return render(
-        request,
-        "activity.html",
-        {
-            "title": "Activity",
-            "requests": rows,
-            "charges": [
-                {
-                    "id": c.id,
-                    "amount": c.amount,
-                    "currency": c.currency,
-                    "merchant": clean_text(name),
-                    "status": c.status,
-                    "decline_code": c.decline_code,
-                    "created_at": c.created_at,
-                    "spend_request_id": c.spend_request_id,
-                }
-                for c, name in charges
-            ],
         },
     )
 
@@ -147,45 +139,6 @@ def revoke_agent(family_id: str, person: PersonDep, db: DbDep) -> Response:
 
     revoke_family(db, user_id=person.user_id, family_id=family_id[:60])
     return redirect("/agents?notice=revoked")
-
-
-@router.get("/payment-methods")
-def payment_methods(
-    request: Request,
-    person: PersonDep,
-    db: DbDep,
-    settings: SettingsDep,
-    notice: str | None = None,
-) -> Response:
-    stripe_cards = publishable_key(db, settings) is not None
-    methods = list(
-        db.scalars(
-            select(PaymentMethod)
-            .where(PaymentMethod.user_id == person.user_id)
-            .order_by(PaymentMethod.created_at)
-        )
-    )
-    return render(
-        request,
-        "payment_methods.html",
-        {
-            "title": "Payment methods",
-            "methods": methods,
-            "notice": NOTICES.get(notice or ""),
-            "test_mode": settings.test_mode,
-            "stripe_cards": stripe_cards,
-        },
-    )
-
-
-@router.post("/payment-methods/test-card")
-def add_test_card(person: PersonDep, db: DbDep, settings: SettingsDep) -> Response:
-    from linkpay.wallet.accounts import add_test_card as add_card
-
-    if not settings.test_mode:
-        raise WebError(400, "Test mode is off", "Test cards exist only in test mode.")
-    add_card(db, user_id=person.user_id)
-    return redirect("/payment-methods?notice=card")
 
 
 @router.get("/limits")

@@ -9,12 +9,15 @@ CSRF-checked (`sessions.check_csrf`)."""
 from fastapi import APIRouter
 
 from linkpay.wallet.web import (
+    pages_activity,
     pages_approve,
     pages_assets,
     pages_auth,
+    pages_cards,
     pages_device,
     pages_issuer,
     pages_policy,
+    pages_profile,
     pages_settings,
     pages_spending,
     pages_wallet,
@@ -29,6 +32,9 @@ for _module in (
     pages_issuer,
     pages_settings,
     pages_wallet,
+    pages_cards,
+    pages_activity,
+    pages_profile,
     pages_policy,
     pages_spending,
 ):

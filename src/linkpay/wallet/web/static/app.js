@@ -90,3 +90,9 @@ document.addEventListener("DOMContentLoaded", () => {
   setupPasskeyRegister();
   setupPush();
 });
+
+// Receipts: the Print button (CSP forbids inline handlers).
+document.addEventListener("DOMContentLoaded", () => {
+  const print = document.querySelector("[data-print]");
+  if (print) print.addEventListener("click", () => window.print());
+});
