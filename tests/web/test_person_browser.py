@@ -211,7 +211,9 @@ def test_receipt_page_and_json(
 
 
 def _charge(wallet: Any, access_token: str, spend_id: str) -> None:
-    _merchant, api_key, _network = wallet.create_merchant("Volt Supply", "https://volt-supply.example")
+    _merchant, api_key, _network = wallet.create_merchant(
+        "Volt Supply", "https://volt-supply.example"
+    )
     with wallet.http(access_token) as agent:
         card = agent.get(f"/spend_requests/{spend_id}", params={"include": "card"}).json()["card"]
         amount = agent.get(f"/spend_requests/{spend_id}").json()["amount"]

@@ -85,7 +85,7 @@ def money(amount: Any, currency: Any) -> str:
     code = str(currency or "usd").upper()
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(code)
     figure = f"{amount / 100:,.2f}"
-    return f"{symbol}{figure}" if symbol else f"{figure} {code}"
+    return f"{symbol}{figure} {code}" if symbol else f"{figure} {code}"  # like the pages
 
 
 def _tone(kind: str, data: dict[str, Any]) -> str:
@@ -108,6 +108,8 @@ def _text(kind: str, data: dict[str, Any]) -> str:
     text = words.format(amount=money(data.get("amount"), data.get("currency")), merchant=merchant)
     if kind == "spend_request.denied" and data.get("note") == "spending paused":
         text = text.replace("Denied", "Stopped (everything paused):", 1)
+    if kind == "charge.declined" and data.get("decline_code"):
+        text = f"{text} ({data['decline_code']})"
     if kind in ("device.approved", "device.denied", "agent.revoked"):
         label = data.get("connection_label") or data.get("client_id")
         if label:
