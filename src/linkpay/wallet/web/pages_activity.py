@@ -9,7 +9,7 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import NotFound, WalletError
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.web.http import WebError, WebRoute, render
 from linkpay.wallet.web.present import clean_text
@@ -58,8 +58,8 @@ def _receipt(request: Request, spend_request_id: str) -> dict[str, object]:
         person = require_person(db, request)
         try:
             return build_receipt(db, person.user_id, spend_request_id[:60])
-        except ApiException as exc:
-            if exc.status_code == 404:
+        except WalletError as exc:
+            if isinstance(exc, NotFound):
                 raise WebError(
                     404, "Not found", "There is no such purchase in your wallet."
                 ) from None

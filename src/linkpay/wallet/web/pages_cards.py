@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import NotFound, WalletError
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
 from linkpay.wallet.web.sessions import check_csrf, require_person
@@ -67,8 +67,8 @@ def _change(request: Request, csrf_token: str, action: str, method_id: str = "")
                     payment_methods.set_default_method(db, person.user_id, method_id[:60])
                 else:
                     payment_methods.remove_method(db, person.user_id, method_id[:60])
-        except ApiException as exc:
-            if exc.status_code == 404:
+        except WalletError as exc:
+            if isinstance(exc, NotFound):
                 raise WebError(404, "Not found", "There is no such card in your wallet.") from None
             from urllib.parse import quote
 

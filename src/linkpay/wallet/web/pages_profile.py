@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from linkpay.wallet.errors import ApiException
+from linkpay.wallet.errors import NotFound, WalletError
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
 from linkpay.wallet.web.sessions import check_csrf, require_person
@@ -109,7 +109,7 @@ def _save_profile(request: Request, form: Any) -> Response:
                     billing_address=billing or None,
                     clear_billing_address=not billing,
                 )
-        except ApiException as exc:
+        except WalletError as exc:
             return _profile(request, values, billing, error=exc.message)
     return redirect("/profile?notice=profile")
 
@@ -174,7 +174,7 @@ def _add_address(request: Request, form: Any) -> Response:
                     nickname=nickname,
                     make_default=bool(form.get("make_default")),
                 )
-        except ApiException as exc:
+        except WalletError as exc:
             rows = _rows(list_addresses(db, person.user_id))
             values = {**fields, "nickname": nickname}
             return _addresses(request, rows, error=exc.message, values=values)
@@ -189,7 +189,7 @@ def edit_address_page(request: Request, address_id: str) -> Response:
         person = require_person(db, request)
         try:
             row = get_address(db, person.user_id, address_id[:60])
-        except ApiException:
+        except WalletError:
             raise _not_found() from None
         values = {**(row.address or {}), "nickname": row.nickname or ""}
     return render(
@@ -218,8 +218,8 @@ def _save_address(request: Request, address_id: str, form: Any) -> Response:
         try:
             with db.begin_nested():
                 update_address(db, person.user_id, address_id, fields, nickname=nickname)
-        except ApiException as exc:
-            if exc.status_code == 404:
+        except WalletError as exc:
+            if isinstance(exc, NotFound):
                 raise _not_found() from None
             return render(
                 request,
@@ -259,6 +259,6 @@ def _change(request: Request, address_id: str, csrf_token: str, action: str) -> 
                 set_default_address(db, person.user_id, address_id[:60])
             else:
                 remove_address(db, person.user_id, address_id[:60])
-        except ApiException:
+        except WalletError:
             raise _not_found() from None
     return redirect(f"/addresses?notice={action}")
