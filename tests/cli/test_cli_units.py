@@ -195,3 +195,10 @@ def test_tty_qr_for_links() -> None:
     text = err.getvalue()
     assert text.startswith("Approve here: http://127.0.0.1:8765/approve/lsrq_1")
     assert len(text.splitlines()) > 10  # the QR code rows
+
+
+def test_cli_context_minimum_matches_the_wire() -> None:
+    from linkpay.cli.commands.spend_request import MIN_CONTEXT_LENGTH
+    from linkpay.wire import MIN_CONTEXT_LENGTH as WIRE_MIN
+
+    assert MIN_CONTEXT_LENGTH == WIRE_MIN

@@ -18,8 +18,8 @@ from linkpay.cli.parsing import (
 )
 from linkpay.cli.registry import CommandError, CommandInput, Context, Flag, command
 from linkpay.cli.views import POLL_ARGS, RETRIEVE, spend_request_data, with_guidance
-from linkpay.wire.spend_requests import MIN_CONTEXT_LENGTH
 
+MIN_CONTEXT_LENGTH = 100  # wire.MIN_CONTEXT_LENGTH; not imported: start-up stays light
 Nested = Annotated[list[str | dict[str, Any]] | None, Flag(cli_type=list[str] | None)]
 LineItemFlag = Field(
     default=None,
