@@ -10,31 +10,35 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
+from linkpay.wallet.deps import DbDep, SettingsDep
 from linkpay.wallet.policy import edit, preview, stepup
 from linkpay.wallet.policy.figures import budget_figures
 from linkpay.wallet.policy.limits import LABELS, MONEY_LIMITS, operator_maximums
 from linkpay.wallet.policy.rules import parse_rules
 from linkpay.wallet.policy.service import load_policy
 from linkpay.wallet.policy.words import describe_rule, money
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.settings import Settings
 from linkpay.wallet.store.models import User, utcnow
 from linkpay.wallet.store.policy_models import WalletPolicy
+from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
-from linkpay.wallet.web.sessions import (
-    check_csrf,
-    require_person,
-    session_data,
-    set_session_data,
-)
+from linkpay.wallet.web.sessions import Person, session_data, set_session_data
 
 
-def refuse_agent_tokens(request: Request) -> None:
+async def refuse_agent_tokens(request: Request) -> None:
     """Only people change rules: a request carrying a bearer token is an agent's."""
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         raise WebError(403, "People only", "Agents can't read or change the person's rules.")
 
 
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(refuse_agent_tokens)])
 NOTICES = {"saved": "Saved.", "confirmed": "Confirmed and saved."}
 
@@ -84,10 +88,10 @@ def _page(request: Request, db: Any, person: Any, **extra: Any) -> dict[str, Any
 
 
 @router.get("/rules")
-def rules_page(request: Request, notice: str | None = None) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        context = _page(request, db, person, notice=NOTICES.get(notice or ""))
+def rules_page(
+    request: Request, person: PersonDep, db: DbDep, notice: str | None = None
+) -> Response:
+    context = _page(request, db, person, notice=NOTICES.get(notice or ""))
     return render(request, "rules.html", context)
 
 
@@ -109,112 +113,115 @@ def _problem(exc: Exception) -> str:
 @router.post("/rules/preview")
 def rules_preview(
     request: Request,
+    person: PersonDep,
+    db: DbDep,
     rules_json: Annotated[str, Form()] = "[]",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        user = db.get(User, person.user_id)
-        assert user is not None  # require_person found them
-        policy = load_policy(db, user)
-        names = _agent_names(db, person.user_id)
-        try:
-            proposed = parse_rules(_parse(rules_json))
-        except (ValueError, ValidationError) as exc:
-            context = _page(request, db, person, rules_json=rules_json, error=_problem(exc))
-            return render(request, "rules.html", context, status_code=400)
-        replayed = preview.replay(db, person.user_id, proposed, policy.tz, utcnow())
-        context = _page(
-            request,
-            db,
-            person,
-            rules_json=rules_json,
-            proposed=[{"id": r.id, "words": describe_rule(r, names)} for r in proposed],
-            replayed=replayed,
-            replay_summary=preview.summary(replayed),
-        )
+    user = db.get(User, person.user_id)
+    assert user is not None  # the signed-in person exists
+    policy = load_policy(db, user)
+    names = _agent_names(db, person.user_id)
+    try:
+        proposed = parse_rules(_parse(rules_json))
+    except (ValueError, ValidationError) as exc:
+        context = _page(request, db, person, rules_json=rules_json, error=_problem(exc))
+        return render(request, "rules.html", context, status_code=400)
+    replayed = preview.replay(db, person.user_id, proposed, policy.tz, utcnow())
+    context = _page(
+        request,
+        db,
+        person,
+        rules_json=rules_json,
+        proposed=[{"id": r.id, "words": describe_rule(r, names)} for r in proposed],
+        replayed=replayed,
+        replay_summary=preview.summary(replayed),
+    )
     return render(request, "rules.html", context)
 
 
-def _save(request: Request, what: str, payload: str, password: str | None) -> Response:
+def _save(
+    request: Request,
+    db: Session,
+    person: Person,
+    settings: Settings,
+    what: str,
+    payload: str,
+    password: str | None,
+) -> Response:
     """Apply one change; a loosening without a fresh confirmation shows how to give one."""
     now = utcnow()
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        confirmed = stepup.confirmation(db, person.session_hash, now)
-        passkey = stepup.has_passkey(db, person.user_id)
-        if password is not None and not passkey:
-            from linkpay.wallet.web.signin import check_password
+    confirmed = stepup.confirmation(db, person.session_hash, now)
+    passkey = stepup.has_passkey(db, person.user_id)
+    if password is not None and not passkey:
+        from linkpay.wallet.web.signin import check_password
 
-            if check_password(db, person.email, password[:1000]) == person.user_id:
-                data = session_data(db, person)
-                data["stepped_up_at"] = now.isoformat()
-                set_session_data(db, person, data)
-                confirmed = "password"
-        actor = f"person:{person.user_id}"
-        try:
-            if what == "rules":
-                edit.set_rules(
-                    db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed
-                )
-            elif what == "budgets":
-                edit.set_budgets(
-                    db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed
-                )
-            else:
-                edit.set_limits(
-                    db,
-                    person.user_id,
-                    json.loads(payload),
-                    maximum=operator_maximums(request.app.state.settings),
-                    actor=actor,
-                    confirmed_by=confirmed,
-                )
-        except edit.ConfirmationRequired as exc:
-            user = db.get(User, person.user_id)
-            context = {
-                "title": "Confirm it's you",
-                "what": what,
-                "payload": payload,
-                "reasons": exc.reasons,
-                "passkey": passkey,
-                "has_password": bool(user and user.password_hash),
-                "wrong_password": password is not None,
-            }
-            return render(request, "rules_confirm.html", context, status_code=403)
-        except (ValueError, ValidationError) as exc:
-            fields = {f"{what}_json": payload} if what != "limits" else {}
-            context = _page(request, db, person, error=_problem(exc), **fields)
-            return render(request, "rules.html", context, status_code=400)
+        if check_password(db, person.email, password[:1000]) == person.user_id:
+            data = session_data(db, person)
+            data["stepped_up_at"] = now.isoformat()
+            set_session_data(db, person, data)
+            confirmed = "password"
+    actor = f"person:{person.user_id}"
+    try:
+        if what == "rules":
+            edit.set_rules(db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed)
+        elif what == "budgets":
+            edit.set_budgets(
+                db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed
+            )
+        else:
+            edit.set_limits(
+                db,
+                person.user_id,
+                json.loads(payload),
+                maximum=operator_maximums(settings),
+                actor=actor,
+                confirmed_by=confirmed,
+            )
+    except edit.ConfirmationRequired as exc:
+        user = db.get(User, person.user_id)
+        context = {
+            "title": "Confirm it's you",
+            "what": what,
+            "payload": payload,
+            "reasons": exc.reasons,
+            "passkey": passkey,
+            "has_password": bool(user and user.password_hash),
+            "wrong_password": password is not None,
+        }
+        return render(request, "rules_confirm.html", context, status_code=403)
+    except (ValueError, ValidationError) as exc:
+        fields = {f"{what}_json": payload} if what != "limits" else {}
+        context = _page(request, db, person, error=_problem(exc), **fields)
+        return render(request, "rules.html", context, status_code=400)
     return redirect("/rules?notice=" + ("confirmed" if password is not None else "saved"))
 
 
 @router.post("/rules")
 def save_rules(
     request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
     rules_json: Annotated[str, Form()] = "[]",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        check_csrf(request, require_person(db, request), csrf_token)
-    return _save(request, "rules", rules_json, None)
+    return _save(request, db, person, settings, "rules", rules_json, None)
 
 
 @router.post("/rules/budgets")
 def save_budgets(
     request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
     budgets_json: Annotated[str, Form()] = "[]",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    with transaction(request.app.state.sessionmaker) as db:
-        check_csrf(request, require_person(db, request), csrf_token)
-    return _save(request, "budgets", budgets_json, None)
+    return _save(request, db, person, settings, "budgets", budgets_json, None)
 
 
 @router.post("/rules/limits")
-async def save_limits(request: Request) -> Response:
-    form = await request.form()
+def save_limits(
+    request: Request, person: PersonDep, db: DbDep, settings: SettingsDep, form: FormDep
+) -> Response:
     changes: dict[str, int] = {}
     for name in LABELS:
         raw = str(form.get(name, "")).strip().replace("$", "").replace(",", "")
@@ -224,22 +231,19 @@ async def save_limits(request: Request) -> Response:
             changes[name] = round(float(raw) * 100) if name in MONEY_LIMITS else int(raw)
         except ValueError:
             return redirect("/rules?notice=")
-    token = str(form.get("csrf_token", ""))
-    with transaction(request.app.state.sessionmaker) as db:
-        check_csrf(request, require_person(db, request), token)
-    return _save(request, "limits", json.dumps(changes), None)
+    return _save(request, db, person, settings, "limits", json.dumps(changes), None)
 
 
 @router.post("/rules/confirm")
 def confirm_change(
     request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
     what: Annotated[str, Form()] = "",
     payload: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     if what not in ("rules", "budgets", "limits"):
         raise WebError(400, "Nothing to confirm", "Start again from the rules page.")
-    with transaction(request.app.state.sessionmaker) as db:
-        check_csrf(request, require_person(db, request), csrf_token)
-    return _save(request, what, payload, password)
+    return _save(request, db, person, settings, what, payload, password)

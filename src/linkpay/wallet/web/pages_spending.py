@@ -7,33 +7,31 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from linkpay.wallet.deps import DbDep
 from linkpay.wallet.policy import spending
 from linkpay.wallet.policy.figures import budget_figures
 from linkpay.wallet.policy.service import load_policy
-from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import User, utcnow
 from linkpay.wallet.web.charts import category_bars, day_bars
+from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebRoute, render
 from linkpay.wallet.web.pages_policy import _agent_names
-from linkpay.wallet.web.sessions import require_person
 
 router = APIRouter(route_class=WebRoute)
 
 
 @router.get("/spending")
-def spending_page(request: Request) -> Response:
+def spending_page(request: Request, person: PersonDep, db: DbDep) -> Response:
     now = utcnow()
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        user = db.get(User, person.user_id)
-        assert user is not None  # require_person found them
-        policy = load_policy(db, user)
-        names = _agent_names(db, person.user_id)
-        days = spending.per_day(db, person.user_id, policy.tz, now)
-        agents = spending.per_agent(db, person.user_id, now)
-        merchants = spending.per_merchant(db, person.user_id, now)
-        budgets = budget_figures(db, person.user_id, policy, now, agent_names=names)
-        who = spending.deciders(db, person.user_id, now)
+    user = db.get(User, person.user_id)
+    assert user is not None  # the signed-in person exists
+    policy = load_policy(db, user)
+    names = _agent_names(db, person.user_id)
+    days = spending.per_day(db, person.user_id, policy.tz, now)
+    agents = spending.per_agent(db, person.user_id, now)
+    merchants = spending.per_merchant(db, person.user_id, now)
+    budgets = budget_figures(db, person.user_id, policy, now, agent_names=names)
+    who = spending.deciders(db, person.user_id, now)
     total = sum(amount for _day, amount in days)
     context = {
         "title": "Spending",
