@@ -50,8 +50,16 @@ def enqueue(
     session: Session, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None
 ) -> None:
     """Add a job in the caller's transaction (runs once it commits)."""
-    values = {"kind": kind, "payload": payload, "dedupe_key": dedupe_key, "state": "pending"}
-    values |= {"attempts": 0, "run_after": utcnow(), "created_at": utcnow()}
+    now = utcnow()
+    values: dict[str, Any] = {
+        "kind": kind,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "state": "pending",
+        "attempts": 0,
+        "run_after": now,
+        "created_at": now,
+    }
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(OutboxJob).values(**values)
