@@ -68,7 +68,7 @@ def key_hint(key: str) -> str:
 
 
 def _vault(settings: Any) -> CardVault:
-    return CardVault(settings.card_key)
+    return settings.card_vault()
 
 
 def active_connection(session: Session) -> IssuerConnection | None:
