@@ -10,7 +10,7 @@ Stripe Customer / PaymentMethod ids behind it (`issuer_payment_methods`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +18,18 @@ from sqlalchemy.orm import Session
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.base import IssuerRejected
 from linkpay.wallet.issuing.connections import active_connection, build_issuer
-from linkpay.wallet.issuing.stripe import StripeIssuer
 from linkpay.wallet.store.issuer_models import IssuerConnection, IssuerPaymentMethod
 from linkpay.wallet.store.models import PaymentMethod, User
 
+if TYPE_CHECKING:
+    from linkpay.wallet.issuing.stripe import StripeIssuer
+
 
 def _stripe(session: Session, settings: Any) -> tuple[IssuerConnection, StripeIssuer]:
+    # Function-local: the stripe SDK is the optional `live` extra, and the web app
+    # imports this module whether or not Stripe is connected (as connections.py does).
+    from linkpay.wallet.issuing.stripe import StripeIssuer
+
     connection = active_connection(session)
     if connection is None or connection.provider != "stripe":
         raise IssuerRejected("connect Stripe first to save a card with it")
