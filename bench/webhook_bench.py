@@ -88,7 +88,7 @@ class RawClient:
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -128,7 +128,7 @@ def main() -> None:
                 stderr=subprocess.STDOUT,
             )
             procs.append(wallet)
-            _wait(f"http://127.0.0.1:{port}/openapi.json", wallet)
+            _wait(f"http://127.0.0.1:{port}/signin", wallet)
             (tmp / "bare_app.py").write_text(BARE_APP)
             bare = subprocess.Popen(
                 [
