@@ -1,14 +1,14 @@
 """The five machine output formats both CLIs share (toon default, json, yaml, md, jsonl),
 `--filter-output`, and conversion of results to plain, sanitized JSON data.
 
-Neutral: imports nothing of ours but `linkpay.sanitize`, so `link-cli` and `link-wallet`
+Neutral: imports nothing of ours but `linkpay.text`, so `link-cli` and `link-wallet`
 both use it without depending on each other. Heavy libraries load only when used.
 """
 
 import json
 from typing import Any
 
-from linkpay.sanitize import sanitize_deep
+from linkpay.text import sanitize_deep
 
 FORMATS = ("toon", "json", "yaml", "md", "jsonl")
 

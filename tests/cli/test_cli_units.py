@@ -18,7 +18,7 @@ import pytest
 from linkpay.cli.parsing import LINE_ITEM_KEYS, parse_line_items, parse_pairs
 from linkpay.cli.registry import CommandError, load_commands
 from linkpay.formats import filter_output, prepare, render
-from linkpay.sanitize import sanitize_deep, sanitize_text
+from linkpay.text import sanitize_deep, sanitize_text
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from linkpay.cards import luhn_valid
 from linkpay.merchant.checkout import (
     CheckoutConfig,
     checkout_router,
-    luhn_valid,
     parse_card_form,
     parse_expiry,
     price_cart,

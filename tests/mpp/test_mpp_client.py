@@ -1,4 +1,4 @@
-"""Conformance group C (mpp-notes §9.3): `mpp pay` against merchants on loopback.
+"""Conformance group C: `mpp pay` against merchants on loopback.
 
 The merchants are real HTTP servers (uvicorn on 127.0.0.1); the spend request side is
 a stand-in SDK object here — test_mpp_e2e.py runs the same flow against the real wallet.

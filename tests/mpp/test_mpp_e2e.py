@@ -1,5 +1,5 @@
 """End to end on loopback with the REAL wallet: `link-cli mpp pay` against the demo
-merchant, settled on the wallet's test network (agent-api.md §3); and conformance group
+merchant, settled on the wallet's test network; and conformance group
 E (the wallet as SPT processor) through our merchant-side processor client."""
 
 from __future__ import annotations

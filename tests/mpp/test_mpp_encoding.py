@@ -1,4 +1,4 @@
-"""Conformance group B (mpp-notes §9.3): credentials, receipts and challenge ids."""
+"""Conformance group B: credentials, receipts and challenge ids."""
 
 import base64
 import json

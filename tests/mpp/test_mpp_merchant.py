@@ -1,4 +1,4 @@
-"""Conformance group D (mpp-notes §9.3): the merchant side (`PaymentGate`)."""
+"""Conformance group D: the merchant side (`PaymentGate`)."""
 
 import base64
 import json

@@ -1,4 +1,4 @@
-"""Conformance group A (mpp-notes §9.3): parsing and selecting challenges, `mpp decode`."""
+"""Conformance group A: parsing and selecting challenges, `mpp decode`."""
 
 import base64
 import json

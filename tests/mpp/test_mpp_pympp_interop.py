@@ -1,4 +1,4 @@
-"""Interop with pympp 0.16.0 (mpp-notes §9.3 G-56), against the real wallet: our `mpp
+"""Interop with pympp 0.16.0, against the real wallet: our `mpp
 pay` pays a pympp merchant whose stripe method settles through our `WalletProcessor`,
 and pympp's own client pays our `PaymentGate` merchant."""
 

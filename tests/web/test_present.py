@@ -7,15 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linkpay.money import format_money, money_in_words, number_in_words
+from linkpay.text import clean_text
 from linkpay.wallet.web.approval_view import _line_views, consistency_problems
 from linkpay.wallet.web.http import safe_next
-from linkpay.wallet.web.present import (
-    clean_text,
-    domain_of,
-    format_money,
-    money_in_words,
-    number_in_words,
-)
+from linkpay.wallet.web.present import domain_of
 from linkpay.wallet.web.sessions import _token_matches, csrf_token_for
 
 

@@ -1,4 +1,4 @@
-"""The link-cli SDK: a typed client for the agent API (../shared/spec/agent-api.md).
+"""The link-cli SDK: a typed client for the agent API (docs/wire-api.md).
 
 `Link` talks to the wallet; every failure is a `LinkError` with a `code`. Names load
 lazily so that `linkpay.client.errors` (used by every CLI run) does not pull in httpx2.

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linkpay.client.errors import NotAuthenticated
+from linkpay.files import replace_private_file
 
 if TYPE_CHECKING:
     from linkpay.wire import TokenResponse
@@ -171,19 +172,4 @@ class TokenStore:
 
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
     """Atomically replace `path` with `data` as JSON, mode 0600, never following links."""
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temp = directory / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
+    replace_private_file(path, json.dumps(data, indent=2).encode("utf-8"))

@@ -170,8 +170,8 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
             approve=lambda spend_request_id: wallet.approve(spend_request_id, person),
             deny=lambda spend_request_id: wallet.deny(spend_request_id, person),
             network_id=network_id,
-            browser_approval_link=lambda spend_request_id: _signin_link(
-                wallet, person, f"/approve/{spend_request_id}"
+            browser_approval_link=lambda spend_request_id: wallet.signin_link(
+                person, f"/approve/{spend_request_id}"
             ),
         )
 
@@ -179,14 +179,6 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
 def _serve_merchant(app: Any, port: int) -> ServedApp:
     """The demo merchant on 127.0.0.1:`port` (its settings already carry that URL)."""
     return serve_in_thread(lambda _base_url: app, port=port, name="demo-merchant", lifespan="on")
-
-
-def _signin_link(wallet: Any, user_id: str, next_path: str) -> str:
-    """A one-use, short-lived sign-in link for the test person that lands on `next_path`."""
-    from linkpay.wallet.web.signin import create_signin_link
-
-    with wallet.session() as session:
-        return str(create_signin_link(session, user_id, wallet.settings, next_path=next_path))
 
 
 @contextlib.contextmanager

@@ -43,7 +43,7 @@ class FlowFailed(Exception):
 
 
 def _money(amount: int, currency: str) -> str:
-    from linkpay.merchant.checkout import format_money
+    from linkpay.money import format_money
 
     return format_money(amount, currency)
 

@@ -24,7 +24,7 @@ from linkpay.public_url import loopback_note
 def clean(text: object) -> str:
     """Remove ANSI escapes and control characters (keeps newlines and tabs), with the
     same sanitizer the CLI applies to every output format."""
-    from linkpay.sanitize import sanitize_text
+    from linkpay.text import sanitize_text
 
     return sanitize_text(str(text))
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from linkpay.wallet.issuing.luhn import luhn_valid  # the same check the test network runs
+from linkpay.cards import luhn_valid  # the same check the test network runs
 
 
 @dataclass(frozen=True)

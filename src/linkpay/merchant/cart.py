@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from linkpay.wallet.web.present import format_money  # noqa: F401  (one money format)
-
 _MAX_QUANTITY = 20
 
 

@@ -3,7 +3,7 @@
 The page is what an agent holding a one-time virtual card meets on the web: it fills in
 number, expiry, CVC, name and postcode and submits. The merchant then charges the card
 through the wallet's test card network (`POST {wallet}/v1/test_network/card_charges`
-with its `sk_test_…` key, agent-api.md §3) and shows the order confirmation, or the
+with its `sk_test_…` key) and shows the order confirmation, or the
 decline reason the network gave.
 
 Choices the specs leave open, written down here:
@@ -38,7 +38,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from linkpay.merchant.card_form import (  # re-exported for callers
     CardEntry,
-    luhn_valid,
     parse_card_form,
     parse_expiry,
 )
@@ -49,9 +48,9 @@ from linkpay.merchant.cart import (
     CartLine,
     Product,
     cart_from_params,
-    format_money,
     price_cart,
 )
+from linkpay.money import format_money
 
 logger = logging.getLogger("linkpay.merchant.checkout")
 
@@ -84,8 +83,6 @@ __all__ = [
     "cart_from_params",
     "charge_card",
     "checkout_router",
-    "format_money",
-    "luhn_valid",
     "parse_card_form",
     "parse_expiry",
     "price_cart",

@@ -1,6 +1,6 @@
 """The stripe/charge request: validation and challenge selection (no pympp inside).
 
-Rules are a superset of link-cli's (mpp-notes §9.2): `amount` a string of ASCII digits,
+Rules are a superset of link-cli's: `amount` a string of ASCII digits,
 no leading zeros, above 0; `currency` three lower-case letters; `methodDetails.networkId`
 a non-empty string (a legacy top-level `networkId` is accepted and flagged);
 `paymentMethodTypes` a list of strings. Errors name the field the way link-cli does.

@@ -48,7 +48,7 @@ from linkpay.mpp.exchange import (
     tls_context,
 )
 from linkpay.mpp.x402 import detect_x402
-from linkpay.sanitize import sanitize_deep, sanitize_text
+from linkpay.text import sanitize_deep, sanitize_text
 
 if TYPE_CHECKING:  # httpx2 is imported when paying, not for `mpp decode`
     import httpx2

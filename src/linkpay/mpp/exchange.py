@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from linkpay.mpp import wire
 from linkpay.mpp.errors import InvalidInputError, NetworkError
-from linkpay.sanitize import sanitize_deep, sanitize_text
+from linkpay.text import sanitize_deep, sanitize_text
 
 if TYPE_CHECKING:  # httpx2 is imported when paying, not for `mpp decode`
     import httpx2

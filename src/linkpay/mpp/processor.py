@@ -1,7 +1,7 @@
 """The merchant's processor client: settle an SPT through the wallet's test network.
 
-`POST {wallet}/v1/payment_intents` (form-encoded, the Stripe subset of agent-api.md §3)
-with the merchant's `sk_test_…` key, `shared_payment_granted_token=<spt>`,
+`POST {wallet}/v1/payment_intents` (form-encoded, the subset of Stripe's API the test
+network speaks) with the merchant's `sk_test_…` key, `shared_payment_granted_token=<spt>`,
 `confirm=true` and an `Idempotency-Key` of `mpp_<challengeId>_<spt>`, so a retried
 settlement can never charge twice.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx2
 
-from linkpay.sanitize import sanitize_text
+from linkpay.text import sanitize_text
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 `PaymentGate` is framework-neutral (`authorize(...)` takes a method, path, headers and
 body and returns `Paid` or `Denied`); `gate.charge(Price(...))` wraps a Starlette or
 FastAPI endpoint. We build on pympp's wire types and HMAC, but not on its composed
-handler, because we want (mpp-notes §6, §9.1):
+handler, because we want:
 
 - the spec's specific problem types (`malformed-credential`, `invalid-challenge`,
   `payment-expired`, `verification-failed`, 400 `method-unsupported`), each 402 with a

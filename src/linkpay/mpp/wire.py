@@ -9,7 +9,8 @@ problem types. What we add (pympp keeps these private or lacks them): splitting 
 value holding several challenges and other schemes (quote and escape aware, strict about
 unterminated quotes and stray text), expiry parsing, and Payment credential extraction
 from a multi-scheme `Authorization`. Stripe request rules live in `charge.py` and x402
-detection in `x402.py`; neither touches pympp.
+detection in `x402.py`; neither touches pympp. pympp's private helpers are reached only
+through `_pympp.py`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mpp._body_digest import compute as compute_body_digest  # noqa: F401  (re-export)
-from mpp._body_digest import verify as verify_body_digest  # noqa: F401  (re-export)
-from mpp._canonical import canonical_b64url
-
 import mpp
-from linkpay.sanitize import sanitize_deep
-from mpp import Challenge, ChallengeEcho, Credential, Receipt, generate_challenge_id
+from linkpay.mpp._pympp import (  # re-exported: callers use pympp only through here
+    b64url_json_object,
+    compute_body_digest,
+    verify_body_digest,
+)
+from linkpay.text import sanitize_deep
+from mpp import (
+    Challenge,
+    ChallengeEcho,
+    Credential,
+    Receipt,
+    canonical_b64url,
+    generate_challenge_id,
+)
 from mpp import errors as mpp_errors
 
 __all__ = [
@@ -263,8 +272,8 @@ def extract_payment_credentials(values: Iterable[str]) -> list[str]:
 
 def echo_to_challenge(echo: ChallengeEcho) -> Challenge:
     """Rebuild the challenge a credential echoes (to recompute its HMAC id)."""
-    request = mpp._parsing._b64_decode(echo.request)
-    opaque = mpp._parsing._b64_decode(echo.opaque) if echo.opaque else None
+    request = b64url_json_object(echo.request)
+    opaque = b64url_json_object(echo.opaque) if echo.opaque else None
     return Challenge(
         id=echo.id,
         method=echo.method,

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from linkpay.mpp.errors import X402NotSupportedError
-from linkpay.sanitize import sanitize_deep
+from linkpay.text import sanitize_deep
 
 
 def detect_x402(headers: Any, body: bytes | None = None) -> X402NotSupportedError | None:

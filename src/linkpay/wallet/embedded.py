@@ -129,6 +129,13 @@ class EmbeddedWallet:
             row = service.deny_spend_request(s, user_id=user_id, spend_request_id=spend_request_id)
             return service.to_wire(s, row, settings=self.settings)
 
+    def signin_link(self, user_id: str, next_path: str) -> str:
+        """A one-use, short-lived sign-in link for the person that lands on `next_path`."""
+        from linkpay.wallet.web.signin import create_signin_link
+
+        with self.session() as s:
+            return str(create_signin_link(s, user_id, self.settings, next_path=next_path))
+
     def create_merchant(self, name: str, url: str | None = None) -> tuple[str, str, str]:
         """A test-network merchant: `(merchant_id, api_key, network_id)`."""
         from linkpay.wallet.network.merchants import create_merchant

@@ -1,6 +1,6 @@
 """Scrub card numbers and secrets from log records before any handler sees them.
 
-Two rules (stack-notes §6.3):
+Two rules:
 - runs of 13–19 digits (single spaces or dashes allowed between digits) that pass the
   Luhn check become `[PAN]` inside any string, so order ids and timestamps mostly survive;
 - values of secret keys (`number`, `cvc`, `access_token`, `authorization`, `api_key`,
@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from linkpay.wallet.issuing.luhn import luhn_valid
+from linkpay.cards import luhn_valid
 
 REDACTED = "[REDACTED]"
 PAN_MASK = "[PAN]"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from linkpay.files import create_private_file
 from linkpay.wallet.crypto import CardVault
 
 _KEY_BYTES = 32
@@ -44,14 +44,9 @@ def _load_or_create_key(data_dir: Path, filename: str) -> bytes:
     except FileNotFoundError:
         data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(_KEY_BYTES)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:  # another process won the race: use its key
-            raw = path.read_bytes()
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(base64.b64encode(key))
+        if create_private_file(path, base64.b64encode(key)):
             return key
+        raw = path.read_bytes()  # another process won the race: use its key
     key = base64.b64decode(raw.strip())
     if len(key) != _KEY_BYTES:
         raise ValueError(f"{path}: expected a base64 {_KEY_BYTES}-byte key")

@@ -1,4 +1,4 @@
-"""Wire models of the agent API (../shared/spec/agent-api.md).
+"""Wire models of the agent API (docs/wire-api.md describes it).
 
 One copy, imported by both the wallet (request parsing, OpenAPI) and the client/CLI
 (local validation before any network call, response parsing). Field names are the

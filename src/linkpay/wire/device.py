@@ -1,4 +1,4 @@
-"""RFC 8628 device login responses (agent-api.md §1)."""
+"""RFC 8628 device login responses."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""Test network shapes (agent-api.md §3): card charges and SPT payment intents.
+"""Test network shapes: card charges and SPT payment intents.
 
 Card charge endpoint (our choice, the spec leaves the path open):
 `POST /v1/test_network/card_charges` with a merchant key, JSON body `CardChargeRequest`.

@@ -356,7 +356,7 @@ class ApprovalLink(BaseModel):
 
 
 def is_poll_terminal(request: SpendRequest) -> bool:
-    """Terminal for polling (agent-api.md): the listed statuses, and requires_action
+    """Terminal for polling: the listed statuses, and requires_action
     unless it will resume by itself."""
     if request.status in POLL_TERMINAL_STATUSES:
         return True

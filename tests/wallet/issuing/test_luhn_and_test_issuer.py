@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linkpay.cards import luhn_check_digit, luhn_valid
 from linkpay.wallet.issuing.base import Cardholder
-from linkpay.wallet.issuing.luhn import luhn_check_digit, luhn_valid
 from linkpay.wallet.issuing.test_issuer import TEST_BIN, TestIssuer, generate_card_number
 
 KNOWN_VALID = ["4242424242424242", "4000056655665556", "5555555555554444", "378282246310005"]

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.cards import luhn_valid
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.crypto import fingerprint
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing import service
-from linkpay.wallet.issuing.luhn import luhn_valid
 from linkpay.wallet.settings import Settings
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.store.db import make_engine, make_sessionmaker
 from linkpay.wallet.store.models import Base, Credential, ShippingAddress, SpendRequest, User
 

@@ -10,7 +10,7 @@ import pytest
 from network_helpers import Flow, Merchant, charge_body, wrong_cvc
 from sqlalchemy import update
 
-from linkpay.wallet.issuing.luhn import luhn_check_digit
+from linkpay.cards import luhn_check_digit
 from linkpay.wallet.store.models import Charge, Credential, SpendRequest
 
 PATH = "/v1/test_network/card_charges"

@@ -11,9 +11,9 @@ import pytest
 from spend_helpers import approved, create, pending
 from sqlalchemy import update
 
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.errors import WalletError, http_status
 from linkpay.wallet.spend import service
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.store.models import Credential, SpendRequest
 
 

@@ -106,7 +106,7 @@ OUTCOMES = {"succeeded": "success", "failed": "failure"}
 
 @pytest.mark.parametrize("outcome", ["succeeded", "failed"])
 def test_approved_to_charged_outcomes(wallet: Any, agent: Any, person: str, outcome: str) -> None:
-    """The network's transition (W3 uses the same compare-and-set)."""
+    """The network's transition (the test network uses the same compare-and-set)."""
     request = approved(wallet, agent, person)
     with wallet.session() as session:
         row = transition(

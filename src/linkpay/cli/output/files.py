@@ -3,7 +3,7 @@
 Every directory on the path is opened one by one from `/` with O_NOFOLLOW, so a
 symlink anywhere on the path (not only the last component) is refused: a planted
 `dirlink -> /etc` cannot redirect the card. The file itself is created inside the
-last directory's descriptor with O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600, so it never
+last directory's descriptor by `linkpay.files` (O_EXCL, O_NOFOLLOW, mode 0600), so it never
 overwrites something by surprise and is never readable by others. `--force` replaces
 an existing *regular* file (unlinked first, then created exclusively); a symlink is
 refused even with `--force`.
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from linkpay.cli.registry import CommandError
+from linkpay.files import create_private_file
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
@@ -126,28 +127,20 @@ def write_secret_file(path: str | os.PathLike[str], data: Any, *, force: bool = 
                 raise CommandError(
                     "OUTPUT_FILE_WRITE_ERROR", f"Cannot replace {target}: {exc.strerror}"
                 ) from None
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        content = (json.dumps(data, indent=2) + "\n").encode("utf-8")
         try:
-            fd = os.open(target.name, flags, 0o600, dir_fd=dir_fd)
-        except FileExistsError:
-            # Appeared between our check and the create: treat like any existing path.
-            if _is_link(target.name, dir_fd):
-                raise _symlink_error(target, "it") from None
-            raise CommandError("OUTPUT_FILE_EXISTS", f"{target} already exists") from None
+            created = create_private_file(target.name, content, dir_fd=dir_fd)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _symlink_error(target, "it") from None
             raise CommandError(
                 "OUTPUT_FILE_WRITE_ERROR", f"Cannot write {target}: {exc.strerror}"
             ) from None
+        if not created:
+            # Appeared between our check and the create: treat like any existing path.
+            if _is_link(target.name, dir_fd):
+                raise _symlink_error(target, "it")
+            raise CommandError("OUTPUT_FILE_EXISTS", f"{target} already exists")
     finally:
         os.close(dir_fd)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-    except OSError as exc:
-        raise CommandError(
-            "OUTPUT_FILE_WRITE_ERROR", f"Cannot write {target}: {exc.strerror}"
-        ) from None
     return target

@@ -1,1 +1,1 @@
-"""Agent API routes (agent-api.md §1–2)."""
+"""Agent API routes: device login, tokens, spend requests and the read-only resources."""

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
+from linkpay.text import has_control_characters
 from linkpay.wallet.auth import device as device_grants
 from linkpay.wallet.auth import tokens
 from linkpay.wallet.deps import DbDep, NotifierDep, SettingsDep, UnitRoute
@@ -41,15 +42,12 @@ async def _form(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(_form)]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _clean(value: str | None, name: str, limit: int = _MAX_TEXT) -> str | None:
     """Text a person will read on the approval page: no control characters (no ANSI
     escapes, no NUL), trimmed, bounded."""
     if value is None:
         return None
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise OAuthException("invalid_request", f"{name}: control characters are not allowed")
     value = value.strip()
     if len(value) > limit:

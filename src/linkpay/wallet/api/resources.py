@@ -1,5 +1,5 @@
-"""The agent's read-only views of the person's wallet (agent-api.md §2, "Other
-resources"): payment details, shipping addresses, user info, transactions; plus
+"""The agent's read-only views of the person's wallet :
+payment details, shipping addresses, user info, transactions; plus
 `POST /agent_observations` (the CLI's `report`)."""
 
 from __future__ import annotations

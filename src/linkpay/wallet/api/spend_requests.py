@@ -1,4 +1,4 @@
-"""Spend request routes (agent-api.md §2). They parse, call `wallet.spend.service`,
+"""Spend request routes. They parse, call `wallet.spend.service`,
 and render; every rule lives in the service.
 
 Each POST honours `Idempotency-Key` (see `spend.idempotency`): the operation and the

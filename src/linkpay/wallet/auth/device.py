@@ -1,4 +1,4 @@
-"""RFC 8628 device authorization grant (agent-api.md §1).
+"""RFC 8628 device authorization grant .
 
 Agent side: `start_device_grant` (POST /device/code) and `poll_device_grant`
 (POST /device/token). Person side (admin CLI, web app): `lookup_pending_grant`,

@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.decide.merchant import merchant_matches
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import effective_status
 from linkpay.wallet.store.issuer_models import AuthorizationDecision
 from linkpay.wallet.store.models import Credential, SpendRequest, User

@@ -2,7 +2,7 @@
 
 The wallet's services talk to an `Issuer`; the built-in `TestIssuer` is a full
 implementation for test mode (Luhn-valid numbers from a test range, its own state kept
-in the wallet database), and live issuers (Stripe Issuing, Lithic; stack-notes §7) plug
+in the wallet database), and live issuers (Stripe Issuing, Lithic) plug
 in behind the same methods. Whatever the issuer, the wallet keeps a card's number and
 CVC only sealed in its vault (`wallet/crypto.py`) and reveals them only on an explicit
 request.

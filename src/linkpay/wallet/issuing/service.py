@@ -263,7 +263,7 @@ def _live_card_credential(
 
 def is_usable(credential: Credential, row: SpendRequest, now: datetime | None = None) -> bool:
     """The approval binding: active, unexpired, request approved, hash unchanged."""
-    from linkpay.wallet.spend.hashing import material_hash
+    from linkpay.wallet.binding import material_hash
 
     now = now or _now()
     return (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+from linkpay.cards import luhn_check_digit
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.base import (
     Cardholder,
@@ -22,7 +23,6 @@ from linkpay.wallet.issuing.base import (
     IssuedToken,
     OpenCredential,
 )
-from linkpay.wallet.issuing.luhn import luhn_check_digit
 
 TEST_BIN = "400000"
 CARD_LENGTH = 16

@@ -1,1 +1,1 @@
-"""The offline test network: card charges and SPT payment intents (agent-api.md §3)."""
+"""The offline test network: card charges and SPT payment intents."""

@@ -40,10 +40,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linkpay import wire
+from linkpay.cards import luhn_valid
 from linkpay.wallet.crypto import VaultError, fingerprint, normalize_card_number
 from linkpay.wallet.decide import AuthorizationAsk, decide, record
 from linkpay.wallet.issuing.base import CardSecrets
-from linkpay.wallet.issuing.luhn import luhn_valid
 from linkpay.wallet.issuing.service import vault_for
 from linkpay.wallet.network.settlement import (
     Attempt,

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.errors import CardNetworkError
 from linkpay.wallet.network.settlement import (
     Attempt,
@@ -42,7 +43,6 @@ from linkpay.wallet.network.settlement import (
     settle_decline,
     settle_success,
 )
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import expire_if_due
 from linkpay.wallet.store.models import Charge, Credential, Merchant, SpendRequest
 

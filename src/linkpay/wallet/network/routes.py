@@ -1,4 +1,4 @@
-"""Test network HTTP routes (agent-api.md §3): the wallet playing the merchant's
+"""Test network HTTP routes: the wallet playing the merchant's
 processor in test mode.
 
 - `POST /v1/test_network/card_charges` — JSON `wire.CardChargeRequest` → 200

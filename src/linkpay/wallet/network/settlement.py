@@ -5,7 +5,7 @@ Every outcome is written in the caller's transaction: a `Charge` row for each at
 `payment_status_details`, the credential `active → used` (its sealed secrets shredded),
 a `Transaction` for the person and a status event.
 
-Exactly-once: both state changes are compare-and-set updates (stack-notes §3.3) inside
+Exactly-once: both state changes are compare-and-set updates (conditional UPDATE) inside
 one savepoint, taken in a fixed order — spend request first, then credential, the same
 order the spend service uses when it cancels — so concurrent charges, or a charge racing
 a cancel, have exactly one winner on SQLite and PostgreSQL without deadlocks. The loser

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkpay.wallet.web.present import clean_text
+from linkpay.text import clean_text
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
+
+from linkpay.files import create_private_file
 
 VAPID_FILE = "vapid_private.pem"
 PUSH_TTL_SECONDS = 600  # the approval window; a later push is useless
@@ -35,13 +36,7 @@ def load_or_create_vapid(settings: Any) -> Any:
         vapid = Vapid()
         vapid.generate_keys()
         pem = vapid.private_pem()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:
-            pass  # another process made it first; use theirs
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
+        create_private_file(path, pem)  # False: another process made it first; use theirs
     return Vapid.from_pem(path.read_bytes())
 
 

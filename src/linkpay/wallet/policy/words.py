@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from linkpay.money import currency_exponent
 from linkpay.wallet.policy.rules import Conditions, CountCap, Rule, TimeWindow
 
-_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 _PER_PERIOD = {"hour": "an hour", "day": "a day", "week": "a week", "month": "a month"}
 _DAY_NAMES = {
     "mon": "Monday",
@@ -29,7 +29,7 @@ _VERBS = {
 def money(amount: int, currency: str = "usd") -> str:
     """$15, $15.50, 1500 JPY, 12.30 EUR."""
     code = currency.lower()
-    if code in _ZERO_DECIMAL:
+    if currency_exponent(code) == 0:
         return f"{amount} {code.upper()}"
     whole, cents = divmod(amount, 100)
     figure = f"{whole:,}" if cents == 0 else f"{whole:,}.{cents:02d}"

@@ -47,7 +47,7 @@ def _run_after_commit(session: Session) -> None:
 def _drop_when_root_ends(session: Session, transaction: SessionTransaction) -> None:
     """The outermost transaction ended without committing (after a commit the lists
     are already empty). A rolled-back savepoint inside a transaction that still
-    commits (W3 issuing, the web page's decision) keeps them."""
+    commits (issuing, the web page's decision) keeps them."""
     if transaction.parent is None:
         session.info.pop(_CALLBACKS_KEY, None)
         session.info.pop(CHANGED_IDS_KEY, None)

@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.errors import Conflict, NotFound, Unavailable
 from linkpay.wallet.policy import service as policy
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
 from linkpay.wallet.spend.validation import ensure_spending_allowed, load_person
 from linkpay.wallet.spend.windows import credential_deadline, expire_if_due

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.spend.hashing import material_hash
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.store.models import SpendRequest
 
 DUPLICATE_WINDOW_SECONDS = 60

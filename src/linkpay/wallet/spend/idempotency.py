@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for the agent API's POSTs (stack-notes §3.7, the ACP rules).
+"""`Idempotency-Key` for the agent API's POSTs (the rules Stripe's API uses).
 
 Per principal (the agent's token family) and key:
 - first use: the key is *claimed* (an `in_progress` row, committed on its own so a

@@ -6,33 +6,26 @@ transaction (`notify.outbox_jobs`)."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from linkpay.money import format_figures
+from linkpay.text import one_line
 from linkpay.wallet.spend.after_commit import call_after_commit
 from linkpay.wallet.spend.serialize import approval_url
 from linkpay.wallet.store.models import SpendRequest
 
 log = logging.getLogger("linkpay.wallet.spend")
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# ISO 4217 currencies whose minor unit is the unit itself (amounts are minor units).
-_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
-
 
 def _summary(row: SpendRequest, agent_label: str | None = None) -> str:
     """One line for a notification: who gets how much, and which agent asks. Merchant
     and agent text are untrusted."""
     payee = row.merchant_name or row.network_id or "a merchant"
-    payee = _CONTROL_CHARS.sub("", payee)[:80]
-    if row.currency in _ZERO_DECIMAL:
-        line = f"{payee}: {row.amount} {row.currency.upper()}"
-    else:
-        line = f"{payee}: {row.amount / 100:.2f} {row.currency.upper()}"
+    line = f"{one_line(payee)[:80]}: {format_figures(row.amount, row.currency)}"
     if agent_label:
-        line += f" (asked by {_CONTROL_CHARS.sub('', agent_label)[:80]})"
+        line += f" (asked by {one_line(agent_label)[:80]})"
     return line
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.binding import hash_material, material_of
 from linkpay.wallet.policy import service as policy
-from linkpay.wallet.spend.hashing import hash_material, material_of
 from linkpay.wallet.spend.windows import credential_deadline
 from linkpay.wallet.store.models import SpendRequest, User
 

@@ -16,8 +16,8 @@ from typing import Any, overload
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.policy.service import decision_of
-from linkpay.wallet.spend.hashing import material_hash
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
 from linkpay.wallet.store.policy_models import SpendDecision

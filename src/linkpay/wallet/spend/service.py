@@ -1,5 +1,5 @@
 """The spend service: every rule of the spend request lifecycle, behind the functions
-named in CONTRACTS.md. HTTP routes, web pages and admin commands only parse and render.
+below. HTTP routes, web pages and admin commands only parse and render.
 
 Each function works inside the caller's transaction (one `Session`, committed by the
 caller) so that a state change, its event, the issued credential and the idempotency
@@ -18,6 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.binding import (
+    hash_material,
+    material_hash,
+    material_of,
+    normalize_line_items,
+    normalize_totals,
+)
 from linkpay.wallet.errors import Conflict, Forbidden, InvalidRequest, RateLimited
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.connections import choose_issuer
@@ -35,13 +42,6 @@ from linkpay.wallet.spend.duplicates import (
     find_duplicate,
     lock_identical_creates,
     retry_after_seconds,
-)
-from linkpay.wallet.spend.hashing import (
-    hash_material,
-    material_hash,
-    material_of,
-    normalize_line_items,
-    normalize_totals,
 )
 from linkpay.wallet.spend.notices import notify_after_commit
 from linkpay.wallet.spend.serialize import to_wire, to_wire_many

@@ -4,7 +4,7 @@ make them (a conditional `UPDATE … WHERE id = … AND status IN (…) RETURNIN
 Every change of state goes through `transition()`: it is race-safe on SQLite and
 PostgreSQL alike (exactly one of two concurrent callers wins, the other gets `None`),
 bumps `version` and `updated_at`, and writes a `SpendRequestEvent` in the same
-transaction. The test network (W3) may use it for approved → succeeded | failed.
+transaction. The test network uses it for approved → succeeded | failed.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from linkpay.wallet.errors import Conflict
 from linkpay.wallet.policy.ledger import follow_transition
 from linkpay.wallet.store.models import SpendRequest, SpendRequestEvent, utcnow
 
-# Legal transitions (agent-api.md "Statuses"). `created → expired` is the approval
+# Legal transitions (docs/wire-api.md lists the statuses). `created → expired` is the approval
 # window running out before the agent asked for approval; `created → denied` happens
 # only when the person pauses all spending.
 TRANSITIONS: dict[str, frozenset[str]] = {

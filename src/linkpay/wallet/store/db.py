@@ -3,7 +3,7 @@
 SQLite runs in WAL mode and takes the write lock at BEGIN (`BEGIN IMMEDIATE`), because
 it ignores `SELECT … FOR UPDATE`; together with conditional updates
 (`UPDATE … WHERE status = … RETURNING`) every race has exactly one winner on both
-databases (stack-notes §3.2–3.3).
+databases.
 
 `read_transaction` is for units of work that only read (the bearer-token lookup): on
 SQLite it begins with a plain deferred `BEGIN`, so it reads a WAL snapshot without

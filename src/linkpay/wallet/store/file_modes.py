@@ -13,6 +13,8 @@ import os
 import stat
 from pathlib import Path
 
+from linkpay.files import create_private_file
+
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -38,12 +40,7 @@ def secure_sqlite_file(database: Path) -> None:
     database = database.expanduser()
     if not database.parent.exists():
         secure_directory(database.parent)
-    try:
-        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-    except FileExistsError:
-        pass
-    else:
-        os.close(fd)
+    create_private_file(database, b"")
     for suffix in ("", *SQLITE_SIDE_FILES):
         side = Path(str(database) + suffix)
         if side.exists():

@@ -14,15 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.money import format_money, money_in_words
+from linkpay.text import clean_text
 from linkpay.wallet.connections import AgentSummary, agent_summary
 from linkpay.wallet.store.models import Merchant, PaymentMethod, SpendRequest
-from linkpay.wallet.web.present import (
-    clean_text,
-    domain_of,
-    format_money,
-    minutes_left,
-    money_in_words,
-)
+from linkpay.wallet.web.present import domain_of, minutes_left
 
 STATUS_TEXT = {
     "created": "Not yet sent for approval: the agent has not asked you to decide yet.",

@@ -20,9 +20,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from linkpay.money import format_money, money_in_words
+from linkpay.text import clean_text
 from linkpay.wallet.deps import UnitRoute
 from linkpay.wallet.errors import WalletError, http_status
-from linkpay.wallet.web import present
+from linkpay.wallet.web.present import format_when
 
 log = logging.getLogger("linkpay.wallet.web")
 
@@ -32,10 +34,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.autoescape = True  # every template, whatever its extension
 templates.env.filters.update(
-    money=present.format_money,
-    money_words=present.money_in_words,
-    when=present.format_when,
-    clean=present.clean_text,
+    money=format_money,
+    money_words=money_in_words,
+    when=format_when,
+    clean=clean_text,
 )
 
 SECURITY_HEADERS = {

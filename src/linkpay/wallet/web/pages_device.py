@@ -12,13 +12,13 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from linkpay.text import clean_text
 from linkpay.wallet.auth.device import approve_device_grant, deny_device_grant, lookup_pending_grant
 from linkpay.wallet.deps import DbDep
 from linkpay.wallet.rate_limits import RateLimiters
 from linkpay.wallet.store.models import DeviceGrant
 from linkpay.wallet.web.deps import LimitersDep, PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, render
-from linkpay.wallet.web.present import clean_text
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

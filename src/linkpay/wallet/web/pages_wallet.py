@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from linkpay.text import clean_text
 from linkpay.wallet.connections import agent_summaries
 from linkpay.wallet.deps import DbDep, SettingsDep
 from linkpay.wallet.settings import Settings
@@ -19,7 +20,7 @@ from linkpay.wallet.web import account
 from linkpay.wallet.web.approval_view import STATUS_TEXT
 from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebRoute, redirect, render
-from linkpay.wallet.web.present import clean_text, domain_of
+from linkpay.wallet.web.present import domain_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

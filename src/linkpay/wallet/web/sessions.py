@@ -4,7 +4,7 @@ The session cookie carries a 256-bit random id; the `web_sessions` row keeps onl
 SHA-256, the user, and a per-session CSRF secret. Cookies are HttpOnly, SameSite=Lax and
 Secure (named `__Host-…`) whenever the wallet is reached over https.
 
-CSRF is layered (stack-notes §4.3): for every unsafe request the browser's
+CSRF is layered: for every unsafe request the browser's
 `Sec-Fetch-Site` must be same-origin/none, or, when absent, `Origin`/`Referer` must be
 our own origin (or `null`, which no-referrer pages on plain http produce); and forms
 carry a synchronizer token, HMAC(session secret, purpose). Before sign-in, forms use

@@ -1,5 +1,5 @@
-"""Make text from outside (merchants, agents, the server) inert before a terminal, an
-agent or a person reads it: the one sanitizer the CLI, MPP client and web app share.
+"""Text from outside (merchants, agents, the server), made inert before a terminal, an
+agent or a person reads it: the one sanitizer the CLI, MPP client and wallet share.
 
 Removed: ANSI/VT escape sequences (CSI, OSC, DCS, SOS/PM/APC, their 8-bit forms and
 lone escapes), control characters except newline and tab (so carriage returns go too),
@@ -7,6 +7,9 @@ format characters (bidi overrides and marks, zero-width characters, BOM, tag
 characters), surrogates, private-use characters and line/paragraph separators. A
 merchant name thus cannot repaint an approval prompt, hide text or reorder what is
 read. Only `re` and `unicodedata` are imported: the CLI calls this on every start.
+
+`has_control_characters` is the strict check for input we refuse rather than clean
+(device names an agent registers).
 """
 
 import re
@@ -23,6 +26,8 @@ _ESCAPES = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+# C0 and C1 control characters (newline and tab included).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Control, format, surrogate, private use; plus line and paragraph separators.
 _DROPPED_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
 
@@ -47,3 +52,18 @@ def sanitize_deep(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [sanitize_deep(item) for item in value]
     return value
+
+
+def clean_text(value: object) -> str:
+    """Any value shown to a person, made inert (HTML escaping is Jinja's job); None is ""."""
+    return "" if value is None else sanitize_text(str(value))
+
+
+def one_line(text: str) -> str:
+    """Inert and on one line (newlines and tabs dropped too): for notification summaries."""
+    return _CONTROL_CHARACTERS.sub("", sanitize_text(text))
+
+
+def has_control_characters(text: str) -> bool:
+    """True when `text` holds any C0/C1 control character (ESC, NUL, newline, ...)."""
+    return _CONTROL_CHARACTERS.search(text) is not None

@@ -1,6 +1,6 @@
-"""The Luhn (mod 10) check used by card numbers: the test issuer makes valid numbers, the
-test network rejects invalid ones, and the log filter uses it to tell a card number
-from an order id."""
+"""Card-number helpers: the Luhn (mod 10) check. The test issuer makes valid numbers,
+the test network and the demo checkout reject invalid ones, and the log filter uses it
+to tell a card number from an order id. Imports nothing of ours."""
 
 
 def luhn_check_digit(payload: str) -> str:

@@ -5,6 +5,10 @@ that decide what money can move and where: amount, currency, merchant, line item
 totals, credential type, network id and payment method. The approval page sends back
 the hash it displayed; approval is refused if it no longer matches, and a credential is
 only revealed while the stored approval hash still equals the current one.
+
+It lives below the services (it imports only the wire models) because both the spend
+service, which records the hash at approval, and the issuers, which check it before a
+reveal or a charge, need it.
 """
 
 from __future__ import annotations
