@@ -62,7 +62,8 @@ def test_request_approval_notifies_the_person(
             "user_id": person,
             "spend_request_id": request["id"],
             "approval_url": f"{wallet.base_url}/approve/{request['id']}",
-            "summary": "Charger[31m Shop: 19.99 USD",
+            # The whole escape sequence goes (the project's one sanitizer), not just ESC.
+            "summary": "Charger Shop: 19.99 USD",
         }
     ]
 
