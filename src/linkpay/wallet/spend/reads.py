@@ -21,9 +21,11 @@ from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.wallet.errors import InvalidRequest
+from linkpay.wallet.spend.decisions import load_for_user
 from linkpay.wallet.spend.windows import effective_status, expire_if_due
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import SpendRequest, utcnow
+from linkpay.wire import ACTIVE_STATUSES
 
 MAX_PAGE_SIZE = 100
 _AWAITING = ("created", "pending_approval")
@@ -97,3 +99,33 @@ def list_page(
         )
     )
     return rows[:limit], len(rows) > limit
+
+
+# --- the person's side (inside the caller's transaction) ---------------------------
+
+_HISTORY_LIMIT = 1000
+
+
+def get_for_user(session: Session, user_id: str, spend_request_id: str) -> SpendRequest:
+    """The person's request (404 if it is not theirs), with a due expiry persisted."""
+    return expire_if_due(session, load_for_user(session, user_id, spend_request_id), utcnow())
+
+
+def list_for_user(
+    session: Session, user_id: str, *, include_history: bool = False
+) -> list[SpendRequest]:
+    """Active requests (created, pending_approval, approved), newest first; with
+    `include_history`, every request (the most recent 1000)."""
+    now = utcnow()
+    stmt = select(SpendRequest).where(SpendRequest.user_id == user_id)
+    if not include_history:
+        stmt = stmt.where(SpendRequest.status.in_(ACTIVE_STATUSES))
+    else:
+        stmt = stmt.limit(_HISTORY_LIMIT)
+    rows = session.scalars(
+        stmt.order_by(SpendRequest.created_at.desc(), SpendRequest.id.desc())
+    ).all()
+    rows = [expire_if_due(session, row, now) for row in rows]
+    if not include_history:
+        rows = [row for row in rows if effective_status(row, now) in ACTIVE_STATUSES]
+    return rows

@@ -15,7 +15,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.binding import (
@@ -44,6 +43,7 @@ from linkpay.wallet.spend.duplicates import (
     retry_after_seconds,
 )
 from linkpay.wallet.spend.notices import notify_after_commit
+from linkpay.wallet.spend.reads import get_for_user, list_for_user
 from linkpay.wallet.spend.serialize import to_wire, to_wire_many
 from linkpay.wallet.spend.states import (
     EDITABLE_STATUSES,
@@ -62,9 +62,9 @@ from linkpay.wallet.spend.validation import (
     parse_expires_at,
     resolve_payment_method,
 )
-from linkpay.wallet.spend.windows import credential_deadline, effective_status, expire_if_due
+from linkpay.wallet.spend.windows import credential_deadline, expire_if_due
 from linkpay.wallet.store.models import SpendRequest, User, utcnow
-from linkpay.wire import ACTIVE_STATUSES, SpendRequestCreate, SpendRequestUpdate
+from linkpay.wire import SpendRequestCreate, SpendRequestUpdate
 
 __all__ = [
     "APPROVE_SCOPE",
@@ -88,35 +88,6 @@ __all__ = [
 log = logging.getLogger("linkpay.wallet.spend")
 
 APPROVE_SCOPE = "spend_requests:approve"
-_HISTORY_LIMIT = 1000
-
-
-# --- reading --------------------------------------------------------------------------
-
-
-def get_for_user(session: Session, user_id: str, spend_request_id: str) -> SpendRequest:
-    """The person's request (404 if it is not theirs), with a due expiry persisted."""
-    return expire_if_due(session, load_for_user(session, user_id, spend_request_id), utcnow())
-
-
-def list_for_user(
-    session: Session, user_id: str, *, include_history: bool = False
-) -> list[SpendRequest]:
-    """Active requests (created, pending_approval, approved), newest first; with
-    `include_history`, every request (the most recent 1000)."""
-    now = utcnow()
-    stmt = select(SpendRequest).where(SpendRequest.user_id == user_id)
-    if not include_history:
-        stmt = stmt.where(SpendRequest.status.in_(ACTIVE_STATUSES))
-    else:
-        stmt = stmt.limit(_HISTORY_LIMIT)
-    rows = session.scalars(
-        stmt.order_by(SpendRequest.created_at.desc(), SpendRequest.id.desc())
-    ).all()
-    rows = [expire_if_due(session, row, now) for row in rows]
-    if not include_history:
-        rows = [row for row in rows if effective_status(row, now) in ACTIVE_STATUSES]
-    return rows
 
 
 # --- the agent's side -----------------------------------------------------------------
