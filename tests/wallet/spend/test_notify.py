@@ -63,7 +63,7 @@ def test_request_approval_notifies_the_person(
             "spend_request_id": request["id"],
             "approval_url": f"{wallet.base_url}/approve/{request['id']}",
             # The whole escape sequence goes (the project's one sanitizer), not just ESC.
-            "summary": "Charger Shop: 19.99 USD",
+            "summary": "Charger Shop: 19.99 USD (asked by pytest (spend tests))",
         }
     ]
 
