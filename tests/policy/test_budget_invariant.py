@@ -75,7 +75,7 @@ class Watcher(threading.Thread):
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded CI box starts Python slowly
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"wallet server exited with {proc.returncode}"
         try:

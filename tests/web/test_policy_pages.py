@@ -126,3 +126,15 @@ def test_spending_page_draws_svg(wallet: Any, person: str) -> None:
     page = client.get("/spending")
     assert page.status_code == 200
     assert page.text.count("<svg") >= 2 and "<script" not in page.text.split("<main")[-1]
+
+
+def test_activity_says_who_decided_and_why(wallet: Any, person: str) -> None:
+    from linkpay.wallet.policy import edit
+
+    with wallet.session() as session:
+        edit.set_rules(session, person, AUTO, actor="test", confirmed_by="test")
+    token = wallet.agent_login(person).access_token
+    create_spend_request(wallet, token, amount=1200, totals=None, line_items=None)
+    page = person_client(wallet, person).get("/activity")
+    assert page.status_code == 200
+    assert "Your rules: Rule 1: Purchases up to $30 are approved automatically" in page.text

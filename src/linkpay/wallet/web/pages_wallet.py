@@ -42,7 +42,8 @@ def _request_rows(
     found = list(list_for_user(db, user_id, include_history=history))
     agents = agent_summaries(db, user_id, [r.token_family_id for r in found if r.token_family_id])
     for row in found:
-        status = to_wire(db, row, settings=settings).status
+        wire = to_wire(db, row, settings=settings)
+        status = wire.status
         agent = agents.get(row.token_family_id or "")
         rows.append(
             {
@@ -58,6 +59,8 @@ def _request_rows(
                 "agent": clean_text(agent.label) if agent else "An agent",
                 "agent_connected_at": agent.connected_at if agent else None,
                 "agent_purchases": agent.purchases_asked if agent else None,
+                # Who decided (the person or one of their rules) and why.
+                "decision": wire.decision,
             }
         )
     return rows
