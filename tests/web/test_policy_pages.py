@@ -137,4 +137,4 @@ def test_activity_says_who_decided_and_why(wallet: Any, person: str) -> None:
     create_spend_request(wallet, token, amount=1200, totals=None, line_items=None)
     page = person_client(wallet, person).get("/activity")
     assert page.status_code == 200
-    assert "Your rules: Rule 1: Purchases up to $30 are approved automatically" in page.text
+    assert "Your rules decided: Rule 1: Purchases up to $30 are approved automatically" in page.text

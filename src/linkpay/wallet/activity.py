@@ -110,6 +110,8 @@ def _text(kind: str, data: dict[str, Any]) -> str:
         text = text.replace("Denied", "Stopped (everything paused):", 1)
     if kind == "charge.declined" and data.get("decline_code"):
         text = f"{text} ({data['decline_code']})"
+    if kind == "policy.decision" and data.get("reason"):
+        text = f"{text}: {data['reason']}"
     if kind in ("device.approved", "device.denied", "agent.revoked"):
         label = data.get("connection_label") or data.get("client_id")
         if label:

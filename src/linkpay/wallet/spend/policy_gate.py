@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from linkpay.wallet import audit
 from linkpay.wallet.binding import hash_material, material_of
 from linkpay.wallet.policy import service as policy
 from linkpay.wallet.spend.windows import credential_deadline
@@ -84,6 +85,22 @@ def after_insert(
     )
     if decision.action == "auto_approve":
         policy.hold(session, row, assessment.facts, now)
+    if by == "policy":  # the person reads why in their activity
+        audit.record_event(
+            session,
+            audit.events.POLICY_DECISION,
+            actor=audit.events.SYSTEM,
+            subject=row.id,
+            user_id=row.user_id,
+            data={
+                "action": decision.action,
+                "rule": decision.rule,
+                "reason": decision.reason,
+                "amount": row.amount,
+                "currency": row.currency,
+                "merchant_name": row.merchant_name,
+            },
+        )
 
 
 def hold_delegated(session: Session, row: SpendRequest, now: datetime) -> None:
