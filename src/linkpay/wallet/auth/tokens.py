@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
+from linkpay.wallet.errors import not_found
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.store.models import OAuthToken, utcnow
 
@@ -217,7 +218,6 @@ def revoke_family(
     session: Session, *, user_id: str, family_id: str, actor: str | None = None
 ) -> None:
     """Disconnect one agent. Another person's (or unknown) family → 404."""
-    from linkpay.wallet.errors import not_found
 
     owned = session.scalars(
         select(OAuthToken.id)

@@ -12,6 +12,8 @@ from typing import TypeVar
 
 import stamina
 
+from linkpay.wallet.issuing.base import IssuerRejected, IssuerUnavailable
+
 T = TypeVar("T")
 
 ATTEMPTS = 3
@@ -42,7 +44,6 @@ def _is_connection_error(error: BaseException) -> bool:
 
 def call_with_retries(provider: str, action: str, call: Callable[[], T]) -> T:
     """Run `call`, retrying transient failures; translate the final failure."""
-    from linkpay.wallet.issuing.base import IssuerRejected, IssuerUnavailable
 
     retrying = stamina.retry(
         on=is_transient, attempts=ATTEMPTS, timeout=TIMEOUT_SECONDS, wait_initial=0.2, wait_max=2.0

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from linkpay import wire
 from linkpay.wallet import audit
+from linkpay.wallet.binding import material_hash
 from linkpay.wallet.crypto import CardVault, fingerprint
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.base import (
@@ -263,7 +264,6 @@ def _live_card_credential(
 
 def is_usable(credential: Credential, row: SpendRequest, now: datetime | None = None) -> bool:
     """The approval binding: active, unexpired, request approved, hash unchanged."""
-    from linkpay.wallet.binding import material_hash
 
     now = now or _now()
     return (

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from linkpay.wallet import audit
 from linkpay.wallet.binding import material_hash
 from linkpay.wallet.errors import Conflict, NotFound, Unavailable
+from linkpay.wallet.issuing.base import IssuerUnavailable, IssuingError
+from linkpay.wallet.issuing.service import issue_credential, void_credentials
 from linkpay.wallet.policy import service as policy
 from linkpay.wallet.spend.states import CANCELABLE_STATUSES, invalid_state, transition
 from linkpay.wallet.spend.validation import ensure_spending_allowed, load_person
@@ -32,8 +34,6 @@ def issue(session: Session, row: SpendRequest, *, settings: Any) -> None:
     """Issue the credential inside the approval's transaction. When the issuer fails,
     the error rolls the approval back with it: the request stays `pending_approval`,
     nothing is half-issued, and the person reads why (503 outage / 409 setup)."""
-    from linkpay.wallet.issuing.base import IssuerUnavailable, IssuingError
-    from linkpay.wallet.issuing.service import issue_credential
 
     try:
         credential = issue_credential(session, row, settings=settings)
@@ -189,8 +189,6 @@ def cancel_spend_request(
         now=now,
     )
     if previous == "approved":
-        from linkpay.wallet.issuing.service import void_credentials
-
         void_credentials(session, row.id)
     return updated
 
@@ -230,8 +228,6 @@ def pause_spending(session: Session, user_id: str, *, actor: str | None = None) 
             now=now,
         )
         if updated is not None and previous == "approved":
-            from linkpay.wallet.issuing.service import void_credentials
-
             void_credentials(session, row.id)
 
 

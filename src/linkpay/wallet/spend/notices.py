@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from linkpay.money import format_figures
 from linkpay.text import one_line
+from linkpay.wallet.connections import agent_summary
+from linkpay.wallet.policy.quorum import deciders
 from linkpay.wallet.spend.after_commit import call_after_commit
 from linkpay.wallet.spend.serialize import approval_url
 from linkpay.wallet.store.models import SpendRequest
@@ -30,7 +32,6 @@ def _summary(row: SpendRequest, agent_label: str | None = None) -> str:
 
 
 def _agent_label(session: Session, row: SpendRequest) -> str | None:
-    from linkpay.wallet.connections import agent_summary
 
     agent = agent_summary(session, row.user_id, row.token_family_id)
     return agent.label if agent else None
@@ -38,7 +39,6 @@ def _agent_label(session: Session, row: SpendRequest) -> str | None:
 
 def notify_after_commit(session: Session, row: SpendRequest, settings: Any, notifier: Any) -> None:
     """Tell the wallet's owner and, on a shared wallet, every approver."""
-    from linkpay.wallet.policy.quorum import deciders
 
     for user_id in deciders(session, row.user_id):
         _notify_one(session, row, user_id, settings, notifier)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from linkpay.wallet import audit
 from linkpay.wallet.binding import hash_material, material_of
 from linkpay.wallet.policy import service as policy
+from linkpay.wallet.policy.figures import budget_figures, limit_figures
 from linkpay.wallet.spend.windows import credential_deadline
 from linkpay.wallet.store.models import SpendRequest, User
 
@@ -114,7 +115,6 @@ def dry_run(
 ) -> dict[str, Any]:
     """What create would decide for these columns, with the remaining limits and
     budgets; nothing is written."""
-    from linkpay.wallet.policy.figures import budget_figures, limit_figures
 
     facts = facts_for_new(session, person, agent, columns, now)
     assessment = policy.assess(session, person, facts, now)

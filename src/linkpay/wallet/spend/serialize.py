@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.binding import material_hash
+from linkpay.wallet.issuing import service as issuing
 from linkpay.wallet.policy.service import decision_of
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
@@ -160,8 +161,6 @@ def to_wire(
     card = None
     token = None
     if wanted and credential_revealable(row, status):
-        from linkpay.wallet.issuing import service as issuing
-
         if "card" in wanted and row.credential_type == "card":
             card = issuing.reveal_card(session, row, settings=settings)
         if "shared_payment_token" in wanted and row.credential_type == "shared_payment_token":

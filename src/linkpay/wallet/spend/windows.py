@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from linkpay.wallet.issuing.service import void_credentials
 from linkpay.wallet.spend.states import transition
 from linkpay.wallet.store.models import SpendRequest
 
@@ -69,7 +70,5 @@ def expire_if_due(session: Session, row: SpendRequest, now: datetime) -> SpendRe
         assert fresh is not None
         return fresh
     if previous == "approved":
-        from linkpay.wallet.issuing.service import void_credentials
-
         void_credentials(session, row.id)
     return updated

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
 from linkpay.wallet.deps import SessionmakerDep, SettingsDep
+from linkpay.wallet.issuing import lithic as lithic_issuer
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
 from linkpay.wallet.store.db import read_transaction, transaction
 
@@ -51,7 +52,6 @@ async def lithic_webhook(
 
 
 def handle(factory: Any, settings: Any, payload: bytes, headers: dict[str, str]) -> JSONResponse:
-    from linkpay.wallet.issuing import lithic as lithic_issuer
 
     with read_transaction(factory) as db:
         connection = active_connection(db)
