@@ -276,6 +276,10 @@ def _pages(wallet: Any, person: str, token: str) -> list[str]:
         "/agents",
         "/notifications",
         "/security",
+        "/addresses",
+        "/profile",
+        f"/receipts/{paid}",
+        "/no-such-page",
     ]
 
 
