@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.store.models import SpendRequest, User
+from linkpay.wallet.store.models import SpendRequest
 from linkpay.wallet.store.policy_models import LedgerEntry
 
 _SIGNED = case(
@@ -31,13 +31,21 @@ _HOLDING = ("approved", "requires_action")
 _RELEASING = frozenset({"canceled", "expired", "failed", "denied"})
 
 
+# Namespace of our transaction-level advisory locks (first key of the two-key form).
+WALLET_LOCK_CLASS = 1313
+
+
 def lock_wallet(session: Session, user_id: str) -> None:
-    """Serialize reservations of one wallet across processes: a row lock on the owner
-    on PostgreSQL. SQLite transactions already hold the database write lock from
-    BEGIN IMMEDIATE, which serializes every writer."""
+    """Serialize reservations of one wallet across processes and hosts. PostgreSQL:
+    a transaction-level advisory lock keyed by the wallet (it does not conflict with
+    the row locks creates take on the person, and ends with the transaction). SQLite
+    transactions already hold the database write lock from BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "sqlite":
         return
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:wallet))"),
+        {"namespace": WALLET_LOCK_CLASS, "wallet": user_id},
+    )
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,10 @@ def assess(session: Session, user: User, facts: Facts, now: datetime) -> Assessm
     matching rule; an auto-approval (and any request's money) must fit the limits
     and budgets as they stand."""
     policy = load_policy(session, user)
+    if policy.rules or policy.budgets:
+        # Rules may approve (and so reserve) and count: read and decide under the
+        # wallet lock so parallel creates can't both spend the last of a budget.
+        ledger.lock_wallet(session, user.id)
     usage_now = usage(session, user.id, facts.agent, facts.currency, now)
     decision = evaluate(
         policy.rules, facts, tz=policy.tz, count=_rule_counter(session, user.id, policy.tz)
