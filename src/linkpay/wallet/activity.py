@@ -130,11 +130,7 @@ def activity_items(
     ]
     agents = agent_summaries(db, user_id, families) if families else {}
     names = (
-        dict(
-            db.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchants)))
-            .tuples()
-            .all()
-        )
+        dict(db.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(merchants))).all())
         if merchants
         else {}
     )

@@ -56,12 +56,12 @@ def agent_summaries(
             return {}
         tokens = tokens.where(OAuthToken.family_id.in_(wanted))
         counts = counts.where(SpendRequest.token_family_id.in_(wanted))
-    asked = dict(db.execute(counts.group_by(SpendRequest.token_family_id)).tuples().all())
+    asked = dict(db.execute(counts.group_by(SpendRequest.token_family_id)).all())
     first: dict[str, tuple[str | None, str, datetime]] = {}
     live: dict[str, bool] = {}
     for family, label, client, created, revoked in db.execute(
         tokens.order_by(OAuthToken.created_at)
-    ).tuples():
+    ):
         first.setdefault(family, (label, client, created))
         live[family] = live.get(family, False) or revoked is None
     return {

@@ -74,9 +74,7 @@ def build_receipt(db: Session, user_id: str, spend_request_id: str) -> dict[str,
             select(Merchant.id, Merchant.name).where(
                 Merchant.id.in_([c.merchant_id for c in charges])
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     credential = db.scalars(select(Credential).where(Credential.spend_request_id == row.id)).first()
     method = db.get(PaymentMethod, row.payment_method_id) if row.payment_method_id else None
