@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
 from linkpay.wallet.deps import SessionmakerDep, SettingsDep
-from linkpay.wallet.issuing import lithic as lithic_issuer
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
 from linkpay.wallet.store.db import read_transaction, transaction
 
@@ -52,6 +51,9 @@ async def lithic_webhook(
 
 
 def handle(factory: Any, settings: Any, payload: bytes, headers: dict[str, str]) -> JSONResponse:
+    # Function-local: the lithic SDK is the optional `live` extra; without it the wallet
+    # (and the demo) must still start.
+    from linkpay.wallet.issuing import lithic as lithic_issuer
 
     with read_transaction(factory) as db:
         connection = active_connection(db)

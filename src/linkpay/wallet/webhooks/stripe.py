@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 from linkpay.wallet.decide import AuthorizationAsk, authorize
 from linkpay.wallet.decide.settle import Reported, apply
 from linkpay.wallet.deps import SessionmakerDep, SettingsDep
-from linkpay.wallet.issuing import stripe as stripe_issuer
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
 from linkpay.wallet.store.db import read_transaction, transaction
 
@@ -50,6 +49,9 @@ async def stripe_webhook(
 
 
 def handle(factory: Any, settings: Any, payload: bytes, signature: str) -> JSONResponse:
+    # Function-local: the stripe SDK is the optional `live` extra; without it the wallet
+    # (and the demo) must still start.
+    from linkpay.wallet.issuing import stripe as stripe_issuer
 
     with read_transaction(factory) as db:
         connection = active_connection(db)
