@@ -7,25 +7,24 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from linkpay.wallet.activity import activity_items
+from linkpay.wallet.deps import DbDep
 from linkpay.wallet.errors import NotFound, WalletError
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.receipts import build_receipt
+from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, render
 from linkpay.wallet.web.present import clean_text
-from linkpay.wallet.web.sessions import require_person
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = 100
 
 
 @router.get("/activity")
-def activity(request: Request, before: int | None = None) -> Response:
-    from linkpay.wallet.activity import activity_items
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        items = activity_items(db, person.user_id, limit=PAGE + 1, before_seq=before)
+def activity(request: Request, person: PersonDep, db: DbDep, before: int | None = None) -> Response:
+    items = activity_items(db, person.user_id, limit=PAGE + 1, before_seq=before)
     more = len(items) > PAGE
     items = items[:PAGE]
     return render(
@@ -51,24 +50,18 @@ def activity(request: Request, before: int | None = None) -> Response:
     )
 
 
-def _receipt(request: Request, spend_request_id: str) -> dict[str, object]:
-    from linkpay.wallet.receipts import build_receipt
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        try:
-            return build_receipt(db, person.user_id, spend_request_id[:60])
-        except WalletError as exc:
-            if isinstance(exc, NotFound):
-                raise WebError(
-                    404, "Not found", "There is no such purchase in your wallet."
-                ) from None
-            raise
+def _receipt(db: Session, user_id: str, spend_request_id: str) -> dict[str, object]:
+    try:
+        return build_receipt(db, user_id, spend_request_id[:60])
+    except WalletError as exc:
+        if isinstance(exc, NotFound):
+            raise WebError(404, "Not found", "There is no such purchase in your wallet.") from None
+        raise
 
 
 @router.get("/receipts/{spend_request_id}.json")
-def receipt_json(request: Request, spend_request_id: str) -> Response:
-    receipt = _receipt(request, spend_request_id)
+def receipt_json(spend_request_id: str, person: PersonDep, db: DbDep) -> Response:
+    receipt = _receipt(db, person.user_id, spend_request_id)
     body = json.dumps(receipt, indent=2, ensure_ascii=False, default=str)
     return Response(
         body,
@@ -80,6 +73,6 @@ def receipt_json(request: Request, spend_request_id: str) -> Response:
 
 
 @router.get("/receipts/{spend_request_id}")
-def receipt_page(request: Request, spend_request_id: str) -> Response:
-    receipt = _receipt(request, spend_request_id)
+def receipt_page(request: Request, spend_request_id: str, person: PersonDep, db: DbDep) -> Response:
+    receipt = _receipt(db, person.user_id, spend_request_id)
     return render(request, "receipt.html", {"title": "Receipt", "r": receipt})

@@ -7,15 +7,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from linkpay.wallet.addresses import (
+    LABELS,
+    get_address,
+    list_addresses,
+    one_line,
+    remove_address,
+    set_default_address,
+    update_address,
+)
+from linkpay.wallet.addresses import (
+    add_address as add_address_row,
+)
+from linkpay.wallet.deps import DbDep
 from linkpay.wallet.errors import NotFound, WalletError
-from linkpay.wallet.store.db import transaction
+from linkpay.wallet.profile import get_user, update_profile
+from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
-from linkpay.wallet.web.sessions import check_csrf, require_person
+from linkpay.wallet.web.sessions import Person
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]
 
 NOTICES = {
     "profile": "Profile saved.",
@@ -28,8 +51,6 @@ FIELD_NAMES = ("name", "line_1", "line_2", "locality", "postal_code", "administr
 
 
 def _rows(rows: Any) -> list[dict[str, Any]]:
-    from linkpay.wallet.addresses import one_line
-
     return [
         {"id": r.id, "nickname": r.nickname, "line": one_line(r.address), "default": r.is_default}
         for r in rows
@@ -47,14 +68,12 @@ def _not_found() -> WebError:
 
 
 @router.get("/profile")
-def profile_page(request: Request, notice: str | None = None) -> Response:
-    from linkpay.wallet.profile import get_user
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        user = get_user(db, person.user_id)
-        values = {"name": user.name or "", "phone": user.phone or ""}
-        billing = dict(user.billing_address or {})
+def profile_page(
+    request: Request, person: PersonDep, db: DbDep, notice: str | None = None
+) -> Response:
+    user = get_user(db, person.user_id)
+    values = {"name": user.name or "", "phone": user.phone or ""}
+    billing = dict(user.billing_address or {})
     return _profile(request, values, billing, notice=NOTICES.get(notice or ""))
 
 
@@ -66,8 +85,6 @@ def _profile(
     notice: str | None = None,
     error: str | None = None,
 ) -> Response:
-    from linkpay.wallet.addresses import LABELS
-
     return render(
         request,
         "profile.html",
@@ -84,43 +101,29 @@ def _profile(
 
 
 @router.post("/profile")
-async def save_profile(request: Request) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
-    form = await request.form()
-    return await run_in_threadpool(_save_profile, request, form)
-
-
-def _save_profile(request: Request, form: Any) -> Response:
-    from linkpay.wallet.profile import update_profile
-
+def save_profile(request: Request, person: PersonDep, db: DbDep, form: FormDep) -> Response:
     values = {"name": str(form.get("name") or "")[:300], "phone": str(form.get("phone") or "")[:60]}
     billing = _form_fields(form, "billing_")
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, str(form.get("csrf_token") or ""))
-        try:
-            with db.begin_nested():
-                update_profile(
-                    db,
-                    person.user_id,
-                    name=values["name"],
-                    phone=values["phone"],
-                    billing_address=billing or None,
-                    clear_billing_address=not billing,
-                )
-        except WalletError as exc:
-            return _profile(request, values, billing, error=exc.message)
+    try:
+        with db.begin_nested():
+            update_profile(
+                db,
+                person.user_id,
+                name=values["name"],
+                phone=values["phone"],
+                billing_address=billing or None,
+                clear_billing_address=not billing,
+            )
+    except WalletError as exc:
+        return _profile(request, values, billing, error=exc.message)
     return redirect("/profile?notice=profile")
 
 
 @router.get("/addresses")
-def addresses_page(request: Request, notice: str | None = None) -> Response:
-    from linkpay.wallet.addresses import list_addresses
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        rows = _rows(list_addresses(db, person.user_id))
+def addresses_page(
+    request: Request, person: PersonDep, db: DbDep, notice: str | None = None
+) -> Response:
+    rows = _rows(list_addresses(db, person.user_id))
     return _addresses(request, rows, notice=NOTICES.get(notice or ""))
 
 
@@ -132,8 +135,6 @@ def _addresses(
     error: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    from linkpay.wallet.addresses import LABELS
-
     return render(
         request,
         "addresses.html",
@@ -150,48 +151,32 @@ def _addresses(
 
 
 @router.post("/addresses")
-async def add_address(request: Request) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
-    form = await request.form()
-    return await run_in_threadpool(_add_address, request, form)
-
-
-def _add_address(request: Request, form: Any) -> Response:
-    from linkpay.wallet.addresses import add_address, list_addresses
-
+def add_address(request: Request, person: PersonDep, db: DbDep, form: FormDep) -> Response:
     fields = _form_fields(form)
     nickname = str(form.get("nickname") or "")[:200]
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, str(form.get("csrf_token") or ""))
-        try:
-            with db.begin_nested():
-                add_address(
-                    db,
-                    person.user_id,
-                    fields,
-                    nickname=nickname,
-                    make_default=bool(form.get("make_default")),
-                )
-        except WalletError as exc:
-            rows = _rows(list_addresses(db, person.user_id))
-            values = {**fields, "nickname": nickname}
-            return _addresses(request, rows, error=exc.message, values=values)
+    try:
+        with db.begin_nested():
+            add_address_row(
+                db,
+                person.user_id,
+                fields,
+                nickname=nickname,
+                make_default=bool(form.get("make_default")),
+            )
+    except WalletError as exc:
+        rows = _rows(list_addresses(db, person.user_id))
+        values = {**fields, "nickname": nickname}
+        return _addresses(request, rows, error=exc.message, values=values)
     return redirect("/addresses?notice=added")
 
 
 @router.get("/addresses/{address_id}")
-def edit_address_page(request: Request, address_id: str) -> Response:
-    from linkpay.wallet.addresses import LABELS, get_address
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        try:
-            row = get_address(db, person.user_id, address_id[:60])
-        except WalletError:
-            raise _not_found() from None
-        values = {**(row.address or {}), "nickname": row.nickname or ""}
+def edit_address_page(request: Request, address_id: str, person: PersonDep, db: DbDep) -> Response:
+    try:
+        row = get_address(db, person.user_id, address_id[:60])
+    except WalletError:
+        raise _not_found() from None
+    values = {**(row.address or {}), "nickname": row.nickname or ""}
     return render(
         request,
         "address_edit.html",
@@ -200,65 +185,49 @@ def edit_address_page(request: Request, address_id: str) -> Response:
 
 
 @router.post("/addresses/{address_id}")
-async def save_address(request: Request, address_id: str) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
-    form = await request.form()
-    return await run_in_threadpool(_save_address, request, address_id[:60], form)
-
-
-def _save_address(request: Request, address_id: str, form: Any) -> Response:
-    from linkpay.wallet.addresses import LABELS, update_address
-
+def save_address(
+    request: Request, address_id: str, person: PersonDep, db: DbDep, form: FormDep
+) -> Response:
+    address_id = address_id[:60]
     fields = _form_fields(form)
     nickname = str(form.get("nickname") or "")[:200]
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, str(form.get("csrf_token") or ""))
-        try:
-            with db.begin_nested():
-                update_address(db, person.user_id, address_id, fields, nickname=nickname)
-        except WalletError as exc:
-            if isinstance(exc, NotFound):
-                raise _not_found() from None
-            return render(
-                request,
-                "address_edit.html",
-                {
-                    "title": "Edit address",
-                    "id": address_id,
-                    "values": {**fields, "nickname": nickname},
-                    "labels": LABELS,
-                    "error": exc.message,
-                },
-                status_code=400,
-            )
+    try:
+        with db.begin_nested():
+            update_address(db, person.user_id, address_id, fields, nickname=nickname)
+    except WalletError as exc:
+        if isinstance(exc, NotFound):
+            raise _not_found() from None
+        return render(
+            request,
+            "address_edit.html",
+            {
+                "title": "Edit address",
+                "id": address_id,
+                "values": {**fields, "nickname": nickname},
+                "labels": LABELS,
+                "error": exc.message,
+            },
+            status_code=400,
+        )
     return redirect("/addresses?notice=saved")
 
 
 @router.post("/addresses/{address_id}/default")
-def make_default(
-    request: Request, address_id: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
-    return _change(request, address_id, csrf_token, "default")
+def make_default(address_id: str, person: PersonDep, db: DbDep) -> Response:
+    return _change(db, person, address_id, "default")
 
 
 @router.post("/addresses/{address_id}/remove")
-def remove(request: Request, address_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _change(request, address_id, csrf_token, "removed")
+def remove(address_id: str, person: PersonDep, db: DbDep) -> Response:
+    return _change(db, person, address_id, "removed")
 
 
-def _change(request: Request, address_id: str, csrf_token: str, action: str) -> Response:
-    from linkpay.wallet.addresses import remove_address, set_default_address
-
-    with transaction(request.app.state.sessionmaker) as db:
-        person = require_person(db, request)
-        check_csrf(request, person, csrf_token)
-        try:
-            if action == "default":
-                set_default_address(db, person.user_id, address_id[:60])
-            else:
-                remove_address(db, person.user_id, address_id[:60])
-        except WalletError:
-            raise _not_found() from None
+def _change(db: Session, person: Person, address_id: str, action: str) -> Response:
+    try:
+        if action == "default":
+            set_default_address(db, person.user_id, address_id[:60])
+        else:
+            remove_address(db, person.user_id, address_id[:60])
+    except WalletError:
+        raise _not_found() from None
     return redirect(f"/addresses?notice={action}")
