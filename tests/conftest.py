@@ -211,6 +211,27 @@ def _required(variable: str) -> bool:
     return os.environ.get(variable, "") not in ("", "0", "false")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.only_database("postgres")` keeps a test to one of the two database
+    parametrizations: the other is deselected at collection (counted as deselected,
+    never shown as a skip), for tests whose subject exists on one database only."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("only_database")
+        callspec = getattr(item, "callspec", None)
+        kind = None
+        if callspec is not None:
+            kind = callspec.params.get("database_url", callspec.params.get("empty_database_url"))
+        if marker is not None and kind is not None and kind != marker.args[0]:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests that need a system tool skip without it, or fail when CI demands the tool
     (`.ci/run` sets LINKPAY_REQUIRE_BROWSER=1 and LINKPAY_REQUIRE_TMUX=1, as it sets

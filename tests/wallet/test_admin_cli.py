@@ -222,9 +222,8 @@ def test_entry_point_subprocess_has_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.only_database("sqlite")  # serve once; the database layer is covered elsewhere
 def test_serve_migrates_ensures_owner_and_answers(tmp_path: Path, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("serve is exercised once; the database layer is covered elsewhere")
     port = free_loopback_port()
     env = {
         **os.environ,

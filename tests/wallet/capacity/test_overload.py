@@ -53,10 +53,8 @@ def test_busy_database_is_503_with_retry_after(wallet_factory: Any, person: str)
         assert agent.post("/spend_requests", json=card_body()).status_code == 200
 
 
-@pytest.mark.postgres
+@pytest.mark.only_database("postgres")  # PostgreSQL connection limits
 def test_too_many_clients_counts_as_overload(database_url: str) -> None:
-    if not database_url.startswith("postgres"):
-        pytest.skip("PostgreSQL connection limits only")
     role = f"linkpay_full_{secrets.token_hex(4)}"
     admin = create_engine(normalize_database_url(database_url), isolation_level="AUTOCOMMIT")
     try:

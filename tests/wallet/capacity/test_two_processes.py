@@ -83,9 +83,8 @@ def test_approval_through_a_wakes_a_long_poll_on_b(pair: Any) -> None:
     assert returned_at[0] - approved_at < 5
 
 
+@pytest.mark.only_database("postgres")  # shared counters; SQLite is one process
 def test_phrase_guess_limit_counts_across_both(pair: Any, database_url: str) -> None:
-    if not database_url.startswith("postgres"):
-        pytest.skip("shared rate-limit counters need PostgreSQL (SQLite is one process)")
     from linkpay.wallet.auth.device import PHRASE_GUESS_LIMIT
 
     a, b, local = pair
