@@ -14,6 +14,7 @@ reveal or a charge, need it.
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 from typing import Any
 
 import rfc8785
@@ -89,3 +90,8 @@ def hash_material(material: dict[str, Any]) -> str:
 def material_hash(row: Any) -> str:
     """SHA-256 hex of the RFC 8785 canonical JSON of the row's material fields."""
     return hash_material(material_fields(row))
+
+
+def material_hash_of_columns(columns: dict[str, Any]) -> str:
+    """The same hash for a request not inserted yet, from its column values by name."""
+    return material_hash(SimpleNamespace(**columns))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from linkpay.wallet import audit
-from linkpay.wallet.binding import hash_material, material_of
+from linkpay.wallet.binding import material_hash_of_columns
 from linkpay.wallet.policy import service as policy
 from linkpay.wallet.policy.figures import budget_figures, limit_figures
 from linkpay.wallet.spend.windows import credential_deadline
@@ -53,20 +53,9 @@ def initial_values(
     """Status and decision columns of the new row under the policy's decision."""
     action = assessment.decision.action
     if action == "auto_approve":
-        material = material_of(
-            amount=columns["amount"],
-            currency=columns["currency"],
-            merchant_name=columns["merchant_name"],
-            merchant_url=columns["merchant_url"],
-            line_items=columns["line_items"],
-            totals=columns["totals"],
-            credential_type=columns["credential_type"],
-            network_id=columns["network_id"],
-            payment_method=columns["payment_method_id"],
-        )
         return {
             "status": "approved",
-            "approval_hash": hash_material(material),
+            "approval_hash": material_hash_of_columns(columns),
             "decided_at": now,
             "credential_valid_until": credential_deadline(now, settings, columns["expires_at"]),
         }

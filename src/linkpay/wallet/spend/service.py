@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.binding import (
-    hash_material,
     material_hash,
-    material_of,
+    material_hash_of_columns,
     normalize_line_items,
     normalize_totals,
 )
@@ -132,22 +131,6 @@ def _validated_new_request(
     return person, columns
 
 
-def _material_hash_of_columns(columns: dict[str, Any]) -> str:
-    return hash_material(
-        material_of(
-            amount=columns["amount"],
-            currency=columns["currency"],
-            merchant_name=columns["merchant_name"],
-            merchant_url=columns["merchant_url"],
-            line_items=columns["line_items"],
-            totals=columns["totals"],
-            credential_type=columns["credential_type"],
-            network_id=columns["network_id"],
-            payment_method=columns["payment_method_id"],
-        )
-    )
-
-
 def create_spend_request(
     session: Session, principal: Any, body: SpendRequestCreate, *, settings: Any, notifier: Any
 ) -> SpendRequest:
@@ -160,7 +143,7 @@ def create_spend_request(
         )
     now = utcnow()
     person, columns = _validated_new_request(session, principal, body, now, settings)
-    material_hash_value = _material_hash_of_columns(columns)
+    material_hash_value = material_hash_of_columns(columns)
     # Only identical requests of one agent wait for each other (duplicate check + insert).
     lock_identical_creates(session, principal.token_family_id, material_hash_value)
     assessment = policy_gate.assess_new(session, person, principal.token_family_id, columns, now)
@@ -243,7 +226,7 @@ def create_delegated_spend_request(
         token_family_id=principal.token_family_id,
         status="approved",
         **choose_issuer(session, test=body.test),
-        approval_hash=_material_hash_of_columns(columns),
+        approval_hash=material_hash_of_columns(columns),
         decided_at=now,
         credential_valid_until=valid_until,
         version=1,
