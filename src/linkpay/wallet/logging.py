@@ -76,10 +76,25 @@ _PREFIXED_SECRET = re.compile(r"\b(sk_(?:test|live)_|rk_(?:test|live)_|spt_)[A-Z
 _URL_SECRET = re.compile(r"(/signin/|[?&]code=)[^\s/?&#\"']+")
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+# A digit run inside a hex token at least this long is part of a hash or an id (the
+# approval hash is 64 hex characters), never a card number typed or printed.
+_HASH_TOKEN_LENGTH = 32
+
+
+def _inside_hash(match: re.Match[str]) -> bool:
+    text, start, end = match.string, match.start(), match.end()
+    while start > 0 and text[start - 1] in _HEX:
+        start -= 1
+    while end < len(text) and text[end] in _HEX:
+        end += 1
+    return match.group(0).isdigit() and end - start >= _HASH_TOKEN_LENGTH
+
+
 def _mask_pan(match: re.Match[str]) -> str:
     text = match.group(0)
     digits = re.sub(r"[ -]", "", text)
-    return PAN_MASK if luhn_valid(digits) else text
+    return PAN_MASK if luhn_valid(digits) and not _inside_hash(match) else text
 
 
 def redact_text(text: str) -> str:

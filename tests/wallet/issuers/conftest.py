@@ -22,7 +22,10 @@ def _fast_retries() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def fakes() -> Iterator[dict[str, Any]]:
+def fakes(database_url: str) -> Iterator[dict[str, Any]]:
+    """Fresh fakes for each database's wallet: the issuer's cards of one database's run
+    must not look like orphans to the next one's reconcile."""
+    del database_url  # taken only so the fakes follow the database parametrization
     stripe_fake, lithic_fake = make_fakes()
     with serve_in_thread(lambda _b: stripe_fake.app, name="fake-stripe") as s:
         with serve_in_thread(lambda _b: lithic_fake.app, name="fake-lithic") as lt:

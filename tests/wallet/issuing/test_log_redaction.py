@@ -31,6 +31,17 @@ def test_pans_are_masked(text: str) -> None:
     assert "7899" not in scrubbed and "4000" not in scrubbed
 
 
+def test_hashes_keep_their_luhn_valid_digit_runs() -> None:
+    # An approval hash (64 hex characters) can hold a Luhn-valid run of digits; masking
+    # it would break the audit chain's record of what was approved.
+    approval_hash = "0eb34429b915aa06e" + PAN + "c5140" + "ab" * 12
+    assert redact_text(approval_hash) == approval_hash
+    assert redact_value({"approval_hash": approval_hash}) == {"approval_hash": approval_hash}
+    # A card number glued to a few letters is still a card number.
+    assert PAN not in redact_text(f"card{PAN}x")
+    assert PAN not in redact_text(f"ab{PAN}")
+
+
 def test_non_luhn_numbers_survive() -> None:
     assert redact_text("order 4000001234567898 shipped") == "order 4000001234567898 shipped"
     assert redact_text("id 12345") == "id 12345"
