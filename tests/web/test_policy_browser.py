@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from web_helpers import VIEWPORTS, create_spend_request, signin_link
-from web_policy_helpers import age_sessions, stored_rules
+from web_policy_helpers import age_sessions, forget_step_up, stored_rules
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -100,7 +100,7 @@ def test_rules_step_up_preview_and_spending(
 
     # Tightening from a stale session: saved without asking.
     age_sessions(wallet, person, minutes=60)
-    _forget_step_up(wallet, person)
+    forget_step_up(wallet, person)
     tighter = [{"id": "casino", "action": "deny", "when": {"merchants": ["*.casino"]}}]
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(tighter))
     page.get_by_role("button", name="Save rules").click()
@@ -111,12 +111,3 @@ def test_rules_step_up_preview_and_spending(
     assert page.get_by_role("heading", name="Spending").is_visible()
     assert page.locator("svg.chart").count() >= 4
     page.screenshot(path=str(output_dir / f"spending-{viewport}.png"), full_page=True)
-
-
-def _forget_step_up(wallet: Any, person: str) -> None:
-    from sqlalchemy import update
-
-    from linkpay.wallet.store.web_models import WebSession
-
-    with wallet.session() as session:
-        session.execute(update(WebSession).where(WebSession.user_id == person).values(data={}))

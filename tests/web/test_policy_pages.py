@@ -19,6 +19,8 @@ RULE_ENDPOINTS = [
     ("POST", "/rules/budgets"),
     ("POST", "/rules/limits"),
     ("POST", "/rules/confirm"),
+    ("POST", "/rules/confirm/passkey/options"),
+    ("POST", "/rules/confirm/passkey"),
 ]
 AUTO = [{"id": "small", "action": "auto_approve", "when": {"amount_at_most": 3000}}]
 DENY = [{"id": "casino", "action": "deny", "when": {"merchants": ["*.casino"]}}]

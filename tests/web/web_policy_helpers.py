@@ -33,3 +33,13 @@ def stored_rules(wallet: Any, user_id: str) -> list[Any]:
 def agent_view(wallet: Any, token: str, spend_id: str) -> dict[str, Any]:
     with wallet.http(token) as agent:
         return dict(agent.get(f"/spend_requests/{spend_id}", params={"include": "card"}).json())
+
+
+def forget_step_up(wallet: Any, user_id: str) -> None:
+    """Drop any step-up the person's web sessions hold (their data is emptied)."""
+    from sqlalchemy import update
+
+    from linkpay.wallet.store.web_models import WebSession
+
+    with wallet.session() as session:
+        session.execute(update(WebSession).where(WebSession.user_id == user_id).values(data={}))

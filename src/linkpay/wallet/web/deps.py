@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from limits import parse
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.deps import Deferred, Unit, UnitDep
 from linkpay.wallet.rate_limits import RateLimiters
+from linkpay.wallet.web.http import WebError, client_address
 from linkpay.wallet.web.sessions import Person, check_csrf, check_presession_csrf, require_person
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,6 +54,22 @@ async def get_limiters(request: Request) -> RateLimiters:
 
 PersonDep = Annotated[Person, Depends(signed_in)]
 LimitersDep = Annotated[RateLimiters, Depends(get_limiters)]
+
+# Password, email-link and passkey attempts per client address, counted by the app's
+# shared limiter (`RateLimiters.signin`: across workers and hosts on PostgreSQL).
+ATTEMPTS = parse("20/10 minutes")
+
+
+def count_attempt(request: Request, limiters: RateLimiters, kind: str) -> None:
+    """One more sign-in or step-up attempt of `kind`; 429 page past the limit."""
+    if not limiters.signin.hit(ATTEMPTS, kind, client_address(request)):
+        raise WebError(429, "Too many attempts", "Wait a few minutes and try again.")
+
+
+async def refuse_agent_tokens(request: Request) -> None:
+    """Only people change rules: a request carrying a bearer token is an agent's."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise WebError(403, "People only", "Agents can't read or change the person's rules.")
 
 
 async def pre_sign_in_csrf(request: Request) -> None:

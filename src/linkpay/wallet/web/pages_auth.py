@@ -5,21 +5,18 @@ it), so mail scanners that prefetch links cannot burn it."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Form, Request
-from limits import parse
 from starlette.responses import JSONResponse, Response
 
 from linkpay.wallet.deps import DbDep, NotifierDep, SettingsDep
 from linkpay.wallet.notify.mail import email_enabled
-from linkpay.wallet.rate_limits import RateLimiters
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.after_commit import call_after_commit
 from linkpay.wallet.store.models import User
 from linkpay.wallet.web import passkeys, signin
-from linkpay.wallet.web.deps import LimitersDep, PersonDep, PreSignInDep
-from linkpay.wallet.web.http import WebError, WebRoute, client_address, redirect, render, safe_next
+from linkpay.wallet.web.deps import LimitersDep, PersonDep, PreSignInDep, count_attempt
+from linkpay.wallet.web.http import WebError, WebRoute, redirect, render, safe_next
 from linkpay.wallet.web.sessions import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -38,24 +35,7 @@ from linkpay.wallet.web.sessions import (
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-# Password, email-link and passkey attempts per client address, counted by the app's
-# shared limiter (`RateLimiters.signin`: across workers and hosts on PostgreSQL).
-_ATTEMPTS = parse("20/10 minutes")
 _PASSKEY_COOKIE = "linkpay_webauthn"
-
-
-def _rate_limit(request: Request, limiters: RateLimiters, kind: str) -> None:
-    if not limiters.signin.hit(_ATTEMPTS, kind, client_address(request)):
-        raise WebError(429, "Too many attempts", "Wait a few minutes and try again.")
-
-
-def _origin(request: Request, settings: Settings) -> str:
-    """The origin the browser is on (public_url's scheme when behind a TLS proxy)."""
-    host = request.headers.get("host", request.url.netloc)
-    public = urlsplit(settings.public_url)
-    if public.netloc and public.netloc.lower() == host.lower():
-        return f"{public.scheme}://{public.netloc}"
-    return f"{request.url.scheme}://{host}"
 
 
 def _signin_page(
@@ -144,7 +124,7 @@ def signin_password(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
-    _rate_limit(request, limiters, "password")
+    count_attempt(request, limiters, "password")
     next_path = safe_next(next)
     user_id = signin.check_password(db, email, password[:1000])
     if user_id is not None:
@@ -166,7 +146,7 @@ def signin_email(
     email: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
-    _rate_limit(request, limiters, "email")
+    count_attempt(request, limiters, "email")
     next_path = safe_next(next)
     if not email_enabled(settings):
         raise WebError(400, "Email is off", "This wallet has no email server configured.")
@@ -230,7 +210,7 @@ def signout(request: Request, person: PersonDep, db: DbDep) -> Response:
 
 @router.post("/signin/passkey/options")
 def passkey_signin_options(request: Request, _pre: PreSignInDep, settings: SettingsDep) -> Response:
-    options, challenge = passkeys.authentication_options(_origin(request, settings))
+    options, challenge = passkeys.authentication_options(passkeys.browser_origin(request, settings))
     response = JSONResponse(options)
     response.set_cookie(
         cookie_name(request, _PASSKEY_COOKIE),
@@ -254,7 +234,7 @@ def passkey_signin_verify(
     credential: Annotated[dict[str, Any], Body()],
     next: str | None = None,  # noqa: A002
 ) -> Response:
-    _rate_limit(request, limiters, "passkey")
+    count_attempt(request, limiters, "passkey")
     challenge = unsign_value(
         request, "webauthn-signin", request.cookies.get(cookie_name(request, _PASSKEY_COOKIE))
     )
@@ -262,7 +242,10 @@ def passkey_signin_verify(
         return JSONResponse({"error": "The passkey prompt expired; try again."}, status_code=400)
     try:
         user_id = passkeys.authenticate(
-            db, credential=credential, challenge=challenge, origin=_origin(request, settings)
+            db,
+            credential=credential,
+            challenge=challenge,
+            origin=passkeys.browser_origin(request, settings),
         )
     except passkeys.PasskeyError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
@@ -277,7 +260,10 @@ def passkey_register_options(
     request: Request, person: PersonDep, db: DbDep, settings: SettingsDep
 ) -> Response:
     options, challenge = passkeys.registration_options(
-        db, user_id=person.user_id, user_name=person.email, origin=_origin(request, settings)
+        db,
+        user_id=person.user_id,
+        user_name=person.email,
+        origin=passkeys.browser_origin(request, settings),
     )
     data = session_data(db, person)
     data["webauthn_register"] = challenge
@@ -305,7 +291,7 @@ def passkey_register(
                 user_id=person.user_id,
                 credential=credential,
                 challenge=challenge,
-                origin=_origin(request, settings),
+                origin=passkeys.browser_origin(request, settings),
             )
     except passkeys.PasskeyError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)

@@ -14,24 +14,19 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from linkpay.wallet.deps import DbDep, SettingsDep
-from linkpay.wallet.policy import edit, preview, stepup
+from linkpay.wallet.policy import preview
 from linkpay.wallet.policy.figures import budget_figures
-from linkpay.wallet.policy.limits import LABELS, MONEY_LIMITS, operator_maximums
+from linkpay.wallet.policy.limits import LABELS, MONEY_LIMITS
 from linkpay.wallet.policy.rules import parse_rules
 from linkpay.wallet.policy.service import load_policy
 from linkpay.wallet.policy.words import describe_rule, money
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.store.models import User, utcnow
 from linkpay.wallet.store.policy_models import WalletPolicy
-from linkpay.wallet.web.deps import PersonDep
-from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
-from linkpay.wallet.web.sessions import Person, session_data, set_session_data
-
-
-async def refuse_agent_tokens(request: Request) -> None:
-    """Only people change rules: a request carrying a bearer token is an agent's."""
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        raise WebError(403, "People only", "Agents can't read or change the person's rules.")
+from linkpay.wallet.web.deps import PersonDep, refuse_agent_tokens
+from linkpay.wallet.web.http import WebRoute, redirect, render
+from linkpay.wallet.web.pages_confirm import parse_list, save_change
+from linkpay.wallet.web.sessions import Person
 
 
 async def _form(request: Request) -> FormData:
@@ -95,13 +90,6 @@ def rules_page(
     return render(request, "rules.html", context)
 
 
-def _parse(rules_json: str) -> list[Any]:
-    raw = json.loads(rules_json or "[]")
-    if not isinstance(raw, list):
-        raise ValueError("expected a JSON list")
-    return raw
-
-
 def _problem(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
@@ -122,7 +110,7 @@ def rules_preview(
     policy = load_policy(db, user)
     names = _agent_names(db, person.user_id)
     try:
-        proposed = parse_rules(_parse(rules_json))
+        proposed = parse_rules(parse_list(rules_json))
     except (ValueError, ValidationError) as exc:
         context = _page(request, db, person, rules_json=rules_json, error=_problem(exc))
         return render(request, "rules.html", context, status_code=400)
@@ -146,54 +134,14 @@ def _save(
     settings: Settings,
     what: str,
     payload: str,
-    password: str | None,
 ) -> Response:
     """Apply one change; a loosening without a fresh confirmation shows how to give one."""
-    now = utcnow()
-    confirmed = stepup.confirmation(db, person.session_hash, now)
-    passkey = stepup.has_passkey(db, person.user_id)
-    if password is not None and not passkey:
-        from linkpay.wallet.web.signin import check_password
-
-        if check_password(db, person.email, password[:1000]) == person.user_id:
-            data = session_data(db, person)
-            data["stepped_up_at"] = now.isoformat()
-            set_session_data(db, person, data)
-            confirmed = "password"
-    actor = f"person:{person.user_id}"
     try:
-        if what == "rules":
-            edit.set_rules(db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed)
-        elif what == "budgets":
-            edit.set_budgets(
-                db, person.user_id, _parse(payload), actor=actor, confirmed_by=confirmed
-            )
-        else:
-            edit.set_limits(
-                db,
-                person.user_id,
-                json.loads(payload),
-                maximum=operator_maximums(settings),
-                actor=actor,
-                confirmed_by=confirmed,
-            )
-    except edit.ConfirmationRequired as exc:
-        user = db.get(User, person.user_id)
-        context = {
-            "title": "Confirm it's you",
-            "what": what,
-            "payload": payload,
-            "reasons": exc.reasons,
-            "passkey": passkey,
-            "has_password": bool(user and user.password_hash),
-            "wrong_password": password is not None,
-        }
-        return render(request, "rules_confirm.html", context, status_code=403)
+        return save_change(request, db, person, settings, what, payload)
     except (ValueError, ValidationError) as exc:
         fields = {f"{what}_json": payload} if what != "limits" else {}
         context = _page(request, db, person, error=_problem(exc), **fields)
         return render(request, "rules.html", context, status_code=400)
-    return redirect("/rules?notice=" + ("confirmed" if password is not None else "saved"))
 
 
 @router.post("/rules")
@@ -204,7 +152,7 @@ def save_rules(
     settings: SettingsDep,
     rules_json: Annotated[str, Form()] = "[]",
 ) -> Response:
-    return _save(request, db, person, settings, "rules", rules_json, None)
+    return _save(request, db, person, settings, "rules", rules_json)
 
 
 @router.post("/rules/budgets")
@@ -215,7 +163,7 @@ def save_budgets(
     settings: SettingsDep,
     budgets_json: Annotated[str, Form()] = "[]",
 ) -> Response:
-    return _save(request, db, person, settings, "budgets", budgets_json, None)
+    return _save(request, db, person, settings, "budgets", budgets_json)
 
 
 @router.post("/rules/limits")
@@ -231,19 +179,4 @@ def save_limits(
             changes[name] = round(float(raw) * 100) if name in MONEY_LIMITS else int(raw)
         except ValueError:
             return redirect("/rules?notice=")
-    return _save(request, db, person, settings, "limits", json.dumps(changes), None)
-
-
-@router.post("/rules/confirm")
-def confirm_change(
-    request: Request,
-    person: PersonDep,
-    db: DbDep,
-    settings: SettingsDep,
-    what: Annotated[str, Form()] = "",
-    payload: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-) -> Response:
-    if what not in ("rules", "budgets", "limits"):
-        raise WebError(400, "Nothing to confirm", "Start again from the rules page.")
-    return _save(request, db, person, settings, what, payload, password)
+    return _save(request, db, person, settings, "limits", json.dumps(changes))

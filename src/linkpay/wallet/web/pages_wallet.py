@@ -4,6 +4,7 @@ through a service function (spend.service, auth.tokens, accounts, web.account)."
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -20,6 +21,7 @@ from linkpay.wallet.web import account
 from linkpay.wallet.web.approval_view import STATUS_TEXT
 from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebRoute, redirect, render
+from linkpay.wallet.web.pages_confirm import save_change
 from linkpay.wallet.web.present import domain_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -174,12 +176,23 @@ def limits_page(
 
 
 @router.post("/limits")
-def save_limits(person: PersonDep, db: DbDep, max_amount: Annotated[str, Form()] = "") -> Response:
+def save_limits(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
+    max_amount: Annotated[str, Form()] = "",
+) -> Response:
+    """The per-request limit, saved like the rules page's limits: raising it needs a
+    fresh confirmation (the confirm page), lowering it does not."""
     try:
-        account.set_request_limit(db, person.user_id, account.parse_amount(max_amount))
+        cents = account.parse_amount(max_amount)
+        if not 1 <= cents <= account.MAX_LIMIT:
+            raise ValueError(account.LIMIT_ERROR)
+        payload = json.dumps({"per_request": cents})
+        return save_change(request, db, person, settings, "limits", payload, back="/limits")
     except ValueError:
         return redirect("/limits?error=invalid")
-    return redirect("/limits?notice=limit")
 
 
 @router.post("/pause")

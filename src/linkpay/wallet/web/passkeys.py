@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import webauthn
+from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -24,6 +25,7 @@ from webauthn.helpers.structs import (
 )
 
 from linkpay.wallet.ids import new_id
+from linkpay.wallet.settings import Settings
 from linkpay.wallet.store.web_models import Passkey
 
 RP_NAME = "linkpay wallet"
@@ -31,6 +33,15 @@ RP_NAME = "linkpay wallet"
 
 class PasskeyError(Exception):
     """The browser's answer did not verify; the message is safe to show."""
+
+
+def browser_origin(request: Request, settings: Settings) -> str:
+    """The origin the browser is on (public_url's scheme when behind a TLS proxy)."""
+    host = request.headers.get("host", request.url.netloc)
+    public = urlsplit(settings.public_url)
+    if public.netloc and public.netloc.lower() == host.lower():
+        return f"{public.scheme}://{public.netloc}"
+    return f"{request.url.scheme}://{host}"
 
 
 def relying_party(origin: str) -> tuple[str, str]:
@@ -80,7 +91,7 @@ def register(
             expected_origin=expected_origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError("The passkey could not be verified.") from exc
     credential_id = bytes_to_base64url(verified.credential_id)
     if session.scalars(select(Passkey).where(Passkey.credential_id == credential_id)).first():
@@ -97,11 +108,24 @@ def register(
     return passkey
 
 
-def authentication_options(origin: str) -> tuple[dict[str, Any], str]:
-    """Options for `navigator.credentials.get` (discoverable: any enrolled passkey)."""
+def authentication_options(
+    origin: str, *, session: Session | None = None, user_id: str | None = None
+) -> tuple[dict[str, Any], str]:
+    """Options for `navigator.credentials.get`: discoverable (any enrolled passkey) at
+    sign-in; limited to `user_id`'s passkeys for a step-up of a signed-in person."""
     rp_id, _ = relying_party(origin)
+    allowed = None
+    if session is not None and user_id is not None:
+        allowed = [
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(cid))
+            for cid in session.scalars(
+                select(Passkey.credential_id).where(Passkey.user_id == user_id)
+            )
+        ]
     options = webauthn.generate_authentication_options(
-        rp_id=rp_id, user_verification=UserVerificationRequirement.REQUIRED
+        rp_id=rp_id,
+        allow_credentials=allowed,
+        user_verification=UserVerificationRequirement.REQUIRED,
     )
     return json.loads(webauthn.options_to_json(options)), bytes_to_base64url(options.challenge)
 
@@ -128,7 +152,7 @@ def authenticate(
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError("The passkey could not be verified.") from exc
     session.execute(
         update(Passkey)

@@ -14,6 +14,7 @@ from linkpay.wallet.web import (
     pages_assets,
     pages_auth,
     pages_cards,
+    pages_confirm,
     pages_device,
     pages_issuer,
     pages_policy,
@@ -36,6 +37,7 @@ for _module in (
     pages_activity,
     pages_profile,
     pages_policy,
+    pages_confirm,
     pages_spending,
 ):
     router.include_router(_module.router)

@@ -56,6 +56,26 @@ function setupPasskeyRegister() {
   });
 }
 
+// Loosening the person's rules: the passkey step-up, then the carried change is posted.
+function setupPasskeyStepUp() {
+  const form = document.querySelector("[data-passkey-stepup]");
+  if (!form) return;
+  if (!window.PublicKeyCredential) {
+    showError(form, "Passkeys need the wallet on https (or localhost).");
+    return;
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const options = await postJSON("/rules/confirm/passkey/options", {}, csrf());
+      const credential = await navigator.credentials.get({
+        publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+      await postJSON("/rules/confirm/passkey", credential.toJSON(), csrf());
+      form.submit();  // the session is freshly confirmed now: the change saves
+    } catch (err) { showError(form, err.message); }
+  });
+}
+
 function keyBytes(base64url) {
   const padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
@@ -88,6 +108,7 @@ if ("serviceWorker" in navigator) {
 document.addEventListener("DOMContentLoaded", () => {
   setupPasskeySignin();
   setupPasskeyRegister();
+  setupPasskeyStepUp();
   setupPush();
 });
 
