@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -51,15 +52,37 @@ CONTEXT = (
 
 
 # -- servers -------------------------------------------------------------------------------
+# The bare app runs the way `link-wallet serve` runs the wallet: uvicorn in-process for 1
+# worker, `linkpay.serving.serve_workers` (uvicorn's supervisor, TCP_NODELAY on the shared
+# socket) for more, so both sides get the same socket options.
+BARE_LAUNCHER = """
+import sys
+
+import uvicorn
+
+from linkpay.serving import serve_workers
+
+if __name__ == "__main__":
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    config = uvicorn.Config(
+        "bare_app:app", port=port, workers=workers, access_log=False, log_level="warning"
+    )
+    if workers > 1:
+        serve_workers(config)
+    else:
+        uvicorn.Server(config).run()
+"""
+
+
 def start_bare(tmp: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_loopback_port()
     (tmp / "bare_app.py").write_text(BARE_APP)
+    (tmp / "bare_launcher.py").write_text(BARE_LAUNCHER)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port)]
-        + ["--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        [sys.executable, "bare_launcher.py", str(port), str(workers)],
         cwd=tmp,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(tmp / f"bare-{port}.log", "wb"),  # noqa: SIM115
     )
     _wait_until_up(f"http://127.0.0.1:{port}/bare", proc)
     return proc, port
@@ -90,8 +113,49 @@ def local_store(tmp: Path, url: str) -> Any:
 # -- wrk -----------------------------------------------------------------------------------
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
+# Appended to every wrk script: count each answer's status per thread and print the
+# totals, so a round can be checked for anything but 2xx (wrk itself counts only >= 400
+# and ignores a script that fails to load, falling back to `GET /`).
+STATUS_COUNTER = """
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+statuses = {}
+sample = ""
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if (status < 200 or status > 299) and sample == "" then
+    sample = status .. " " .. string.sub(body, 1, 300)
+  end
+end
+done = function(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d %d\\n", status, count))
+  end
+  for _, thread in ipairs(threads) do
+    local text = thread:get("sample")
+    if text ~= "" then
+      io.write("sample " .. string.gsub(text, "\\n", " ") .. "\\n")
+    end
+  end
+end
+"""
 
-def wrk(url: str, connections: int, seconds: float, script: str | None = None) -> dict[str, float]:
+
+class BadRound(Exception):
+    """A wrk round that answered anything but 2xx, or did not run what it was told."""
+
+
+def wrk(url: str, connections: int, seconds: float, script: str) -> dict[str, Any]:
+    """One wrk run; raises `BadRound` on a script error, a socket error or a non-2xx."""
     command = [
         "wrk",
         f"-t{min(2, connections)}",
@@ -100,42 +164,76 @@ def wrk(url: str, connections: int, seconds: float, script: str | None = None) -
         "--latency",
         "--timeout",
         "10s",
+        "-s",
+        script,
+        url,
     ]
-    if script:
-        command += ["-s", script]
-    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    done = subprocess.run(command, capture_output=True, text=True)
+    out = done.stdout
+    if done.returncode != 0 or done.stderr.strip():
+        raise BadRound(f"wrk failed ({url}, {script}): {done.stderr.strip() or out}")
+    statuses = {
+        int(code): int(count) for code, count in re.findall(r"^status (\d+) (\d+)$", out, re.M)
+    }
+    if not statuses:
+        raise BadRound(f"wrk counted no answers ({url}, {script}):\n{out}")
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    bad = {code: count for code, count in statuses.items() if not 200 <= code < 300}
+    if bad or socket_errors:
+        raise BadRound(
+            f"{url} with {Path(script).name} at c={connections}: answers by status "
+            f"{dict(sorted(statuses.items()))}; {socket_errors.group(0) if socket_errors else ''}"
+            + "".join(f"\n  {line}" for line in re.findall(r"^sample (.*)$", out, re.M))
+        )
+    result: dict[str, Any] = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
     for pct in ("50", "99"):
         found = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         assert found, out
         result[f"p{pct}"] = float(found.group(1)) * _UNITS[found.group(2)]
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    result["errors"] = float(bad.group(1)) if bad else 0.0
+    result["answers"] = sum(statuses.values())
     return result
 
 
-def lua(tmp: Path, name: str, token: str, ids: list[str]) -> str:
-    header = f'local token = "Bearer {token}"\n'
-    if name == "retrieve":
+def _lua_string(text: str) -> str:
+    """A Lua long-bracket string literal holding `text` verbatim (no escapes inside)."""
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def lua(tmp: Path, name: str, token: str | None = None, ids: list[str] | None = None) -> str:
+    """A wrk script: `bare`, `retrieve` (cycling over `ids`) or `create`."""
+    auth = f"local headers = {{Authorization = {_lua_string(f'Bearer {token}')}}}\n"
+    if name == "bare":
+        body = 'request = function()\n  return wrk.format("GET", "/bare")\nend\n'
+    elif name == "retrieve":
+        assert ids
         body = (
-            "local ids = {" + ",".join(f'"{i}"' for i in ids) + "}\nlocal n = 0\n"
+            auth + "local ids = {" + ",".join(_lua_string(i) for i in ids) + "}\nlocal n = 0\n"
             "request = function()\n  n = n + 1\n"
-            '  return wrk.format("GET", "/spend_requests/" .. ids[(n % #ids) + 1],'
-            ' {["Authorization"] = token})\nend\n'
+            '  return wrk.format("GET", "/spend_requests/" .. ids[(n % #ids) + 1], headers)\n'
+            "end\n"
         )
     else:  # create: a different context every time, so duplicate protection stays out
+        template = json.dumps(
+            {
+                "amount": 1200,
+                "currency": "usd",
+                "merchant_name": "Kettle Shop",
+                "merchant_url": "https://kettles.example",
+                "context": f"{CONTEXT} [{secrets.token_hex(3)}-@@]",
+            }
+        )
         body = (
-            "local counter = 0\nsetup = function(thread)\n  counter = counter + 1\n"
-            '  thread:set("tid", counter)\nend\nlocal n = 0\n'
+            auth + 'headers["Content-Type"] = "application/json"\n'
+            f"local template = {_lua_string(template)}\nlocal n = 0\n"
             "request = function()\n  n = n + 1\n"
-            f'  local body = string.format(\'{{"amount":1200,"currency":"usd",'
-            f'"merchant_name":"Kettle Shop","merchant_url":"https://kettles.example",'
-            f'"context":"{CONTEXT} [%s-%d-%d]"}}\', "{secrets.token_hex(3)}", tid, n)\n'
-            '  return wrk.format("POST", "/spend_requests", {["Authorization"] = token,'
-            ' ["Content-Type"] = "application/json"}, body)\nend\n'
+            '  local body = template:gsub("@@", tid .. "-" .. n)\n'
+            '  return wrk.format("POST", "/spend_requests", headers, body)\nend\n'
         )
     path = tmp / f"{name}.lua"
-    path.write_text(header + body)
+    path.write_text(body + STATUS_COUNTER)
     return str(path)
 
 
@@ -149,6 +247,7 @@ def throughput(args: argparse.Namespace) -> None:
         setups.append(("SQLite, 1 worker", "sqlite", 1))
     if "postgres" in args.databases:
         setups.append(("PostgreSQL, --workers 2", "postgres", 2))
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     for label, kind, workers in setups:
         tmp = Path(tempfile.mkdtemp(prefix="scale-bench-"))
         url = f"sqlite:///{tmp}/wallet.db" if kind == "sqlite" else _pg_database(PG_ADMIN)
@@ -158,23 +257,36 @@ def throughput(args: argparse.Namespace) -> None:
         try:
             token = agent_token(tmp, url, f"http://127.0.0.1:{port}")
             ids = _create_some(port, token, 50)
-            scripts = {name: lua(tmp, name, token, ids) for name in ("retrieve", "create")}
+            bare_script = lua(tmp, "bare")
             for connections in args.concurrency:
-                ratios: dict[str, list[float]] = {"retrieve": [], "create": []}
-                tails: dict[str, list[float]] = {"bare": [], "retrieve": [], "create": []}
+                ratios: dict[str, list[float]] = {name: [] for name in args.endpoints}
+                tails: dict[str, list[float]] = {name: [] for name in ["bare", *args.endpoints]}
+                bares: list[float] = []
                 for _ in range(args.rounds):
-                    base = wrk(f"http://127.0.0.1:{bare_port}/bare", connections, args.seconds)
+                    base = wrk(
+                        f"http://127.0.0.1:{bare_port}", connections, args.seconds, bare_script
+                    )
+                    bares.append(base["rps"])
                     tails["bare"].append(base["p99"] / base["p50"])
-                    for name, script in scripts.items():
+                    for name in args.endpoints:
+                        # Written afresh each run: create contexts never repeat one of an
+                        # earlier run (duplicate protection would answer 429).
+                        script = lua(tmp, name, token, ids)
                         got = wrk(f"http://127.0.0.1:{port}", connections, args.seconds, script)
-                        assert got["errors"] == 0, (name, got)
                         ratios[name].append(got["rps"] / base["rps"])
                         tails[name].append(got["p99"] / got["p50"])
                         print(
-                            f"  {label} c={connections} {name}: {got['rps']:.0f} req/s vs bare "
-                            f"{base['rps']:.0f}; p50 {got['p50']:.1f} ms p99 {got['p99']:.1f} ms",
+                            f"  {label} c={connections} {name}: {got['rps']:.0f} req/s "
+                            f"({got['answers']} answers, all 2xx) vs bare {base['rps']:.0f} "
+                            f"(p50 {base['p50']:.1f} ms); p50 {got['p50']:.1f} ms p99 "
+                            f"{got['p99']:.1f} ms; load {os.getloadavg()[0]:.1f}",
                             flush=True,
                         )
+                print(
+                    f"{label} c={connections} bare: median {statistics.median(bares):.0f} req/s "
+                    f"({min(bares):.0f}–{max(bares):.0f})",
+                    flush=True,
+                )
                 for name, values in ratios.items():
                     print(
                         f"{label} c={connections} {name}/bare: {spread(values)}; "
@@ -186,6 +298,7 @@ def throughput(args: argparse.Namespace) -> None:
             stop(bare)
             if kind == "postgres":
                 _drop_pg(PG_ADMIN, url)
+    print(f"load average at end: {os.getloadavg()}", flush=True)
 
 
 def _create_some(port: int, token: str, count: int) -> list[str]:
@@ -372,14 +485,14 @@ def history(args: argparse.Namespace) -> None:
         print(f"{args.rows} rows inserted in {time.monotonic() - started:.0f} s")
         script = tmp / "history.lua"
         script.write_text(
-            f'local token = "Bearer {token}"\nrequest = function()\n'
+            f"local token = {_lua_string(f'Bearer {token}')}\nrequest = function()\n"
             '  return wrk.format("GET", "/spend_requests?include_history=true&limit=20",'
-            ' {["Authorization"] = token})\nend\n'
+            ' {["Authorization"] = token})\nend\n' + STATUS_COUNTER
         )
+        bare_script = lua(tmp, "bare")
         for _ in range(args.rounds):
-            base = wrk(f"http://127.0.0.1:{bare_port}/bare", 1, args.seconds)
+            base = wrk(f"http://127.0.0.1:{bare_port}", 1, args.seconds, bare_script)
             got = wrk(f"http://127.0.0.1:{port}", 1, args.seconds, str(script))
-            assert got["errors"] == 0, got
             print(
                 f"history page of 20 of {args.rows} rows: p50 {got['p50']:.2f} ms, p99 "
                 f"{got['p99']:.2f} ms (bare p50 {base['p50']:.2f} ms)",
@@ -398,18 +511,25 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument(
+        "--endpoints", nargs="+", choices=["retrieve", "create"], default=["retrieve", "create"]
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--pollers", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     os.environ.update(POLICY_MAXIMA)  # this process creates requests too
-    if args.command == "throughput":
-        throughput(args)
-    elif args.command == "history":
-        history(args)
-    else:
-        cross_process(args)
+    try:
+        if args.command == "throughput":
+            throughput(args)
+        elif args.command == "history":
+            history(args)
+        else:
+            cross_process(args)
+    except BadRound as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -7,6 +7,8 @@ requests. uvicorn is imported when a server starts, never at import time.
 
     with serve_in_thread(lambda base_url: make_app(base_url)) as served:
         served.base_url   # http://127.0.0.1:<port>
+
+`serve_workers` runs a uvicorn config as several worker processes on one port.
 """
 
 from __future__ import annotations
@@ -99,3 +101,30 @@ def serve_in_thread(
         sock.close()
         raise
     return ServedApp(app, base_url, server, thread, sock)
+
+
+def worker_socket(config: Any) -> socket.socket:
+    """The listening socket for `config` (host/port as uvicorn binds it), with
+    TCP_NODELAY, which the connections accepted on it inherit.
+
+    uvicorn binds its multi-worker socket without the TCP protocol number, so asyncio
+    does not set TCP_NODELAY on the connections it accepts, and each keep-alive answer
+    (headers and body are two writes) stalls ~40 ms on Nagle + delayed ACK: measured,
+    2 workers answered 16 keep-alive clients at 360 req/s where 1 worker did 1,800."""
+    sock: socket.socket = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def serve_workers(config: Any) -> None:
+    """Run `config.workers` uvicorn worker processes on one `worker_socket` until
+    stopped: what `uvicorn.run(..., workers=N)` does, without the 40 ms stalls."""
+    from uvicorn.supervisors import Multiprocess
+
+    sock = worker_socket(config)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()

@@ -41,6 +41,7 @@ def register(app: App, ctx: AdminContext) -> None:
         """
         import uvicorn
 
+        from linkpay.serving import serve_workers
         from linkpay.wallet import accounts
         from linkpay.wallet.admin.startup import banner
         from linkpay.wallet.app import create_app
@@ -87,8 +88,10 @@ def register(app: App, ctx: AdminContext) -> None:
         # Each worker process builds its own app (engine, pool, LISTEN connection)
         # from the environment, so hand it the settings resolved here.
         os.environ.update(worker_environment(settings))
-        uvicorn.run(
-            "linkpay.wallet.app:create_app", factory=True, workers=settings.workers, **options
+        serve_workers(
+            uvicorn.Config(
+                "linkpay.wallet.app:create_app", factory=True, workers=settings.workers, **options
+            )
         )
 
 
