@@ -108,6 +108,8 @@ def approve_spend_request(
 
 
 _RACE_RETRIES = 3
+# The event note "stop everything" leaves, so pages can say why a request ended.
+PAUSED_NOTE = "spending paused"
 
 
 def _move_from_current(
@@ -224,7 +226,7 @@ def pause_spending(session: Session, user_id: str, *, actor: str | None = None) 
             from_statuses=(previous,),
             to_status=target,
             actor="person",
-            note="spending paused",
+            note=PAUSED_NOTE,
             now=now,
         )
         if updated is not None and previous == "approved":

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from linkpay.money import format_money, money_in_words
 from linkpay.text import clean_text
 from linkpay.wallet.connections import AgentSummary, agent_summary
-from linkpay.wallet.store.models import Merchant, PaymentMethod, SpendRequest
+from linkpay.wallet.spend.decisions import PAUSED_NOTE
+from linkpay.wallet.store.models import (
+    Merchant,
+    PaymentMethod,
+    SpendRequest,
+    SpendRequestEvent,
+)
+from linkpay.wallet.store.policy_models import SpendDecision
 from linkpay.wallet.web.present import domain_of, minutes_left
 
 STATUS_TEXT = {
@@ -31,6 +38,37 @@ STATUS_TEXT = {
     "canceled": "Canceled. Any credential issued for it no longer works.",
     "requires_action": "The payment needs an extra step.",
 }
+
+# When the person did not decide themselves, the page says who or what did.
+PAUSED_TEXT = {
+    "denied": "Denied when you stopped all spending. Nothing can be charged.",
+    "canceled": "Canceled when you stopped all spending. Its credential no longer works.",
+}
+
+
+def status_text(session: Session, row: SpendRequest, status: str) -> str:
+    """The sentence under the status: "You denied…" only when the person denied it; a
+    rule's decision or "stop everything" says so instead."""
+    if status in PAUSED_TEXT:
+        note = session.scalars(
+            select(SpendRequestEvent.note)
+            .where(
+                SpendRequestEvent.spend_request_id == row.id,
+                SpendRequestEvent.to_status == status,
+            )
+            .order_by(SpendRequestEvent.id.desc())
+            .limit(1)
+        ).first()
+        if note == PAUSED_NOTE:
+            return PAUSED_TEXT[status]
+    if status in ("approved", "denied"):
+        decision = session.get(SpendDecision, row.id)
+        if decision is not None and decision.by == "policy":
+            rule = f" ({clean_text(decision.reason)})" if decision.reason else ""
+            verb = "approved" if status == "approved" else "denied"
+            return f"One of your rules {verb} this purchase automatically{rule}."
+    return STATUS_TEXT.get(status, status)
+
 
 CREDENTIAL_TEXT = {
     "card": "One-time virtual card, for this amount at this merchant only",
@@ -189,7 +227,7 @@ def build_approval_view(session: Session, row: SpendRequest, *, status: str) -> 
     return ApprovalView(
         id=row.id,
         status=status,
-        status_text=STATUS_TEXT.get(status, status),
+        status_text=status_text(session, row, status),
         decidable=status == "pending_approval",
         merchant_name=name,
         merchant_domain=domain,
