@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ from linkpay.wallet.overload import install_overload_handlers
 from linkpay.wallet.rate_limits import RateLimiters
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
+from linkpay.wallet.spend.woken import settle
 from linkpay.wallet.store.db import make_engine, make_sessionmaker, postgres_pool_size
 
 
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = factory
     app.state.notifier = notifier
     app.state.job_worker = _build_job_worker(settings, factory, notifier)
-    app.state.spend_request_watcher = VersionWatcher(engine)
+    app.state.spend_request_watcher = VersionWatcher(engine, partial(settle, factory, settings))
     app.state.limiters = RateLimiters.build(settings, engine)
     install_error_handlers(app)
     _browser_error_pages(app)

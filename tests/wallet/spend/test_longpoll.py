@@ -201,3 +201,48 @@ def test_last_status_matching_still_waits(agent: Any) -> None:
     )
     assert time.monotonic() - started >= 1.0
     assert answer.json()["status"] == "pending_approval"
+
+
+def test_one_commit_approving_many_wakes_every_waiter_with_its_card(
+    wallet: Any, agent: Any, person: str
+) -> None:
+    """Waiters woken together are answered in batches: each still gets its own request
+    with its card, and each reveal is audited once."""
+    from sqlalchemy import select
+
+    from linkpay.wallet.audit import events
+    from linkpay.wallet.spend import service
+    from linkpay.wallet.store.audit_models import AuditEntry
+
+    ids = [pending(agent)["id"] for _ in range(8)]
+    answers: dict[str, Any] = {}
+
+    def poll(spend_request_id: str) -> None:
+        answers[spend_request_id] = agent.get(
+            f"/spend_requests/{spend_request_id}",
+            params={"wait": 10, "last_status": "pending_approval", "include": "card"},
+        )
+
+    threads = [threading.Thread(target=poll, args=(i,), daemon=True) for i in ids]
+    for thread in threads:
+        thread.start()
+    for spend_request_id in ids:
+        _wait_until_watching(wallet, spend_request_id)
+    with wallet.session() as s:
+        for spend_request_id in ids:
+            service.approve_spend_request(
+                s, user_id=person, spend_request_id=spend_request_id, settings=wallet.settings
+            )
+    for thread in threads:
+        thread.join(30)
+    for spend_request_id in ids:
+        body = answers[spend_request_id].json()
+        assert (body["id"], body["status"]) == (spend_request_id, "approved")
+        assert len(body["card"]["number"]) >= 15
+    with wallet.session() as s:
+        revealed = s.scalars(
+            select(AuditEntry.subject).where(
+                AuditEntry.type == events.CREDENTIAL_REVEALED, AuditEntry.subject.in_(ids)
+            )
+        ).all()
+    assert sorted(revealed) == sorted(ids)

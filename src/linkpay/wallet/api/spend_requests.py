@@ -30,9 +30,8 @@ from linkpay.wallet.deps import (
 )
 from linkpay.wallet.errors import ERROR_RESPONSES, Forbidden, InvalidRequest
 from linkpay.wallet.spend import idempotency, reads, service
-from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Snapshot
+from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Probe
 from linkpay.wallet.spend.serialize import approval_url
-from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.db import read_transaction, transaction
 from linkpay.wallet.store.models import utcnow
 from linkpay.wire import (
@@ -234,11 +233,6 @@ async def retrieve_spend_request(
     wanted = _parse_include(include)
     user_id = principal.user_id
 
-    def snapshot() -> Snapshot:
-        with read_transaction(factory) as session:  # a read: no write lock
-            row = service.load_for_user(session, user_id, spend_request_id)
-            return Snapshot(effective_status(row, utcnow()), row.version, deadline(row))
-
     def render() -> Any:
         # Revealing a credential is recorded (audit), so it writes; a plain read doesn't.
         begin = transaction if wanted else read_transaction
@@ -249,12 +243,12 @@ async def retrieve_spend_request(
         return payload
 
     if wait:
-        initial = await anyio.to_thread.run_sync(snapshot)
-        if last_status is not None and last_status != initial.status:
-            return JSONResponse(await anyio.to_thread.run_sync(render))
-        await watcher.wait_for_status_change(
-            spend_request_id, initial, timeout=wait, reread=snapshot
-        )
+        # The watcher reads (and, once the status moves, renders) in batches with every
+        # other long-poll due at the same moment; None: answer the current state here.
+        probe = Probe(spend_request_id, user_id, last_status, wanted)
+        answer = await watcher.long_poll(probe, timeout=wait)
+        if answer is not None:
+            return JSONResponse(answer)
     return JSONResponse(await anyio.to_thread.run_sync(render))
 
 

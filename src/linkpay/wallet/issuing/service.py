@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -277,12 +277,18 @@ def is_usable(credential: Credential, row: SpendRequest, now: datetime | None = 
 
 
 def reveal_card(
-    session: Session, spend_request_row: SpendRequest, *, settings: Any
+    session: Session,
+    spend_request_row: SpendRequest,
+    *,
+    settings: Any,
+    credential: Credential | None | Literal["load"] = "load",
 ) -> wire.Card | None:
     """The card's full details, for an explicit `include=card`; None when there is no
-    usable card (not issued, used, voided, expired, or the request changed)."""
+    usable card (not issued, used, voided, expired, or the request changed).
+    `credential`: the request's credential when the caller already loaded it."""
     row = spend_request_row
-    credential = credential_for(session, row.id)
+    if isinstance(credential, str):  # "load"
+        credential = credential_for(session, row.id)
     if credential is None or credential.kind != CARD or not is_usable(credential, row):
         return None
     if credential.secret_ciphertext:
@@ -308,11 +314,15 @@ def reveal_card(
 
 
 def shared_payment_token(
-    session: Session, spend_request_row: SpendRequest
+    session: Session,
+    spend_request_row: SpendRequest,
+    *,
+    credential: Credential | None | Literal["load"] = "load",
 ) -> wire.SharedPaymentToken | None:
     """The SPT for `include=shared_payment_token` while it can still be redeemed."""
     row = spend_request_row
-    credential = credential_for(session, row.id)
+    if isinstance(credential, str):  # "load"
+        credential = credential_for(session, row.id)
     if credential is None or credential.kind != SHARED_PAYMENT_TOKEN:
         return None
     if not is_usable(credential, row):

@@ -10,19 +10,25 @@ by other processes or hosts arrive:
   query reads the `version` of *all* watched requests (outside any write transaction)
   and wakes the waiters whose version moved.
 
-A woken waiter re-reads the request and returns only if the effective status changed
-(an update that keeps the status just refreshes what it waits on). Thousands of
-waiters cost an idle coroutine each.
+A woken waiter does not re-read on its own: it joins the waiters woken at the same
+moment, and one thread hop settles them all (`settle`, see `spend.woken`: their rows
+in one query, the answers of those whose status moved rendered in the same
+transaction). An update that keeps the status just refreshes what the waiter waits
+on. Thousands of waiters cost an idle coroutine each, and a burst of approvals costs a
+few batches per process, not a re-read, a render and a transaction per waiter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import Engine
@@ -31,9 +37,16 @@ from linkpay.wallet.spend import wakeups
 from linkpay.wallet.spend.pg_wakes import Listener
 from linkpay.wallet.store.models import utcnow
 
+log = logging.getLogger("linkpay.wallet.spend")
+
 POLL_INTERVAL_SECONDS = 0.05
 MAX_WAIT_SECONDS = 30
 _CHUNK = 500
+# Waiters settled per thread hop, and batches in flight at once per process.
+BATCH_SIZE = 50
+MAX_BATCHES = 4
+# Ids whose NOTIFY arrived recently (see `_missed`); older ones count as "maybe changed".
+_RECENT_IDS = 4096
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,31 @@ class Snapshot:
     status: str
     version: int
     deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A long-poll's question: has `spend_request_id` (of `user_id`) left `status`?
+    `status=None` only reads the current state. `include` is what to reveal (as the
+    retrieve route's `include`) in the answer once it has."""
+
+    spend_request_id: str
+    user_id: str
+    status: str | None
+    include: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A settled probe: its snapshot (None: no such request for that user), and the
+    rendered answer when the status left the probe's."""
+
+    snapshot: Snapshot | None
+    answer: Any = None
+
+
+# Blocking (run in a worker thread): one Outcome per probe, in order.
+Settle = Callable[[list[Probe]], list[Outcome]]
 
 
 def read_versions(engine: Engine, ids: list[str]) -> dict[str, int]:
@@ -74,16 +112,28 @@ class _Waiter:
 
 class VersionWatcher:
     """Wakes waiters on changes from other processes: LISTEN on PostgreSQL, a version
-    poll (while anyone waits) on SQLite. One per app."""
+    poll (while anyone waits) on SQLite. One per app; `settle` answers woken waiters
+    in batches."""
 
-    def __init__(self, engine: Engine, interval: float = POLL_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self, engine: Engine, settle: Settle, interval: float = POLL_INTERVAL_SECONDS
+    ) -> None:
         self._engine = engine
+        self._settle = settle
         self._interval = interval
         self._waiters: dict[str, set[_Waiter]] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener = (
             Listener(engine, self._changed) if engine.dialect.name == "postgresql" else None
         )
+        self._due: list[tuple[Probe, asyncio.Future[Outcome | None]]] = []
+        self._batches: set[asyncio.Task[None]] = set()
+        # Change notices counted, so a waiter can tell whether one arrived between its
+        # first read and its registration (see `_missed`).
+        self._seq = 0
+        self._recent: OrderedDict[str, int] = OrderedDict()
+        self._forgotten_up_to = 0  # notices at or below this seq are no longer in _recent
+        self._any_changed_at = 0  # the last "anything may have changed" (a reconnect)
 
     def _watch(self, spend_request_id: str, waiter: _Waiter) -> None:
         self._waiters.setdefault(spend_request_id, set()).add(waiter)
@@ -94,10 +144,30 @@ class VersionWatcher:
 
     def _changed(self, ids: list[str] | None) -> None:
         """From the listener (on the event loop): these ids changed, or None = any."""
-        targets = self._waiters if ids is None else ids
+        self._seq += 1
+        if ids is None:
+            self._any_changed_at = self._seq
+            targets: Any = self._waiters
+        else:
+            targets = ids
+            for spend_request_id in ids:
+                self._recent[spend_request_id] = self._seq
+                self._recent.move_to_end(spend_request_id)
+            while len(self._recent) > _RECENT_IDS:
+                _id, seq = self._recent.popitem(last=False)
+                self._forgotten_up_to = max(self._forgotten_up_to, seq)
         for spend_request_id in list(targets):
             for waiter in self._waiters.get(spend_request_id, ()):
                 waiter.event.set()
+
+    def _missed(self, spend_request_id: str, since: int) -> bool:
+        """Might a change notice for this id have arrived after `since` (while the
+        waiter was not registered yet)?"""
+        return (
+            self._any_changed_at > since
+            or self._forgotten_up_to > since
+            or self._recent.get(spend_request_id, 0) > since
+        )
 
     async def start(self) -> None:
         """Start listening now (PostgreSQL), so the first waiter misses nothing."""
@@ -108,10 +178,11 @@ class VersionWatcher:
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in [self._task, *self._batches]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     def _unwatch(self, spend_request_id: str, waiter: _Waiter) -> None:
         waiters = self._waiters.get(spend_request_id)
@@ -135,25 +206,52 @@ class VersionWatcher:
                             waiter.event.set()
             await asyncio.sleep(self._interval)
 
-    async def wait_for_status_change(
-        self,
-        spend_request_id: str,
-        initial: Snapshot,
-        *,
-        timeout: float,
-        reread: Callable[[], Snapshot | None],
-    ) -> Snapshot:
+    # -- batches ---------------------------------------------------------------------------
+    async def _check(self, probe: Probe) -> Outcome | None:
+        """Settle `probe` with whatever else is due now; None if the batch failed."""
+        future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
+        self._due.append((probe, future))
+        if len(self._batches) < MAX_BATCHES:
+            # Runs after every waiter woken in this loop iteration has queued itself.
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        while self._due:
+            batch, self._due = self._due[:BATCH_SIZE], self._due[BATCH_SIZE:]
+            probes = [probe for probe, _ in batch]
+            try:
+                outcomes: list[Outcome | None] = list(
+                    await anyio.to_thread.run_sync(self._settle, probes)
+                )
+            except Exception:  # noqa: BLE001 - each waiter then renders on its own
+                log.debug("long-poll batch failed; waiters answer one by one", exc_info=True)
+                outcomes = [None] * len(batch)
+            for (_probe, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():  # a waiter whose client went away was cancelled
+                    future.set_result(outcome)
+
+    async def long_poll(self, probe: Probe, *, timeout: float) -> Any:
         """Wait up to `timeout` seconds for the effective status to leave
-        `initial.status`. `reread` (blocking; run in a thread) returns a fresh
-        Snapshot. Returns the last snapshot seen."""
+        `probe.status` (or, when that is None, the status read now). Returns the
+        rendered answer, or None when the caller should answer with the current state
+        itself (unchanged until the timeout or the request's own deadline, not found,
+        or a failed batch)."""
         end = time.monotonic() + timeout
-        current = initial
-        waiter = _Waiter(version=initial.version)
+        spend_request_id = probe.spend_request_id
+        since = self._seq
+        first = await self._check(probe)
+        if first is None or first.snapshot is None or first.answer is not None:
+            return first.answer if first is not None else None
+        current = first.snapshot
+        probe = replace(probe, status=current.status)
+        waiter = _Waiter(version=current.version)
         local = wakeups.register(spend_request_id, waiter.event)
         self._watch(spend_request_id, waiter)
-        if self._listener is not None:
-            # A change that committed between the caller's snapshot and our
-            # registration notified nobody: re-read once now to close that gap.
+        if self._listener is not None and self._missed(spend_request_id, since):
+            # A change notified between the first read and our registration: re-check.
             waiter.event.set()
         try:
             while True:
@@ -162,19 +260,17 @@ class VersionWatcher:
                     until_deadline = (current.deadline - utcnow()).total_seconds()
                     remaining = min(remaining, until_deadline)
                 if remaining <= 0:
-                    break
+                    # Timed out, or the deadline passed: the caller re-reads (expiry
+                    # shows then).
+                    return None
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.event.wait(), timeout=remaining)
                 waiter.event.clear()
-                fresh = await anyio.to_thread.run_sync(reread)
-                if fresh is None:
-                    return current
-                current = fresh
-                waiter.version = fresh.version
-                if fresh.status != initial.status:
-                    return fresh
-            # Timed out, or the deadline passed: the caller re-reads (expiry shows then).
-            return current
+                outcome = await self._check(probe)
+                if outcome is None or outcome.snapshot is None or outcome.answer is not None:
+                    return outcome.answer if outcome is not None else None
+                current = outcome.snapshot
+                waiter.version = current.version
         finally:
             self._unwatch(spend_request_id, waiter)
             wakeups.unregister(spend_request_id, local)

@@ -162,9 +162,9 @@ def to_wire(
     token = None
     if wanted and credential_revealable(row, status):
         if "card" in wanted and row.credential_type == "card":
-            card = issuing.reveal_card(session, row, settings=settings)
+            card = issuing.reveal_card(session, row, settings=settings, credential=credential)
         if "shared_payment_token" in wanted and row.credential_type == "shared_payment_token":
-            token = issuing.shared_payment_token(session, row)
+            token = issuing.shared_payment_token(session, row, credential=credential)
     phase_deadline = deadline(row)
     return WireSpendRequest(
         id=row.id,
