@@ -93,6 +93,7 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
     ).one()
     seq, prev_hash = head.seq, head.hash
     written: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for item in pending:
         seq += 1
         at = utcnow()
@@ -107,21 +108,23 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
             "prev_hash": prev_hash,
         }
         entry["hash"] = entry_hash(entry)
-        session.execute(
-            insert(AuditEntry).values(
-                seq=seq,
-                at=at,
-                type=item.type,
-                actor=item.actor,
-                subject=item.subject,
-                user_id=item.user_id,
-                data=item.data,
-                prev_hash=prev_hash,
-                hash=entry["hash"],
-            )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "type": item.type,
+                "actor": item.actor,
+                "subject": item.subject,
+                "user_id": item.user_id,
+                "data": item.data,
+                "prev_hash": prev_hash,
+                "hash": entry["hash"],
+            }
         )
         prev_hash = entry["hash"]
         written.append(entry)
+    # One statement for all of them (a batch of long-poll reveals appends dozens).
+    session.execute(insert(AuditEntry), rows)
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev_hash)
     )
