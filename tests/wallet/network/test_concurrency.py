@@ -13,7 +13,8 @@ from typing import Any
 from network_helpers import Flow, Merchant, charge_body
 from sqlalchemy import func, select
 
-from linkpay.wallet.store.models import Charge, Credential, Transaction
+from linkpay.wallet.decide import AuthorizationAsk, decide
+from linkpay.wallet.store.models import Charge, Credential, SpendRequest, Transaction
 
 PARALLEL = 50
 
@@ -67,13 +68,48 @@ def test_fifty_parallel_card_charges_one_success(flow: Flow, shop: Merchant) -> 
     statuses = Counter(answer.status_code for answer in answers)
     assert statuses == {200: 1, 402: PARALLEL - 1}, statuses
     codes = {a.json()["error"]["decline_code"] for a in answers if a.status_code == 402}
-    # Every loser is declined as a second use. On PostgreSQL (read committed) a loser
-    # that read the card before the winner committed can instead see the winner's
-    # authorization in the amount sum and be declined as over the approved amount: a
-    # less precise code for the same refusal (open: prefer card_already_used there).
-    assert codes and codes <= {"card_already_used", "insufficient_funds"}
+    # Every loser is declined as a second use, also one that read the card before the
+    # winner committed (on PostgreSQL it then sees the winner's authorization in the
+    # amount sum: still a second use, not an amount over the approved one).
+    assert codes == {"card_already_used"}, codes
     winner = next(a.json() for a in answers if a.status_code == 200)
     _settled_once(flow, spend_request_id, winner["id"])
+
+
+def test_a_decision_that_read_the_card_before_a_winner_committed_says_card_used(
+    flow: Flow, shop: Merchant
+) -> None:
+    """The race above, one step at a time: a loser read the card (`active`) and the
+    request (`approved`), then the winner committed; the loser's sum of authorizations
+    now counts the winner's amount. Its reason is still the second use."""
+    spend_request_id, card = flow.approved_card()
+    session = flow.wallet.sessionmaker()  # expire_on_commit=False: loaded copies go stale
+    try:
+        credential = session.scalars(
+            select(Credential).where(Credential.spend_request_id == spend_request_id)
+        ).one()
+        request = session.get(SpendRequest, spend_request_id)
+        assert credential.status == "active" and request is not None
+        session.commit()
+        with flow.wallet.http() as client:
+            won = client.post(
+                "/v1/test_network/card_charges", json=charge_body(card), headers=shop.headers()
+            )
+        assert won.status_code == 200, won.text
+        assert credential.status == "active"  # the loser's copy, as it read it
+        ask = AuthorizationAsk(
+            issuer=credential.issuer,
+            card_ref=credential.issuer_ref or credential.id,
+            amount=2500,
+            currency="usd",
+            merchant_name=request.merchant_name,
+            merchant_url=request.merchant_url,
+        )
+        decision = decide(session, ask)
+        assert (decision.approved, decision.reason) == (False, "card_used")
+    finally:
+        session.rollback()
+        session.close()
 
 
 def test_fifty_parallel_payment_intents_one_success(flow: Flow, shop: Merchant) -> None:

@@ -19,6 +19,12 @@ reason):
 | merchant_mismatch    | the network's merchant is not the approved one (`merchant.py`)   |
 | amount_over_approved | this amount plus the card's earlier approved authorizations is   |
 |                      | above the approved amount (incremental authorizations summed)    |
+
+A card used while we decided is still `card_used`, not `amount_over_approved`: on
+PostgreSQL (read committed) a concurrent charge can commit between our read of the card
+and the sum of its authorizations, so the sum counts the winner's amount while our copy
+of the card still says `active`. Before blaming the amount, the card's and the request's
+statuses are read again (`_used_meanwhile`).
 """
 
 from __future__ import annotations
@@ -136,5 +142,19 @@ def decide(session: Session, ask: AuthorizationAsk, now: datetime | None = None)
     if ask.amount <= 0 or ask.amount + approved_so_far(session, credential.id) > (
         credential.max_amount
     ):
+        if _used_meanwhile(session, credential.id, request.id):
+            return no("card_used")
         return no("amount_over_approved")
     return Decision(True, APPROVED, credential, request)
+
+
+def _used_meanwhile(session: Session, credential_id: str, request_id: str) -> bool:
+    """The card's and the request's statuses as committed now (fresh statements, not
+    the session's copies): did another charge use the card while we decided?"""
+    credential_status = session.scalar(
+        select(Credential.status).where(Credential.id == credential_id)
+    )
+    request_status = session.scalar(
+        select(SpendRequest.status).where(SpendRequest.id == request_id)
+    )
+    return credential_status == "used" or request_status == "succeeded"
