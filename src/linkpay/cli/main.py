@@ -2,22 +2,32 @@
 
 `--version` is answered before anything heavy is imported (no pydantic, httpx2, rich,
 mcp, yaml or toon), so agents probing the tool pay ~20 ms; everything else goes through
-`linkpay.cli.app.run`.
+`linkpay.cli.app.run`, which turns a Ctrl-C into `{code: INTERRUPTED}`. A Ctrl-C while
+that is still loading (nothing ran yet) exits 130, the shell's convention for SIGINT,
+with nothing printed and no traceback.
 """
 
 import sys
 
+SIGINT_EXIT_STATUS = 130  # 128 + SIGINT
+
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args == ["--version"]:
-        from linkpay import __version__
+    try:
+        args = sys.argv[1:] if argv is None else list(argv)
+        if args == ["--version"]:
+            from linkpay import __version__
 
-        sys.stdout.write(f"link-cli {__version__}\n")
-        return 0
-    from linkpay.cli.app import run
+            sys.stdout.write(f"link-cli {__version__}\n")
+            return 0
+        from linkpay.cli.app import run
 
-    return run(args)
+        return run(args)
+    except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting
+        return SIGINT_EXIT_STATUS
 
 
 def entry() -> None:  # pragma: no cover - console script shim

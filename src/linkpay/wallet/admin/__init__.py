@@ -17,7 +17,9 @@ The convention (the same as `link-cli`; follow it when adding commands):
 - Every failure is `{code, message}` in the chosen format on stdout with exit status 1,
   never a traceback: raise `AdminError(code, message)` (codes are UPPER_CASE, e.g.
   `NOT_FOUND`, `INVALID_INPUT`); the wallet's own API errors pass through with their
-  code; usage errors are `INVALID_INPUT`; Ctrl-C is `INTERRUPTED`.
+  code; usage errors are `INVALID_INPUT`; Ctrl-C is `INTERRUPTED`, except while the
+  program is still loading (nothing ran yet): then it exits 130 with nothing printed,
+  the shell's convention for SIGINT.
 - Commands only parse arguments and call the wallet's services; every command that
   touches the database migrates it to head first (`ctx.session()` does), so a fresh
   install needs no separate step.
@@ -28,7 +30,20 @@ so no other file changes. Keep heavy imports inside the command functions: `--he
 `--version` should not load the server.
 """
 
-from linkpay.wallet.admin.app import main, run
-from linkpay.wallet.admin.context import AdminContext, AdminError
+import sys
 
-__all__ = ["AdminContext", "AdminError", "main", "run"]
+SIGINT_EXIT_STATUS = 130  # 128 + SIGINT, what shells report for a Ctrl-C
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script. This package imports nothing at module level, so a Ctrl-C
+    while the rest loads lands here and not in a traceback (see the docstring)."""
+    try:
+        from linkpay.wallet.admin.app import run
+
+        return run(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting
+        return SIGINT_EXIT_STATUS

@@ -1,5 +1,7 @@
 """`python -m linkpay.wallet.admin …` runs `link-wallet`."""
 
-from linkpay.wallet.admin.app import entry
+import sys
 
-entry()
+from linkpay.wallet.admin import main
+
+sys.exit(main())

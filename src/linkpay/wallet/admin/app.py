@@ -146,11 +146,3 @@ def describe(exc: BaseException) -> tuple[str, str]:
 def _fail(ctx: AdminContext, stdout: TextIO, code: str, message: str) -> int:
     print(render(prepare({"code": code, "message": message}), ctx.format), file=stdout, flush=True)
     return 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run(sys.argv[1:] if argv is None else argv)
-
-
-def entry() -> None:  # pragma: no cover - `python -m` shim
-    sys.exit(main())
