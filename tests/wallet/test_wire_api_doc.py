@@ -1,6 +1,8 @@
 """docs/wire-api.md documents exactly the operations the wallet serves in /openapi.json:
 each one has a heading ``### `METHOD /path` ``. Adding a route without documenting it,
-or removing one the document still describes, fails here."""
+or removing one the document still describes, fails here. What the document promises
+for every operation (413 for an oversized body, 503 with `Retry-After` under overload)
+is in each operation's `responses` too."""
 
 from __future__ import annotations
 
@@ -22,13 +24,17 @@ def test_heading_pattern_reads_operations() -> None:
     assert documented_operations(text) == [("POST", "/device/code"), ("GET", "/a/{id}")]
 
 
-def test_every_served_operation_is_documented_and_nothing_else(wallet: Any) -> None:
+def _openapi(wallet: Any) -> dict[str, Any]:
     with wallet.http() as client:
         answer = client.get("/openapi.json")
     assert answer.status_code == 200
+    return dict(answer.json())
+
+
+def test_every_served_operation_is_documented_and_nothing_else(wallet: Any) -> None:
     served = {
         (method.upper(), path)
-        for path, operations in answer.json()["paths"].items()
+        for path, operations in _openapi(wallet)["paths"].items()
         for method in operations
         if method in HTTP_METHODS
     }
@@ -39,3 +45,25 @@ def test_every_served_operation_is_documented_and_nothing_else(wallet: Any) -> N
     assert not missing, f"served but not in docs/wire-api.md: {missing}"
     assert not stale, f"in docs/wire-api.md but not served: {stale}"
     assert len(served) >= 18  # the contract as of this test; it only grows
+
+
+def test_every_operation_lists_oversized_body_and_overload(wallet: Any) -> None:
+    schema = _openapi(wallet)
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    operations = 0
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            if method not in HTTP_METHODS:
+                continue
+            operations += 1
+            where = f"{method.upper()} {path}"
+            responses = operation["responses"]
+            assert {"413", "503"} <= set(responses), where
+            for status in ("413", "503"):
+                body = responses[status]["content"]["application/json"]["schema"]
+                assert body == error_body, (where, status)
+            retry_after = responses["503"]["headers"]["Retry-After"]
+            assert retry_after["schema"]["type"] == "integer", where
+    assert operations >= 18
+    conventions = " ".join(DOC.read_text(encoding="utf-8").split("## Device login")[0].split())
+    assert "every operation's `responses` in `/openapi.json` list 413 and 503" in conventions

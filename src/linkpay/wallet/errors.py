@@ -298,13 +298,39 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # Declared on every router so the OpenAPI document matches what the handlers send
 # (schemathesis checks undocumented status codes).
+#
+# Any operation can answer these two, in the wallet's error shape whatever the route's
+# own: 413 from the body limit (`body_limit.py`, before the route or auth run) and 503
+# with `Retry-After` when the database is busy (`overload.py`).
+ANY_OPERATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {
+        "model": ErrorBody,
+        "description": "request too large: the body is over the wallet's limit "
+        "(1 MiB unless configured), refused before authentication",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "service unavailable: the database is busy or unreachable; "
+        "nothing was changed, retry after Retry-After seconds",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    },
+}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": code.replace("_", " ")}
-    for status, code in _STATUS_CODES.items()
-    if status in (400, 401, 403, 404, 405, 409, 422, 429)
+    **{
+        status: {"model": ErrorBody, "description": code.replace("_", " ")}
+        for status, code in _STATUS_CODES.items()
+        if status in (400, 401, 403, 404, 405, 409, 422, 429)
+    },
+    **ANY_OPERATION_RESPONSES,
 }
 OAUTH_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": OAuthError, "description": "OAuth error (RFC 6749 §5.2)"},
     401: {"model": OAuthError, "description": "invalid client or token"},
     429: {"model": ErrorBody, "description": "rate limited"},
+    **ANY_OPERATION_RESPONSES,
 }

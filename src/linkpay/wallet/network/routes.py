@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from linkpay import wire
 from linkpay.wallet.deps import DbDep, Deferred, SettingsDep, Unit, UnitDep, UnitRoute
-from linkpay.wallet.errors import CardNetworkError
+from linkpay.wallet.errors import ANY_OPERATION_RESPONSES, CardNetworkError
 from linkpay.wallet.network import card_charges as card_charges_rules
 from linkpay.wallet.network import payment_intents as payment_intent_rules
 from linkpay.wallet.network.card_charges import charge_card
@@ -60,14 +60,19 @@ _STRIPE_ERROR = {
     "required": ["error"],
 }
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": text, "content": {"application/json": {"schema": _STRIPE_ERROR}}}
-    for status, text in (
-        (400, "Malformed request (invalid_request_error / idempotency_error)"),
-        (401, "Missing or unknown merchant API key"),
-        (402, "Declined (card_error, code card_declined, with decline_code)"),
-        (404, "Unknown object, or test network disabled"),
-        (409, "Idempotency-Key still in use"),
-    )
+    **{
+        status: {"description": text, "content": {"application/json": {"schema": _STRIPE_ERROR}}}
+        for status, text in (
+            (400, "Malformed request (invalid_request_error / idempotency_error)"),
+            (401, "Missing or unknown merchant API key"),
+            (402, "Declined (card_error, code card_declined, with decline_code)"),
+            (404, "Unknown object, or test network disabled"),
+            (409, "Idempotency-Key still in use"),
+        )
+    },
+    # Oversized body and overload: answered before (or around) these routes, in the
+    # wallet's own error shape (no Stripe `type`).
+    **ANY_OPERATION_RESPONSES,
 }
 
 
