@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import urlencode
 
-import httpx2
-
 from linkpay.client.errors import (
     ApiError,
     InvalidResponse,
@@ -26,6 +24,7 @@ from linkpay.client.errors import (
 from linkpay.client.tokens import Tokens, TokenStore
 
 if TYPE_CHECKING:
+    import httpx2
     from pydantic import BaseModel
 
     Model = TypeVar("Model", bound=BaseModel)
@@ -48,7 +47,7 @@ class HttpSession:
         proxy: str | None = None,
         timeout: float = 30.0,
         verbose: bool | TextIO = False,
-        transport: httpx2.BaseTransport | None = None,
+        transport: "httpx2.BaseTransport | None" = None,
         client_id: str = CLIENT_ID,
         user_agent: str | None = None,
     ) -> None:
@@ -65,31 +64,45 @@ class HttpSession:
             self._log = sys.stderr
         elif verbose is not False:
             self._log = verbose
-        proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
-        from linkpay import __version__
-
-        uses_tls = any(
-            (url or "").lower().startswith("https:")
-            for url in (self.api_base_url, self.auth_base_url, proxy)
-        )
-        self._client = httpx2.Client(
-            # Building a verifying SSL context costs ~60 ms per start; when every URL we
-            # may talk to is plain http (the local wallet) there is no TLS to verify.
-            verify=True if uses_tls or transport is not None else False,
-            timeout=timeout,
-            proxy=proxy,
-            transport=transport,
-            trust_env=False,  # only LINK_HTTP_PROXY routes traffic; predictable for agents
-            follow_redirects=False,
-            headers={"User-Agent": user_agent or f"link-cli/{__version__}"},
-        )
+        self._proxy = proxy or os.environ.get("LINK_HTTP_PROXY") or None
+        self._transport = transport
+        self._user_agent = user_agent
+        self._client_instance: httpx2.Client | None = None
         self._timeout = timeout
         self._tokens: Tokens | None = None
         self._tokens_loaded = False
         self.on_tokens_refreshed: Callable[[Tokens], None] | None = None
 
+    @property
+    def _client(self) -> "httpx2.Client":
+        """The HTTP client, made on first use: a run that fails before any request
+        (not logged in, bad input) never imports httpx2."""
+        if self._client_instance is None:
+            import httpx2
+
+            from linkpay import __version__
+
+            uses_tls = any(
+                (url or "").lower().startswith("https:")
+                for url in (self.api_base_url, self.auth_base_url, self._proxy)
+            )
+            self._client_instance = httpx2.Client(
+                # Building a verifying SSL context costs ~60 ms per start; when every URL
+                # we may talk to is plain http (the local wallet) there is no TLS to verify.
+                verify=True if uses_tls or self._transport is not None else False,
+                timeout=self._timeout,
+                proxy=self._proxy,
+                transport=self._transport,
+                trust_env=False,  # only LINK_HTTP_PROXY routes traffic; predictable for agents
+                follow_redirects=False,
+                headers={"User-Agent": self._user_agent or f"link-cli/{__version__}"},
+            )
+        return self._client_instance
+
     def close(self) -> None:
-        self._client.close()
+        if self._client_instance is not None:
+            self._client_instance.close()
+            self._client_instance = None
 
     # -- tokens -------------------------------------------------------------------
 
@@ -193,14 +206,17 @@ class HttpSession:
         form: Params | None,
         headers: dict[str, str],
         timeout: float | None,
-    ) -> httpx2.Response:
+    ) -> "httpx2.Response":
+        import httpx2
+
+        client = self._client  # outside the try: a bad proxy setting is no network error
         started = time.monotonic()
         try:
             content = None
             if form is not None:
                 content = urlencode(list(form.items()) if isinstance(form, dict) else form)
                 headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
-            response = self._client.request(
+            response = client.request(
                 method,
                 url,
                 params=params,
@@ -226,7 +242,7 @@ class HttpSession:
             elapsed = (time.monotonic() - started) * 1000
             print(f"[http] {method} {url} -> {outcome} ({elapsed:.0f} ms)", file=self._log)
 
-    def _decode(self, response: httpx2.Response) -> Any:
+    def _decode(self, response: "httpx2.Response") -> Any:
         try:
             data = response.json() if response.content else None
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
@@ -289,6 +305,8 @@ def parse(model: type[Model], data: Any) -> Model:
 
 
 def _origin(url: str) -> str:
+    import httpx2
+
     try:
         parsed = httpx2.URL(url)
         return f"{parsed.scheme}://{parsed.netloc.decode()}"

@@ -88,6 +88,19 @@ class SpendRequests:
         status this client saw last, so a change made since then answers at once."""
         from linkpay.wire import SpendRequest
 
+        data = self.fetch(spend_request_id, include=include, wait=wait, last_status=last_status)
+        return parse(SpendRequest, data)
+
+    def fetch(
+        self,
+        spend_request_id: str,
+        *,
+        include: Iterable[str] = (),
+        wait: int | None = None,
+        last_status: str | None = None,
+    ) -> Any:
+        """`retrieve` without parsing: the decoded JSON answer (link-cli's fast path
+        checks it without pydantic)."""
         params: list[tuple[str, Any]] = [("include", item) for item in include]
         timeout = None
         if wait:
@@ -96,13 +109,12 @@ class SpendRequests:
             if last_status:
                 params.append(("last_status", last_status))
             timeout = wait + 15.0
-        data = self._http.request(
+        return self._http.request(
             "GET",
             f"/spend_requests/{_path_id(spend_request_id)}",
             params=params or None,
             timeout=timeout,
         )
-        return parse(SpendRequest, data)
 
     def list(self, *, include_history: bool = False) -> "list[SpendRequest]":
         from linkpay.wire import SpendRequestList
