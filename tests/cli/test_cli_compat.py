@@ -70,8 +70,8 @@ def _tokens(cmd: Any, name: str) -> list[str]:
 
 @pytest.mark.parametrize(("command", "flag", "default"), ROWS, ids=[f"{r[0]} {r[1]}" for r in ROWS])
 def test_flag_parses_with_the_official_default(command: str, flag: str, default: str) -> None:
-    from linkpay.cli.app import build_app
     from linkpay.cli.registry import Context, load_commands
+    from linkpay.cli.tree import build_app
 
     cmd, words = _command(command)
     required = [

@@ -4,7 +4,7 @@ card) and what stdout shows instead, and polling until a decision."""
 
 from typing import Any
 
-from linkpay.cli.registry import CommandError, Context
+from linkpay.cli.context import CommandError, Context
 from linkpay.cli.views import (
     POLL_ARGS,
     RETRIEVE,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from linkpay.cli.registry import CommandError, Context
+from linkpay.cli.context import CommandError, Context
 
 SOURCE_ACTIONS = (
     "read_balances",

@@ -1,10 +1,11 @@
 """`link-cli` entry point.
 
-`--version` is answered before anything heavy is imported (no pydantic, httpx2, rich,
-mcp, yaml or toon), so agents probing the tool pay ~20 ms; everything else goes through
-`linkpay.cli.app.run`, which turns a Ctrl-C into `{code: INTERRUPTED}`. A Ctrl-C while
-that is still loading (nothing ran yet) exits 130, the shell's convention for SIGINT,
-with nothing printed and no traceback.
+`--version` and plain `--help` (no global options) are answered before anything else is
+imported, so agents probing the tool pay ~20 ms; everything else goes through
+`linkpay.cli.app.run` (which has fast paths of its own, see `cli/fast.py`) and turns a
+Ctrl-C into `{code: INTERRUPTED}`. A Ctrl-C while that is still loading (nothing ran
+yet) exits 130, the shell's convention for SIGINT, with nothing printed and no
+traceback.
 """
 
 import sys
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
             from linkpay import __version__
 
             sys.stdout.write(f"link-cli {__version__}\n")
+            return 0
+        from linkpay.cli.fast import answer_help
+
+        if answer_help(args):  # declines any global option: run() strips those first
             return 0
         from linkpay.cli.app import run
 

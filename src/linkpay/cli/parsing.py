@@ -10,7 +10,7 @@ call, and the message names the flag the person typed, not the API field.
 import re
 from typing import Any
 
-from linkpay.cli.registry import CommandError
+from linkpay.cli.context import CommandError
 
 LINE_ITEM_KEYS = {
     "name": str,

@@ -19,44 +19,33 @@ Handlers raise `CommandError(code, message, **extra)` (or let any `LinkError` fr
 SDK through); they return dicts/lists/pydantic models, or None when they already
 streamed their output with `ctx.emit`.
 
-Keep this module free of heavy imports: it is loaded on every run.
+It imports pydantic (the input models are pydantic models); the fast paths of
+`cli/fast.py` answer without loading it.
 """
 
 import importlib
 import pkgutil
 import re
-import shlex
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from linkpay.client.errors import LinkError
+from linkpay.cli.context import CommandError, Context, Flag
 
-
-class CommandError(LinkError):
-    """An error a command reports as `{code, message, **extra}` (exit 1 / MCP is_error)."""
-
-    def __init__(self, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message, code=code, **extra)
-
-
-@dataclass(frozen=True)
-class Flag:
-    """CLI details of an input field. `positional`: also accepted without its flag
-    (`retrieve ID`); `aliases`: extra names like `-m`; `cli_only`: not an MCP param;
-    `negatable`: a bool that also has `--no-NAME`; `cli_type`: what the command line
-    parses when the model takes more (MCP objects where the CLI has `key:value` text);
-    `hidden`: accepted but left out of --help and --schema listings."""
-
-    positional: bool = False
-    aliases: tuple[str, ...] = ()
-    cli_only: bool = False
-    negatable: bool = False
-    cli_type: Any = None
-    hidden: bool = False
+__all__ = [
+    "Command",
+    "CommandError",
+    "CommandInput",
+    "Context",
+    "Flag",
+    "build_input",
+    "command",
+    "find_command",
+    "in_param_terms",
+    "load_commands",
+]
 
 
 class CommandInput(BaseModel):
@@ -191,63 +180,3 @@ def build_input(cmd: Command, values: dict[str, Any], *, for_mcp: bool = False) 
 
 def find_command(path: tuple[str, ...]) -> Command | None:
     return _REGISTRY.get(path)
-
-
-@dataclass
-class Context:
-    """What a handler may use besides its input: the SDK client, the output mode, and
-    ways to talk to a person (only when `human`)."""
-
-    mode: Literal["cli", "mcp"] = "cli"
-    format: str = "toon"
-    human: bool = False  # stdout is a TTY and no --format: spinner, QR, tables
-    verbose: bool = False
-    auth_file: str | None = None
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    emit: Callable[[Any], None] | None = None  # stream one result document now (stdout)
-    notice: Callable[[Any], None] | None = None  # a document for the caller, on stderr
-    _link: Any = None
-
-    @property
-    def streaming(self) -> bool:
-        """True when polling should print every status change as its own line."""
-        return self.mode == "cli" and self.format == "jsonl" and self.emit is not None
-
-    def link(self) -> Any:
-        if self._link is None:
-            from linkpay.client import Link
-
-            self._link = Link(
-                auth_file=self.auth_file, verbose=self.stderr if self.verbose else False
-            )
-        return self._link
-
-    def close(self) -> None:
-        if self._link is not None:
-            self._link.close()
-            self._link = None
-
-    def next_step(self, path: tuple[str, ...], **arguments: Any) -> dict[str, Any]:
-        """The `_next` hint: a shell command, and in MCP mode the tool call too."""
-        target = _REGISTRY.get(path)
-        words = ["link-cli", *path]
-        flags: list[str] = []
-        for key, value in arguments.items():
-            if value is None or value is False:
-                continue
-            positional = (
-                target is not None
-                and key in target.input.model_fields
-                and (target.flag_meta(key).positional)
-            )
-            if positional:
-                words.append(shlex.quote(str(value)))
-            elif value is True:
-                flags.append("--" + key.replace("_", "-"))
-            else:
-                flags += ["--" + key.replace("_", "-"), shlex.quote(str(value))]
-        hint: dict[str, Any] = {"command": " ".join(words + flags)}
-        if self.mode == "mcp":
-            hint["tool"] = "_".join(part.replace("-", "_") for part in path)
-            hint["arguments"] = {k: v for k, v in arguments.items() if v is not None}
-        return hint

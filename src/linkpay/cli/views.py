@@ -4,7 +4,7 @@ expired or canceled request for an approved one."""
 
 from typing import Any
 
-from linkpay.cli.registry import Context
+from linkpay.cli.context import Context
 
 RETRIEVE = ("spend-request", "retrieve")
 POLL_ARGS = {"interval": 2, "max_attempts": 300}

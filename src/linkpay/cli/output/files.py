@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from linkpay.cli.registry import CommandError
+from linkpay.cli.context import CommandError
 from linkpay.files import create_private_file
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
