@@ -6,10 +6,7 @@ and at the end exactly $100 (every $1 request that fit was approved, none beyond
 
 from __future__ import annotations
 
-import base64
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,15 +18,12 @@ from typing import Any
 
 import httpx2
 import pytest
-from wallet_policy_helpers import body, set_budgets, set_limits, set_rules
-
-from linkpay.serving import free_loopback_port
+from wallet_policy_helpers import body, server_processes, set_budgets, set_limits, set_rules
 
 BUDGET = 10_000
 AMOUNT = 100
 AGENTS = 4
 CREATES = 200
-LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
 
 
 def _ledger_sum(engine: Any, person: str) -> int:
@@ -72,55 +66,6 @@ class Watcher(threading.Thread):
         self.samples.append(_ledger_sum(self.engine, self.person))
         self.engine.dispose()
         return self.samples
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180  # a loaded CI box starts Python slowly
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"wallet server exited with {proc.returncode}"
-        try:
-            if httpx2.get(url, timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} never answered")
-
-
-@contextmanager
-def server_processes(wallet: Any, database_url: str, count: int, tmp: Path) -> Iterator[list[str]]:
-    """`count` `link-wallet serve` processes on one database, same keys as `wallet`."""
-    env = {
-        **os.environ,
-        "LINKPAY_DATABASE_URL": database_url,
-        "LINKPAY_DATA_DIR": str(tmp),
-        "LINKPAY_CARD_KEY": base64.b64encode(wallet.settings.card_key).decode(),
-        "LINKPAY_PEPPER": base64.b64encode(wallet.settings.pepper).decode(),
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    urls = []
-    try:
-        for index in range(count):
-            port = free_loopback_port()
-            log = open(tmp / f"wallet-{index}.log", "wb")  # noqa: SIM115
-            proc = subprocess.Popen(
-                [LINK_WALLET, "serve", "--port", str(port), "--no-access-log"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            procs.append(proc)
-            urls.append(f"http://127.0.0.1:{port}")
-            _wait_up(f"{urls[-1]}/openapi.json", proc)  # one at a time: migrations
-        yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.mark.timeout(600)

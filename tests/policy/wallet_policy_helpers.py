@@ -1,15 +1,28 @@
 """Helpers for the policy tests that run a real wallet: set a person's policy the way
 the web app and `link-wallet policy` do (through `policy.edit`), read the ledger, make
-agents and charges (imported by the test modules)."""
+agents and charges, start `link-wallet serve` processes on one database (imported by
+the test modules)."""
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx2
+
+from linkpay.serving import free_loopback_port
 from linkpay.wallet.policy import edit
 from linkpay.wallet.policy.limits import DEFAULT_MAXIMUMS
 
+LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
 CONTEXT = (
     "Buying the paperback the person asked for this morning from the usual bookshop, "
     "delivered to their default address; the price was checked against two others."
@@ -68,3 +81,52 @@ def wallet_total(wallet: Any, person: str) -> int:
 
     with wallet.session() as session:
         return total(session, person)
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 180  # a loaded CI box starts Python slowly
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"wallet server exited with {proc.returncode}"
+        try:
+            if httpx2.get(url, timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+@contextmanager
+def server_processes(wallet: Any, database_url: str, count: int, tmp: Path) -> Iterator[list[str]]:
+    """`count` `link-wallet serve` processes on one database, same keys as `wallet`."""
+    env = {
+        **os.environ,
+        "LINKPAY_DATABASE_URL": database_url,
+        "LINKPAY_DATA_DIR": str(tmp),
+        "LINKPAY_CARD_KEY": base64.b64encode(wallet.settings.card_key).decode(),
+        "LINKPAY_PEPPER": base64.b64encode(wallet.settings.pepper).decode(),
+    }
+    procs: list[subprocess.Popen[bytes]] = []
+    urls = []
+    try:
+        for index in range(count):
+            port = free_loopback_port()
+            log = open(tmp / f"wallet-{index}.log", "wb")  # noqa: SIM115
+            proc = subprocess.Popen(
+                [LINK_WALLET, "serve", "--port", str(port), "--no-access-log"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            procs.append(proc)
+            urls.append(f"http://127.0.0.1:{port}")
+            _wait_up(f"{urls[-1]}/openapi.json", proc)  # one at a time: migrations
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()

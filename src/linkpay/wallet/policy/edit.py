@@ -218,10 +218,11 @@ def set_limits(
     actor: str,
     confirmed_by: str | None = None,
 ) -> Change:
-    """Adjust limits within the operator's `maximum`; per_request lives on the user."""
+    """Adjust limits within the operator's `maximum`; per_request lives on the user.
+    The person's row is locked before the wallet lock, the order creates take them in
+    (a share lock on the person, then the wallet lock), so the two never deadlock."""
+    user = session.scalars(select(User).where(User.id == user_id).with_for_update()).one()
     row = policy_row(session, user_id)
-    user = session.get(User, user_id)
-    assert user is not None
     current = Limits(
         **{
             **LINK_DEFAULTS.as_dict(),

@@ -12,7 +12,8 @@ from linkpay.wallet.policy.budgets import applies, describe_budget
 from linkpay.wallet.policy.limits import describe_limit
 from linkpay.wallet.policy.periods import period_bounds
 from linkpay.wallet.policy.rules import Facts
-from linkpay.wallet.policy.service import Policy, Usage, budget_usage
+from linkpay.wallet.policy.service import Policy, Usage
+from linkpay.wallet.policy.usage import budget_usage
 
 
 def limit_figures(policy: Policy, usage: Usage, currency: str) -> list[dict[str, Any]]:

@@ -85,6 +85,16 @@ def loosened(old: Limits, new: Limits) -> list[str]:
     return [name for name in LIMIT_NAMES if getattr(new, name) > getattr(old, name)]
 
 
+def count_headroom(limits: Limits, active: int, creates_hour: int, creates_60_days: int) -> int:
+    """How many more creates fit the count limits a create checks (the approved-unused
+    count is checked at approval, under the wallet lock, so it is not among them)."""
+    return min(
+        limits.max_active - active,
+        limits.creates_per_hour - creates_hour,
+        limits.creates_per_60_days - creates_60_days,
+    )
+
+
 def describe_limit(name: str, value: int) -> str:
     shown = money(value) if name in MONEY_LIMITS else str(value)
     return f"{shown} {LABELS[name]}"
@@ -104,6 +114,16 @@ class Usage:
     agent_creates_60_days: int
     amount_entries: Callable[[timedelta], list[tuple[datetime, int]]]
     create_times: Callable[[timedelta], list[datetime]]
+
+    @property
+    def counts(self) -> tuple[int, int, int, int]:
+        """As `usage.counts` reads them: active, approved-unused, creates hour, 60 days."""
+        return (
+            self.active,
+            self.approved_unused,
+            self.agent_creates_hour,
+            self.agent_creates_60_days,
+        )
 
 
 def _amount_refusal(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.errors import (
@@ -23,23 +23,22 @@ from linkpay.wallet.errors import (
     RateLimited,
     WalletError,
 )
-from linkpay.wallet.policy import ledger
-from linkpay.wallet.policy.budgets import Budget, applies, budget_refusal
+from linkpay.wallet.policy import create_lock, ledger
+from linkpay.wallet.policy.budgets import Budget, budget_refusal
 from linkpay.wallet.policy.limits import (
-    HOUR,
     LINK_DEFAULTS,
-    SIXTY_DAYS,
     Limits,
     Usage,
     check_create,
     check_reserve,
+    count_headroom,
 )
 from linkpay.wallet.policy.periods import period_bounds, zone
 from linkpay.wallet.policy.refusal import Refusal
 from linkpay.wallet.policy.rules import CountCap, Decision, Facts, Rule, evaluate, merchant_key
+from linkpay.wallet.policy.usage import budget_usage, counts, usage
 from linkpay.wallet.store.models import SpendRequest, User
 from linkpay.wallet.store.policy_models import SpendDecision, WalletPolicy
-from linkpay.wire import ACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -122,83 +121,6 @@ def _rule_counter(session: Session, user_id: str, tz: ZoneInfo) -> Any:
     return count
 
 
-def usage(session: Session, user_id: str, agent: str | None, currency: str, now: datetime) -> Usage:
-    """Everything the limits look at, in two queries."""
-    live = (SpendRequest.approval_expires_at.is_(None)) | (SpendRequest.approval_expires_at > now)
-    unexpired = (SpendRequest.expires_at.is_(None)) | (SpendRequest.expires_at > now)
-    valid = (SpendRequest.credential_valid_until.is_(None)) | (
-        SpendRequest.credential_valid_until > now
-    )
-    awaiting = SpendRequest.status.in_(("created", "pending_approval")) & live & unexpired
-    approved = (SpendRequest.status == "approved") & valid & unexpired
-    mine = SpendRequest.token_family_id == agent
-    recent = mine & (SpendRequest.created_at > now - SIXTY_DAYS)
-    counts = session.execute(
-        select(
-            func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((approved, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((mine & (SpendRequest.created_at > now - HOUR), 1), else_=0)), 0
-            ),
-            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-        ).where(SpendRequest.user_id == user_id, SpendRequest.status.in_(ACTIVE_STATUSES) | recent)
-    ).one()
-    active, approved_unused, creates_hour, creates_60 = (int(value) for value in counts)
-    day_total, month_total = ledger.rolling_totals(session, user_id, currency, now)
-
-    def create_times(window: timedelta) -> list[datetime]:
-        return list(
-            session.scalars(
-                select(SpendRequest.created_at).where(
-                    SpendRequest.user_id == user_id, mine, SpendRequest.created_at > now - window
-                )
-            )
-        )
-
-    return Usage(
-        day_total=day_total,
-        month_total=month_total,
-        active=active,
-        approved_unused=approved_unused,
-        agent_creates_hour=creates_hour,
-        agent_creates_60_days=creates_60,
-        amount_entries=lambda window: ledger.amount_entries(
-            session, user_id, currency, now, window
-        ),
-        create_times=create_times,
-    )
-
-
-def budget_usage(
-    session: Session,
-    user_id: str,
-    budgets: tuple[Budget, ...],
-    currency: str,
-    now: datetime,
-    tz: ZoneInfo,
-    facts: Facts | None = None,
-) -> dict[str, int]:
-    """Reserved + consumed in the current period of each budget in `currency`."""
-    chosen = [b for b in budgets if b.currency == currency.lower()]
-    if facts is not None:
-        chosen = [b for b in chosen if applies(b, facts)]
-    if not chosen:
-        return {}
-    periods = sorted({b.period for b in chosen})
-    starts = [period_bounds(period, now, tz)[0] for period in periods]
-    groups = ledger.period_usage(session, user_id, currency, starts)
-    used: dict[str, int] = {}
-    for budget in chosen:
-        index = periods.index(budget.period)
-        total = 0
-        for (agent, merchant), sums in groups.items():
-            probe = Facts(0, currency, "card", merchant, agent, 0, now)
-            if applies(budget, probe):
-                total += sums[index]
-        used[budget.id] = total
-    return used
-
-
 @dataclass
 class Assessment:
     decision: Decision
@@ -233,16 +155,37 @@ def _money_refusal(
     return None
 
 
-def assess(session: Session, user: User, facts: Facts, now: datetime) -> Assessment:
+def assess(
+    session: Session, user: User, facts: Facts, now: datetime, *, lock: bool = True
+) -> Assessment:
     """What a new request with these facts gets: limits first, then the first
     matching rule; an auto-approval (and any request's money) must fit the limits
-    and budgets as they stand."""
+    and budgets as they stand. `lock=False` only for the dry run, which writes nothing."""
     policy = load_policy(session, user)
-    if policy.rules or policy.budgets:
+    counted_here = lock and not (policy.rules or policy.budgets)
+    side_by_side = False
+    if counted_here:
+        side_by_side = create_lock.lock(session, user.id, facts.agent)
+    elif lock:
         # Rules may approve (and so reserve) and count: read and decide under the
-        # wallet lock so parallel creates can't both spend the last of a budget.
+        # wallet lock, held to commit, so parallel creates can't both take the last
+        # place or dollar.
         ledger.lock_wallet(session, user.id)
     usage_now = usage(session, user.id, facts.agent, facts.currency, now)
+    if counted_here and not create_lock.serialized_by_database(session):
+
+        def room(counts: tuple[int, int, int, int]) -> int:
+            active, _approved, creates_hour, creates_60_days = counts
+            return count_headroom(policy.limits, active, creates_hour, creates_60_days)
+
+        create_lock.check(
+            session,
+            user.id,
+            facts.agent,
+            room(usage_now.counts),
+            side_by_side=side_by_side,
+            recount=lambda: room(counts(session, user.id, facts.agent, now)),
+        )
     decision = evaluate(
         policy.rules, facts, tz=policy.tz, count=_rule_counter(session, user.id, policy.tz)
     )

@@ -106,7 +106,7 @@ def dry_run(
     budgets; nothing is written."""
 
     facts = facts_for_new(session, person, agent, columns, now)
-    assessment = policy.assess(session, person, facts, now)
+    assessment = policy.assess(session, person, facts, now, lock=False)
     refusal = assessment.refusal
     decision = assessment.decision
     return {

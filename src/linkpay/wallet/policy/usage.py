@@ -1,0 +1,104 @@
+"""What counts against the person's limits and budgets right now, read in SQL inside
+the caller's transaction: request counts, rolling money totals, per-period budget use."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from linkpay.wallet.policy import ledger
+from linkpay.wallet.policy.budgets import Budget, applies
+from linkpay.wallet.policy.limits import HOUR, SIXTY_DAYS, Usage
+from linkpay.wallet.policy.periods import period_bounds
+from linkpay.wallet.policy.rules import Facts
+from linkpay.wallet.store.models import SpendRequest
+from linkpay.wire import ACTIVE_STATUSES
+
+
+def counts(
+    session: Session, user_id: str, agent: str | None, now: datetime
+) -> tuple[int, int, int, int]:
+    """Active, approved-but-unused, this agent's creates in the last hour and 60 days."""
+    live = (SpendRequest.approval_expires_at.is_(None)) | (SpendRequest.approval_expires_at > now)
+    unexpired = (SpendRequest.expires_at.is_(None)) | (SpendRequest.expires_at > now)
+    valid = (SpendRequest.credential_valid_until.is_(None)) | (
+        SpendRequest.credential_valid_until > now
+    )
+    awaiting = SpendRequest.status.in_(("created", "pending_approval")) & live & unexpired
+    approved = (SpendRequest.status == "approved") & valid & unexpired
+    mine = SpendRequest.token_family_id == agent
+    recent = mine & (SpendRequest.created_at > now - SIXTY_DAYS)
+    counts = session.execute(
+        select(
+            func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((approved, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((mine & (SpendRequest.created_at > now - HOUR), 1), else_=0)), 0
+            ),
+            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
+        ).where(SpendRequest.user_id == user_id, SpendRequest.status.in_(ACTIVE_STATUSES) | recent)
+    ).one()
+    active, approved_unused, creates_hour, creates_60 = (int(value) for value in counts)
+    return active, approved_unused, creates_hour, creates_60
+
+
+def usage(session: Session, user_id: str, agent: str | None, currency: str, now: datetime) -> Usage:
+    """Everything the limits look at, in two queries."""
+    active, approved_unused, creates_hour, creates_60 = counts(session, user_id, agent, now)
+    mine = SpendRequest.token_family_id == agent
+    day_total, month_total = ledger.rolling_totals(session, user_id, currency, now)
+
+    def create_times(window: timedelta) -> list[datetime]:
+        return list(
+            session.scalars(
+                select(SpendRequest.created_at).where(
+                    SpendRequest.user_id == user_id, mine, SpendRequest.created_at > now - window
+                )
+            )
+        )
+
+    return Usage(
+        day_total=day_total,
+        month_total=month_total,
+        active=active,
+        approved_unused=approved_unused,
+        agent_creates_hour=creates_hour,
+        agent_creates_60_days=creates_60,
+        amount_entries=lambda window: ledger.amount_entries(
+            session, user_id, currency, now, window
+        ),
+        create_times=create_times,
+    )
+
+
+def budget_usage(
+    session: Session,
+    user_id: str,
+    budgets: tuple[Budget, ...],
+    currency: str,
+    now: datetime,
+    tz: ZoneInfo,
+    facts: Facts | None = None,
+) -> dict[str, int]:
+    """Reserved + consumed in the current period of each budget in `currency`."""
+    chosen = [b for b in budgets if b.currency == currency.lower()]
+    if facts is not None:
+        chosen = [b for b in chosen if applies(b, facts)]
+    if not chosen:
+        return {}
+    periods = sorted({b.period for b in chosen})
+    starts = [period_bounds(period, now, tz)[0] for period in periods]
+    groups = ledger.period_usage(session, user_id, currency, starts)
+    used: dict[str, int] = {}
+    for budget in chosen:
+        index = periods.index(budget.period)
+        total = 0
+        for (agent, merchant), sums in groups.items():
+            probe = Facts(0, currency, "card", merchant, agent, 0, now)
+            if applies(budget, probe):
+                total += sums[index]
+        used[budget.id] = total
+    return used
