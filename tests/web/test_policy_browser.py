@@ -80,6 +80,7 @@ def test_rules_step_up_preview_and_spending(
     page.screenshot(path=str(output_dir / f"rules-{viewport}.png"), full_page=True)
 
     looser = [{"id": "all-small", "action": "auto_approve", "when": {"amount_at_most": 5000}}]
+    page.get_by_text("Advanced: edit the rules as JSON").click()
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(looser))
     page.get_by_role("button", name="Preview the last 30 days").click()
     summary = page.locator("#preview-summary")
@@ -102,6 +103,7 @@ def test_rules_step_up_preview_and_spending(
     age_sessions(wallet, person, minutes=60)
     forget_step_up(wallet, person)
     tighter = [{"id": "casino", "action": "deny", "when": {"merchants": ["*.casino"]}}]
+    page.get_by_text("Advanced: edit the rules as JSON").click()
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(tighter))
     page.get_by_role("button", name="Save rules").click()
     assert page.get_by_role("status").filter(has_text="Saved.").is_visible()
@@ -111,3 +113,32 @@ def test_rules_step_up_preview_and_spending(
     assert page.get_by_role("heading", name="Spending").is_visible()
     assert page.locator("svg.chart").count() >= 4
     page.screenshot(path=str(output_dir / f"spending-{viewport}.png"), full_page=True)
+
+
+def test_plain_rule_form(
+    wallet: Any, person: str, page: Any, viewport: str, output_dir: Any
+) -> None:
+    """The plain form in Chromium: a rule from the common fields, said in plain words,
+    stored as the same JSON the advanced editor shows."""
+    wallet.agent_login(person, connection_label="Grocery agent")
+    base = wallet.base_url.replace("127.0.0.1", "localhost", 1)
+    page.goto(f"{base}/rules")
+    action = page.get_by_label("What happens to matching purchases")
+    action.select_option(label="Approve automatically")
+    page.get_by_label("At these merchants (optional)").fill("*.grocer.example")
+    page.get_by_label("Up to this amount (USD, optional)").fill("40")
+    page.get_by_label("At most this many a day (optional)").fill("2")
+    page.get_by_label("From this agent").select_option(label="Grocery agent")
+    page.screenshot(path=str(output_dir / f"rules-form-{viewport}.png"), full_page=True)
+    page.get_by_role("button", name="Add rule").click()
+    assert page.get_by_role("status").filter(has_text="Saved.").is_visible()
+    words = (
+        "Purchases up to $40 at any site under grocer.example from Grocery agent are "
+        "approved automatically, at most 2 a day"
+    )
+    assert page.get_by_text(words).is_visible()
+    [stored] = stored_rules(wallet, person)
+    assert stored["action"] == "auto_approve" and stored["when"]["amount_at_most"] == 4000
+    page.get_by_text("Advanced: edit the rules as JSON").click()
+    shown = json.loads(page.get_by_label(re.compile(r"^Rules \(JSON")).input_value())
+    assert shown == [stored]

@@ -97,6 +97,7 @@ def test_loosening_asks_for_the_passkey_tightening_does_not(
     # Signed in minutes ago, but with a link: with a passkey enrolled only it counts.
     looser = [{"id": "small", "action": "auto_approve", "when": {"amount_at_most": 2500}}]
     page.goto(f"{base}/rules")
+    page.get_by_text("Advanced: edit the rules as JSON").click()
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(looser))
     page.get_by_role("button", name="Save rules").click()
     assert page.get_by_role("heading", name="Confirm it's you").is_visible()
@@ -114,6 +115,7 @@ def test_loosening_asks_for_the_passkey_tightening_does_not(
     # Tightening (the auto-approve rule goes, a deny rule comes) never asks.
     forget_step_up(wallet, person)
     tighter = [{"id": "casino", "action": "deny", "when": {"merchants": ["*.casino"]}}]
+    page.get_by_text("Advanced: edit the rules as JSON").click()
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(tighter))
     page.get_by_role("button", name="Save rules").click()
     page.wait_for_url(re.compile(r"/rules\?notice=saved"))

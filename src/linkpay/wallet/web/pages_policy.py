@@ -1,6 +1,7 @@
-"""The person's rules page (`/rules`): limits, rules and budgets in plain words, an
-editor with a preview of the last 30 days under the proposed rules, and saving with
-a fresh confirmation when a change loosens anything. Agent tokens get 403 here."""
+"""The person's rules page (`/rules`): limits, rules and budgets in plain words; a
+plain form for the common rule shapes and, as "advanced", the rule list as JSON; a
+preview of the last 30 days under the proposed rules; saving with a fresh
+confirmation when a change loosens anything. Agent tokens get 403 here."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from linkpay.text import clean_text
 from linkpay.wallet.deps import DbDep, SettingsDep
-from linkpay.wallet.policy import preview
+from linkpay.wallet.policy import preview, rule_form
 from linkpay.wallet.policy.figures import budget_figures
 from linkpay.wallet.policy.limits import LABELS, MONEY_LIMITS
 from linkpay.wallet.policy.rules import parse_rules
@@ -48,7 +50,8 @@ def _agent_names(db: Any, user_id: str) -> dict[str, str]:
             OAuthToken.user_id == user_id
         )
     ).all()
-    return {family: label or client for family, label, client in rows}
+    # Connection labels come from agents: untrusted (escaped in the page as well).
+    return {family: clean_text(label or client)[:80] for family, label, client in rows}
 
 
 def _page(request: Request, db: Any, person: Any, **extra: Any) -> dict[str, Any]:
@@ -78,6 +81,7 @@ def _page(request: Request, db: Any, person: Any, **extra: Any) -> dict[str, Any
         "budgets_json": extra.pop("budgets_json", None)
         or json.dumps(row.budgets if row else [], indent=2),
         "agents": names,
+        "rule_fields": extra.pop("rule_fields", None) or {"position": "first"},
         **extra,
     }
 
@@ -98,13 +102,9 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
-@router.post("/rules/preview")
-def rules_preview(
-    request: Request,
-    person: PersonDep,
-    db: DbDep,
-    rules_json: Annotated[str, Form()] = "[]",
-) -> Response:
+def _preview(request: Request, db: Any, person: Person, rules_json: str, **extra: Any) -> Response:
+    """The page with the proposed rules in plain words and the last 30 days replayed
+    under them; nothing is saved."""
     user = db.get(User, person.user_id)
     assert user is not None  # the signed-in person exists
     policy = load_policy(db, user)
@@ -112,7 +112,7 @@ def rules_preview(
     try:
         proposed = parse_rules(parse_list(rules_json))
     except (ValueError, ValidationError) as exc:
-        context = _page(request, db, person, rules_json=rules_json, error=_problem(exc))
+        context = _page(request, db, person, rules_json=rules_json, error=_problem(exc), **extra)
         return render(request, "rules.html", context, status_code=400)
     replayed = preview.replay(db, person.user_id, proposed, policy.tz, utcnow())
     context = _page(
@@ -123,8 +123,64 @@ def rules_preview(
         proposed=[{"id": r.id, "words": describe_rule(r, names)} for r in proposed],
         replayed=replayed,
         replay_summary=preview.summary(replayed),
+        **extra,
     )
     return render(request, "rules.html", context)
+
+
+@router.post("/rules/preview")
+def rules_preview(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    rules_json: Annotated[str, Form()] = "[]",
+) -> Response:
+    return _preview(request, db, person, rules_json, advanced=True)
+
+
+def _stored_rules(db: Any, user_id: str) -> list[dict[str, Any]]:
+    row = db.get(WalletPolicy, user_id)
+    return [dict(rule) for rule in (row.rules if row else [])]
+
+
+@router.post("/rules/add")
+def add_rule(
+    request: Request, person: PersonDep, db: DbDep, settings: SettingsDep, form: FormDep
+) -> Response:
+    """The plain form: one rule of a common shape, added first or last, then previewed
+    or saved like the JSON editor's list (the same validation and confirmation)."""
+    fields = {
+        name: str(form.get(f"rule_{name}", ""))[:500]
+        for name in ("action", "merchants", "amount_at_most", "per_day", "agent", "position")
+    }
+    current = _stored_rules(db, person.user_id)
+    try:
+        rule = rule_form.rule_from_fields(
+            fields,
+            taken_ids={str(r.get("id")) for r in current},
+            agents=set(_agent_names(db, person.user_id)),
+        )
+        proposed = rule_form.with_rule(current, rule, first=fields["position"] != "last")
+        parse_rules(proposed)
+    except (ValueError, ValidationError) as exc:
+        context = _page(request, db, person, error=_problem(exc), rule_fields=fields)
+        return render(request, "rules.html", context, status_code=400)
+    payload = json.dumps(proposed)
+    if form.get("intent") == "preview":
+        return _preview(request, db, person, payload, rule_fields=fields)
+    return _save(request, db, person, settings, "rules", payload)
+
+
+@router.post("/rules/remove")
+def remove_rule(
+    request: Request,
+    person: PersonDep,
+    db: DbDep,
+    settings: SettingsDep,
+    rule_id: Annotated[str, Form()] = "",
+) -> Response:
+    remaining = rule_form.without_rule(_stored_rules(db, person.user_id), rule_id[:40])
+    return _save(request, db, person, settings, "rules", json.dumps(remaining))
 
 
 def _save(
@@ -139,7 +195,7 @@ def _save(
     try:
         return save_change(request, db, person, settings, what, payload)
     except (ValueError, ValidationError) as exc:
-        fields = {f"{what}_json": payload} if what != "limits" else {}
+        fields = {f"{what}_json": payload, "advanced": True} if what != "limits" else {}
         context = _page(request, db, person, error=_problem(exc), **fields)
         return render(request, "rules.html", context, status_code=400)
 
