@@ -10,12 +10,13 @@ by other processes or hosts arrive:
   query reads the `version` of *all* watched requests (outside any write transaction)
   and wakes the waiters whose version moved.
 
-A woken waiter does not re-read on its own: it joins the waiters woken at the same
-moment, and one thread hop settles them all (`settle`, see `spend.woken`: their rows
-in one query, the answers of those whose status moved rendered in the same
-transaction). An update that keeps the status just refreshes what the waiter waits
-on. Thousands of waiters cost an idle coroutine each, and a burst of approvals costs a
-few batches per process, not a re-read, a render and a transaction per waiter.
+A wake does not resume the waiting coroutine: the watcher queues the waiters of the
+changed ids, and one thread hop settles every waiter queued at that moment (`settle`,
+see `spend.woken`: their rows in one query, the answers of those whose status moved
+rendered in the same transaction). Only a waiter with an answer is resumed; an update
+that keeps the status just refreshes what it waits on. Thousands of waiters cost an
+idle coroutine each, and a burst of approvals costs a few batches per process, not a
+task switch, a re-read, a render and a transaction per waiter.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,8 +44,8 @@ POLL_INTERVAL_SECONDS = 0.05
 MAX_WAIT_SECONDS = 30
 _CHUNK = 500
 # Waiters settled per thread hop, and batches in flight at once per process.
-BATCH_SIZE = 50
-MAX_BATCHES = 4
+BATCH_SIZE = 100
+MAX_BATCHES = 2
 # Ids whose NOTIFY arrived recently (see `_missed`); older ones count as "maybe changed".
 _RECENT_IDS = 4096
 
@@ -106,8 +107,20 @@ def read_versions(engine: Engine, ids: list[str]) -> dict[str, int]:
 
 @dataclass(eq=False)  # waiters live in sets: hash by identity
 class _Waiter:
-    version: int
-    event: asyncio.Event = field(default_factory=asyncio.Event)
+    """A long-poll. `signal` resolves when it is finished (`answer` holds the result),
+    when its deadline moved, or after any check while `eager` (its first read, or a
+    check it waits for past its deadline)."""
+
+    probe: Probe
+    signal: asyncio.Future[None]
+    status: str | None = None
+    version: int = 0
+    deadline: datetime | None = None
+    finished: bool = False
+    answer: Any = None
+    eager: bool = True
+    queued: bool = False
+    in_flight: bool = False
 
 
 class VersionWatcher:
@@ -126,7 +139,7 @@ class VersionWatcher:
         self._listener = (
             Listener(engine, self._changed) if engine.dialect.name == "postgresql" else None
         )
-        self._due: list[tuple[Probe, asyncio.Future[Outcome | None]]] = []
+        self._due: list[_Waiter] = []
         self._batches: set[asyncio.Task[None]] = set()
         # Change notices counted, so a waiter can tell whether one arrived between its
         # first read and its registration (see `_missed`).
@@ -158,7 +171,7 @@ class VersionWatcher:
                 self._forgotten_up_to = max(self._forgotten_up_to, seq)
         for spend_request_id in list(targets):
             for waiter in self._waiters.get(spend_request_id, ()):
-                waiter.event.set()
+                self._enqueue(waiter)
 
     def _missed(self, spend_request_id: str, since: int) -> bool:
         """Might a change notice for this id have arrived after `since` (while the
@@ -203,35 +216,52 @@ class VersionWatcher:
                     current = versions.get(spend_request_id)
                     for waiter in list(self._waiters.get(spend_request_id, ())):
                         if current != waiter.version:
-                            waiter.event.set()
+                            self._enqueue(waiter)
             await asyncio.sleep(self._interval)
 
     # -- batches ---------------------------------------------------------------------------
-    async def _check(self, probe: Probe) -> Outcome | None:
-        """Settle `probe` with whatever else is due now; None if the batch failed."""
-        future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
-        self._due.append((probe, future))
+    def _enqueue(self, waiter: _Waiter) -> None:
+        """Re-check `waiter` in the next batch (once, however often it is woken)."""
+        if waiter.queued or waiter.finished:
+            return
+        waiter.queued = True
+        self._due.append(waiter)
         if len(self._batches) < MAX_BATCHES:
-            # Runs after every waiter woken in this loop iteration has queued itself.
+            # Runs after everything woken in this loop iteration has been queued.
             task = asyncio.get_running_loop().create_task(self._drain())
             self._batches.add(task)
             task.add_done_callback(self._batches.discard)
-        return await future
 
     async def _drain(self) -> None:
         while self._due:
             batch, self._due = self._due[:BATCH_SIZE], self._due[BATCH_SIZE:]
-            probes = [probe for probe, _ in batch]
+            for waiter in batch:
+                # A wake from now on may postdate what this batch reads: queue it again.
+                waiter.queued, waiter.in_flight = False, True
             try:
                 outcomes: list[Outcome | None] = list(
-                    await anyio.to_thread.run_sync(self._settle, probes)
+                    await anyio.to_thread.run_sync(self._settle, [w.probe for w in batch])
                 )
             except Exception:  # noqa: BLE001 - each waiter then renders on its own
                 log.debug("long-poll batch failed; waiters answer one by one", exc_info=True)
                 outcomes = [None] * len(batch)
-            for (_probe, future), outcome in zip(batch, outcomes, strict=True):
-                if not future.done():  # a waiter whose client went away was cancelled
-                    future.set_result(outcome)
+            for waiter, outcome in zip(batch, outcomes, strict=True):
+                waiter.in_flight = False
+                self._settled(waiter, outcome)
+
+    def _settled(self, waiter: _Waiter, outcome: Outcome | None) -> None:
+        if outcome is None or outcome.snapshot is None or outcome.answer is not None:
+            waiter.finished = True
+            waiter.answer = outcome.answer if outcome is not None else None
+        else:  # the status stays: wait on, from what was read now
+            snapshot = outcome.snapshot
+            moved = snapshot.deadline != waiter.deadline
+            waiter.status, waiter.version = snapshot.status, snapshot.version
+            waiter.deadline = snapshot.deadline
+            if not (moved or waiter.eager):
+                return  # nothing for the waiting coroutine to do
+        if not waiter.signal.done():
+            waiter.signal.set_result(None)
 
     async def long_poll(self, probe: Probe, *, timeout: float) -> Any:
         """Wait up to `timeout` seconds for the effective status to leave
@@ -240,37 +270,42 @@ class VersionWatcher:
         itself (unchanged until the timeout or the request's own deadline, not found,
         or a failed batch)."""
         end = time.monotonic() + timeout
-        spend_request_id = probe.spend_request_id
+        loop = asyncio.get_running_loop()
         since = self._seq
-        first = await self._check(probe)
-        if first is None or first.snapshot is None or first.answer is not None:
-            return first.answer if first is not None else None
-        current = first.snapshot
-        probe = replace(probe, status=current.status)
-        waiter = _Waiter(version=current.version)
-        local = wakeups.register(spend_request_id, waiter.event)
+        waiter = _Waiter(probe, loop.create_future())
+        self._enqueue(waiter)  # the first read, in a batch with whatever else is due
+        await waiter.signal
+        if waiter.finished:
+            return waiter.answer
+        # From here on: wait for a change from the status just read.
+        waiter.probe = replace(probe, status=waiter.status)
+        waiter.eager = False
+        spend_request_id = probe.spend_request_id
+        local = wakeups.register(spend_request_id, lambda: self._enqueue(waiter))
         self._watch(spend_request_id, waiter)
         if self._listener is not None and self._missed(spend_request_id, since):
-            # A change notified between the first read and our registration: re-check.
-            waiter.event.set()
+            self._enqueue(waiter)  # a change notified before we registered: re-check
         try:
             while True:
                 remaining = end - time.monotonic()
-                if current.deadline is not None:
-                    until_deadline = (current.deadline - utcnow()).total_seconds()
+                if waiter.deadline is not None:
+                    until_deadline = (waiter.deadline - utcnow()).total_seconds()
                     remaining = min(remaining, until_deadline)
-                if remaining <= 0:
+                waiter.signal = loop.create_future()
+                if remaining > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(waiter.signal, timeout=remaining)
+                elif waiter.queued or waiter.in_flight:
+                    # Past the deadline with a re-check under way: take its answer
+                    # (it may have revealed a credential) rather than render another.
+                    waiter.eager = True
+                    await waiter.signal
+                else:
                     # Timed out, or the deadline passed: the caller re-reads (expiry
                     # shows then).
                     return None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.event.wait(), timeout=remaining)
-                waiter.event.clear()
-                outcome = await self._check(probe)
-                if outcome is None or outcome.snapshot is None or outcome.answer is not None:
-                    return outcome.answer if outcome is not None else None
-                current = outcome.snapshot
-                waiter.version = current.version
+                if waiter.finished:
+                    return waiter.answer
         finally:
             self._unwatch(spend_request_id, waiter)
             wakeups.unregister(spend_request_id, local)
