@@ -48,6 +48,22 @@ def test_wrong_method_is_json_405_with_allow(client: TestClient) -> None:
     assert "GET" in answer.headers["allow"]
 
 
+def test_405_allow_names_every_route_at_the_path(client: TestClient) -> None:
+    # GET and POST /spend_requests are two routes; both methods are allowed. The list is
+    # what /openapi.json documents for the path.
+    answer = client.request("OPTIONS", "/spend_requests")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, POST"
+    answer = client.put("/spend_requests/lsrq_123")
+    assert answer.headers["allow"] == "GET, POST"
+    # A literal path is more specific than the template it also matches.
+    answer = client.request("OPTIONS", "/spend_requests/check")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    answer = client.delete("/spend_requests/lsrq_123/cancel")
+    assert answer.headers["allow"] == "POST"
+
+
 def test_domain_error_keeps_extras_and_headers(client: TestClient) -> None:
     answer = client.get("/_test/api-error")
     assert answer.status_code == 429

@@ -250,17 +250,45 @@ async def _validation_exception(request: Request, exc: Exception) -> JSONRespons
     return error_response(400, "invalid_request", message, param=param)
 
 
-async def _http_exception(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else None
+    headers = exc.headers
     if exc.status_code == 404:
         message = "Not found" if detail in (None, "Not Found") else detail
     elif exc.status_code == 405:
         message = "Method not allowed"
+        allowed = _documented_methods(request)
+        if allowed is not None:
+            headers = {**(headers or {}), "Allow": allowed}
     else:
         message = detail or code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _documented_methods(request: Request) -> str | None:
+    """`Allow` for a 405: the methods /openapi.json documents for the most specific path
+    template matching this path (a literal `/spend_requests/check` before
+    `/spend_requests/{spend_request_id}`). Starlette's own `Allow` names only the first
+    route that matched, so `GET /x` and `POST /x`, two routes, said `Allow: GET` alone.
+    None for paths the API document doesn't have (the web pages keep Starlette's)."""
+    import re
+
+    path = request.url.path
+    best: tuple[int, dict[str, Any]] | None = None
+    for template, item in request.app.openapi().get("paths", {}).items():
+        parts = re.split(r"(\{[^/}]+\})", template)  # literal, {param}, literal, …
+        pattern = "".join("[^/]+" if part[:1] == "{" else re.escape(part) for part in parts)
+        if re.fullmatch(pattern, path) and (best is None or template.count("{") < best[0]):
+            best = (template.count("{"), item)
+    if best is None:
+        return None
+    methods = sorted(method.upper() for method in best[1] if method in _HTTP_METHODS)
+    return ", ".join(methods)
+
+
+_HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 
 async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
