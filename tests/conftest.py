@@ -15,6 +15,9 @@
 - Tests using `browser` or marked `tmux` skip when the tool is missing, or fail under
   LINKPAY_REQUIRE_BROWSER=1 / LINKPAY_REQUIRE_TMUX=1 (set by `.ci/run`).
 - `fuzz_operations`: drives schemathesis over a list of API operations.
+- `redis_url`: the Redis on LINKPAY_TEST_REDIS_URL (default redis://127.0.0.1:6379/0);
+  tests using it skip when it does not answer, or fail under LINKPAY_REQUIRE_REDIS=1
+  (CI). Tests keep to their own key prefix and delete only that.
 
 Module scope keeps startup cheap; tests isolate themselves by creating their own person.
 """
@@ -31,6 +34,7 @@ from typing import Any
 import pytest
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 _pg_reachable: bool | None = None
 
 
@@ -251,6 +255,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.fail(f"{reason}; {variable}=1 makes this a failure", pytrace=False)
     if missing:
         pytest.skip(missing[0][0])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis that answers PING (see the module docstring)."""
+    import redis
+
+    url = os.environ.get("LINKPAY_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis unreachable at {url} ({type(exc).__name__})"
+        if _required("LINKPAY_REQUIRE_REDIS"):
+            pytest.fail(f"{reason}; LINKPAY_REQUIRE_REDIS=1 makes this a failure", pytrace=False)
+        pytest.skip(reason)
+    return url
 
 
 @pytest.fixture(scope="module")

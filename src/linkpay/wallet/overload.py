@@ -7,7 +7,8 @@ says "nothing was done, try again shortly". Recognised as overload:
 - SQLite's `database is locked` (another process held the write lock past the busy
   timeout);
 - PostgreSQL refusing connections (`too many clients`, reserved slots, shutting down,
-  unreachable) or cancelling a statement on a lock or statement timeout.
+  unreachable) or cancelling a statement on a lock or statement timeout;
+- the rate-limit storage (e.g. Redis) unreachable (`limits.errors.StorageError`).
 
 Every one of these aborts the transaction, so the request's effects rolled back.
 """
@@ -18,6 +19,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from limits.errors import StorageError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -52,7 +54,7 @@ _OVERLOAD_SQLSTATES = ("53300", "57P03", "57P01", "55P03", "57014", "08000", "08
 
 def is_overload(exc: BaseException) -> bool:
     """True when `exc` means the database is busy or unreachable right now."""
-    if isinstance(exc, PoolTimeoutError):
+    if isinstance(exc, (PoolTimeoutError, StorageError)):
         return True
     if not isinstance(exc, DBAPIError):
         return False
@@ -89,6 +91,8 @@ async def _overload_or_500(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_overload_handlers(app: FastAPI) -> None:
-    """Map pool timeouts and busy/unreachable database errors to 503."""
+    """Map pool timeouts, busy/unreachable database errors and an unreachable
+    rate-limit storage to 503."""
     app.add_exception_handler(PoolTimeoutError, _overload_or_500)
     app.add_exception_handler(OperationalError, _overload_or_500)
+    app.add_exception_handler(StorageError, _overload_or_500)

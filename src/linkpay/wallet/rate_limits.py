@@ -4,7 +4,9 @@ The wallet's limiters (wrong device phrases, sign-in attempts) use the `limits`
 library; what matters is where the counters live:
 
 - `LINKPAY_RATE_LIMIT_STORAGE_URL` set: any `limits` storage URI, e.g.
-  `redis://127.0.0.1:6379` (install the `redis` package);
+  `redis://127.0.0.1:6379/0` (`pip install 'linkpay[redis]'`), its keys prefixed with
+  `LINKPAY_RATE_LIMIT_KEY_PREFIX` (default `linkpay`); a storage that can't be reached
+  raises `limits.errors.StorageError`, which the app answers with 503 (`overload.py`);
 - otherwise on PostgreSQL: `SqlCounterStorage`, counters in the wallet's own database
   (table `rate_limit_counters`), so every process and host shares them with nothing
   else to run;
@@ -108,11 +110,18 @@ class SqlCounterStorage(storage.Storage):
             )
 
 
+# `limits` storages whose keys take a prefix (Redis and its forks).
+_PREFIXED_SCHEMES = ("redis", "rediss", "valkey", "valkeys")
+
+
 def build_storage(settings: Any, engine: Engine) -> storage.Storage:
     """Where this wallet keeps its rate-limit counters (see the module docstring)."""
     url = getattr(settings, "rate_limit_storage_url", "") or ""
     if url:
-        configured = storage.storage_from_string(url)
+        options: dict[str, Any] = {"wrap_exceptions": True}
+        if url.partition(":")[0].partition("+")[0] in _PREFIXED_SCHEMES:
+            options["key_prefix"] = getattr(settings, "rate_limit_key_prefix", "linkpay")
+        configured = storage.storage_from_string(url, **options)
         if not isinstance(configured, storage.Storage):
             raise ValueError("rate_limit_storage_url must name a synchronous limits storage")
         return configured

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     # Where rate-limit counters live (a `limits` storage URI such as redis://host:6379).
     # Empty: the wallet database on PostgreSQL (shared by all hosts), memory on SQLite.
     rate_limit_storage_url: str = ""
+    # Redis: every key starts with this, so wallets (or anything else) can share one.
+    rate_limit_key_prefix: str = "linkpay"
     # A job worker that dies (kill -9) holds its outbox jobs this long, then any
     # worker retries them.
     job_lease_seconds: float = 60.0

@@ -24,6 +24,7 @@ from linkpay.money import format_money, money_in_words
 from linkpay.text import clean_text
 from linkpay.wallet.deps import UnitRoute
 from linkpay.wallet.errors import WalletError, http_status
+from linkpay.wallet.overload import RETRY_AFTER_SECONDS, is_overload
 from linkpay.wallet.web.present import format_when
 
 log = logging.getLogger("linkpay.wallet.web")
@@ -82,7 +83,7 @@ def apply_security_headers(response: Response, *, no_store: bool = True) -> Resp
 
 class WebRoute(UnitRoute):
     """Every web route: security headers on every answer; known errors rendered as HTML
-    pages; unexpected ones logged and shown as a generic page."""
+    pages; overload as a 503 page; unexpected ones logged and shown as a generic page."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -114,19 +115,33 @@ class WebRoute(UnitRoute):
             except WalletError as exc:
                 response = render_error(request, http_status(exc), "Not possible", exc.message)
             except Exception as exc:
-                log.error(
-                    "web page %s failed: %s", request.url.path, type(exc).__name__, exc_info=exc
-                )
-                response = render_error(
-                    request,
-                    500,
-                    "Something went wrong",
-                    "The wallet could not finish this. Nothing was approved.",
-                )
+                response = _unexpected(request, exc)
             no_store = not request.url.path.startswith("/static/")
             return apply_security_headers(response, no_store=no_store)
 
         return web_handler
+
+
+def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
+    """A busy database (or rate-limit storage) is a 503 page with Retry-After, as the
+    API answers (`overload.py`); anything else a generic 500 page, logged."""
+    if is_overload(exc):
+        log.warning("web page %s: busy (%s)", request.url.path, type(exc).__name__)
+        response = render_error(
+            request,
+            503,
+            "The wallet is busy",
+            "Nothing was changed. Try again in a moment.",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    log.error("web page %s failed: %s", request.url.path, type(exc).__name__, exc_info=exc)
+    return render_error(
+        request,
+        500,
+        "Something went wrong",
+        "The wallet could not finish this. Nothing was approved.",
+    )
 
 
 def render(
