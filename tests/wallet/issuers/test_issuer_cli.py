@@ -1,7 +1,13 @@
-"""`link-wallet issuer …` as real subprocesses on the live wallet's database, and the
-crash test: the process approving a request is killed between the issuer's card
-creation and our commit; after a restart, `issuer reconcile` closes the orphan and a
-new approval leaves exactly one open card, the one our records hold."""
+"""`link-wallet issuer …` on the live wallet's database, and the crash test: the process
+approving a request is killed between the issuer's card creation and our commit; after
+a restart, `issuer reconcile` closes the orphan and a new approval leaves exactly one
+open card, the one our records hold.
+
+The approval that gets killed is a real `link-wallet` subprocess: that process boundary
+is what the crash test is about. Every other command runs in process through
+`linkpay.wallet.admin.main` (the code behind the entry point) with the same `LINKPAY_*`
+environment: as subprocesses they cost one to several seconds of start-up each and
+tested nothing more (tests/wallet/test_admin_cli.py covers the installed entry point)."""
 
 from __future__ import annotations
 
@@ -11,22 +17,26 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from issuers_helpers import STRIPE_KEY, Live, card_body, database_text, spend_status
 
+from linkpay.wallet.admin import main
+
 LINK_WALLET = str(Path(sys.executable).with_name("link-wallet"))
-# Each case starts link-wallet four to six times (a second or more each, much more on a
-# busy machine): a longer budget than the suite's default 120 s.
-pytestmark = pytest.mark.timeout(400)
+# The crash case starts link-wallet once (a second or more, much more on a busy
+# machine) and waits for it to reach the issuer: more than the suite's default 120 s.
+pytestmark = pytest.mark.timeout(300)
+
+Run = Callable[..., tuple[int, Any]]
 
 
 def _env(wallet: Any) -> dict[str, str]:
     settings = wallet.settings
     return {
-        **os.environ,
         "LINKPAY_DATA_DIR": str(settings.data_dir),
         "LINKPAY_DATABASE_URL": settings.database_url,
         "LINKPAY_CARD_KEY": base64.b64encode(settings.card_key).decode(),
@@ -36,16 +46,21 @@ def _env(wallet: Any) -> dict[str, str]:
     }
 
 
-def _run(wallet: Any, *argv: str) -> tuple[int, Any]:
-    done = subprocess.run(
-        [LINK_WALLET, "--format", "json", *argv],
-        env=_env(wallet),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, json.loads(done.stdout)
+@pytest.fixture
+def run(live: Live, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """`run(*argv) -> (exit code, parsed JSON output)`: `link-wallet --format json …`
+    in process, with the environment a subprocess on the live wallet would get."""
+    for name, value in _env(live.wallet).items():
+        monkeypatch.setenv(name, value)
+
+    def invoke(*argv: str) -> tuple[int, Any]:
+        capsys.readouterr()
+        code = main(["--format", "json", *argv])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return code, json.loads(out)
+
+    return invoke
 
 
 def _open_cards_for(live: Live, spend_request_id: str) -> list[str]:
@@ -64,15 +79,12 @@ def _open_cards_for(live: Live, spend_request_id: str) -> list[str]:
     ]
 
 
-def test_connect_status_disconnect(live: Live) -> None:
-    code, error = _run(live.wallet, "issuer", "connect", "stripe", "--secret-key", "pk_test_x")
+def test_connect_status_disconnect(live: Live, run: Run) -> None:
+    code, error = run("issuer", "connect", "stripe", "--secret-key", "pk_test_x")
     assert code == 1 and error["code"] == "INVALID_INPUT" and "sk_" in error["message"]
-    code, error = _run(
-        live.wallet, "issuer", "connect", "stripe", "--secret-key", "sk_test_wrong1234567"
-    )
+    code, error = run("issuer", "connect", "stripe", "--secret-key", "sk_test_wrong1234567")
     assert code == 1 and error["code"] == "ISSUER_ERROR"
-    code, status = _run(
-        live.wallet,
+    code, status = run(
         "issuer",
         "connect",
         "stripe",
@@ -87,12 +99,13 @@ def test_connect_status_disconnect(live: Live) -> None:
     assert status["webhook_url"].endswith("/webhooks/stripe")
     assert STRIPE_KEY not in json.dumps(status)
     assert STRIPE_KEY not in database_text(live.wallet)  # sealed with the card vault
-    code, _ = _run(live.wallet, "issuer", "disconnect")
-    code, status = _run(live.wallet, "issuer", "status")
+    code, disconnected = run("issuer", "disconnect")
+    assert code == 0, disconnected
+    code, status = run("issuer", "status")
     assert code == 0 and status["provider"] == "test"
 
 
-def test_crash_between_issuer_call_and_commit_then_reconcile(live: Live) -> None:
+def test_crash_between_issuer_call_and_commit_then_reconcile(live: Live, run: Run) -> None:
     request_id = live.agent.post("/spend_requests", json=card_body()).json()["id"]
     created, release = threading.Event(), threading.Event()
 
@@ -103,7 +116,7 @@ def test_crash_between_issuer_call_and_commit_then_reconcile(live: Live) -> None
     live.fake.on_card_created = hold
     approving = subprocess.Popen(
         [LINK_WALLET, "approve", request_id],
-        env=_env(live.wallet),
+        env={**os.environ, **_env(live.wallet)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -118,15 +131,15 @@ def test_crash_between_issuer_call_and_commit_then_reconcile(live: Live) -> None
     orphans = _open_cards_for(live, request_id)
     assert len(orphans) == 1
 
-    code, report = _run(live.wallet, "issuer", "reconcile", "--grace-seconds", "0")
+    code, report = run("issuer", "reconcile", "--grace-seconds", "0")
     assert code == 0, report
     assert [c["id"] for c in report["closed"]] == orphans
     assert report["closed"][0]["why"].startswith("orphan")
     assert _open_cards_for(live, request_id) == []
 
-    code, approved = _run(live.wallet, "approve", request_id)
+    code, approved = run("approve", request_id)
     assert code == 0 and approved["status"] == "approved", approved
     open_now = _open_cards_for(live, request_id)
     assert open_now == [live.card_ref(request_id)]  # exactly one card, ours
-    code, again = _run(live.wallet, "issuer", "reconcile", "--grace-seconds", "0")
+    code, again = run("issuer", "reconcile", "--grace-seconds", "0")
     assert code == 0 and again["closed"] == []
