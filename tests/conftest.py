@@ -27,11 +27,20 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Our machines (and CI) set PYTHONDONTWRITEBYTECODE=1, so no bytecode was ever cached:
+# this process and every Python process the suite starts (`link-wallet serve` and its
+# workers, `link-cli`, the demo: about a hundred) compiled the stack from source again,
+# ~0.7 s of CPU each. The caches go to __pycache__ (git-ignored); subprocesses inherit
+# the environment.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
