@@ -1,10 +1,13 @@
-"""Alembic: fresh databases upgrade to head, models and migrations agree, and the
-downgrade path works, on SQLite and PostgreSQL."""
+"""Alembic: fresh databases upgrade to head, models and migrations agree, the downgrade
+path works, and the shortcut for an empty database (`create_all` + stamp, no Alembic)
+builds the schema the revisions build, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from linkpay.wallet.store import models, web_models
 from linkpay.wallet.store.db import make_engine
@@ -28,7 +31,8 @@ def test_upgrade_check_downgrade_upgrade(empty_database_url: str) -> None:
     database_url = empty_database_url
     assert head_revision() is not None
     assert current_revision(database_url) is None
-    upgrade_to_head(database_url)
+    # Every revision, one by one (upgrade_to_head would take the empty-database shortcut).
+    command.upgrade(alembic_config(database_url=database_url), "head")
     assert current_revision(database_url) == head_revision()
     upgrade_to_head(database_url)  # idempotent
     assert set(models.Base.metadata.tables) <= _tables(database_url)
@@ -52,3 +56,78 @@ def test_initial_revision_is_0001() -> None:
     scripts = ScriptDirectory.from_config(alembic_config())
     base = [s for s in scripts.walk_revisions() if s.down_revision is None]
     assert [s.revision for s in base] == ["0001_initial"]
+
+
+def _schema(url: str) -> dict[str, Any]:
+    """Tables with their columns, keys, indexes and constraints, plus the rows Alembic
+    and the revisions put in (column order aside: nothing of ours depends on it)."""
+    engine = make_engine(url)
+    try:
+        found = inspect(engine)
+        schema: dict[str, Any] = {}
+        for table in sorted(found.get_table_names()):
+            pk = found.get_pk_constraint(table)
+            schema[table] = {
+                "columns": {
+                    column["name"]: (
+                        str(column["type"]),
+                        column["nullable"],
+                        str(column.get("default")),
+                    )
+                    for column in found.get_columns(table)
+                },
+                "pk": (pk.get("name"), tuple(pk["constrained_columns"])),
+                "fks": sorted(
+                    (fk.get("name"), tuple(fk["constrained_columns"]), fk["referred_table"])
+                    for fk in found.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                    for ix in found.get_indexes(table)
+                ),
+                "uniques": sorted(
+                    (uq["name"], tuple(uq["column_names"]))
+                    for uq in found.get_unique_constraints(table)
+                ),
+                "checks": sorted(
+                    (ck.get("name"), ck["sqltext"]) for ck in found.get_check_constraints(table)
+                ),
+            }
+        with engine.connect() as connection:
+            for table in ("alembic_version", "audit_head"):
+                rows = connection.execute(text(f"SELECT * FROM {table}")).all()
+                schema[f"rows of {table}"] = sorted(tuple(row) for row in rows)
+        return schema
+    finally:
+        engine.dispose()
+
+
+def _empty(url: str) -> None:
+    command.downgrade(alembic_config(database_url=url), "base")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version"))
+    finally:
+        engine.dispose()
+    assert _tables(url) == set()
+
+
+def test_empty_database_shortcut_builds_the_migrated_schema(empty_database_url: str) -> None:
+    url = empty_database_url
+    upgrade_to_head(url)  # whatever state the module's database is in: to head
+    _empty(url)
+    command.upgrade(alembic_config(database_url=url), "head")
+    migrated = _schema(url)
+    _empty(url)
+    upgrade_to_head(url)  # the shortcut: no Alembic
+    assert current_revision(url) == head_revision()
+    assert _schema(url) == migrated
+    upgrade_to_head(url)  # at head: nothing to do
+    assert _schema(url) == migrated
+
+
+def test_head_is_read_from_the_revision_files() -> None:
+    from linkpay.wallet.store.migrations import head_from_files
+
+    assert head_from_files() == head_revision()
