@@ -1,7 +1,8 @@
 """Passkeys (WebAuthn, `webauthn` = py_webauthn 3.x): enrol while signed in, then sign in
 with one. The relying party is the host the person's browser is on; challenges are
 generated here and remembered in the web session (enrolment) or in a short-lived signed
-cookie (sign-in, before any session exists).
+cookie (sign-in, before any session exists). `webauthn` is imported where it is used:
+at module level it cost every wallet start ~60 ms.
 """
 
 from __future__ import annotations
@@ -11,18 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import webauthn
 from fastapi import Request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.settings import Settings
@@ -54,6 +46,15 @@ def registration_options(
     session: Session, *, user_id: str, user_name: str, origin: str
 ) -> tuple[dict[str, Any], str]:
     """Options for `navigator.credentials.create` and the challenge to remember."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     rp_id, _ = relying_party(origin)
     existing = session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user_id))
     options = webauthn.generate_registration_options(
@@ -82,6 +83,10 @@ def register(
     origin: str,
     name: str | None = None,
 ) -> Passkey:
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
     rp_id, expected_origin = relying_party(origin)
     try:
         verified = webauthn.verify_registration_response(
@@ -113,6 +118,10 @@ def authentication_options(
 ) -> tuple[dict[str, Any], str]:
     """Options for `navigator.credentials.get`: discoverable (any enrolled passkey) at
     sign-in; limited to `user_id`'s passkeys for a step-up of a signed-in person."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
     rp_id, _ = relying_party(origin)
     allowed = None
     if session is not None and user_id is not None:
@@ -135,6 +144,10 @@ def authenticate(
 ) -> str:
     """Verify an assertion; returns the user id. Updates the sign count (a counter that
     goes backwards means a cloned authenticator, refused by the library)."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
     rp_id, expected_origin = relying_party(origin)
     raw_id = credential.get("id") if isinstance(credential, dict) else None
     if not isinstance(raw_id, str) or len(raw_id) > 1400:

@@ -30,8 +30,15 @@ MIN_PASSWORD_LENGTH = 10
 # argon2-cffi's default (64 MiB, t=3, p=4) costs ~0.9 s per sign-in. Hashes carry their
 # parameters, so raising them later rehashes on the next successful sign-in.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-# Verifying against this when the email is unknown keeps timing alike for both cases.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """Verifying against this when the email is unknown keeps timing alike for both
+    cases. Made on first use: hashing costs every wallet start ~30 ms otherwise."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 def _sha256(value: str) -> str:
@@ -120,7 +127,7 @@ def check_password(session: Session, email: str, password: str) -> str | None:
     user = find_user_by_email(session, email)
     stored = user.password_hash if user is not None else None
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or stored is None:

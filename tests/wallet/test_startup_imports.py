@@ -1,0 +1,77 @@
+"""What `link-wallet serve` loads before it answers: not Alembic (an empty database is
+built from the models, one at head is left alone), not the optional or rarely needed
+libraries (issuer SDKs, apprise, web push, WebAuthn) and not the PostgreSQL dialect on
+SQLite. Observed from outside: the real script runs with PYTHONPROFILEIMPORTTIME=1,
+which lists every import on stderr; the test stops it once it has answered HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from linkpay.serving import free_loopback_port
+
+NOT_AT_START = (
+    "alembic",
+    "stripe",
+    "lithic",
+    "apprise",
+    "pywebpush",
+    "webauthn",
+    "sqlalchemy.dialects.postgresql",
+)
+
+
+def _serve_until_it_answers(data_dir: Path) -> set[str]:
+    port = free_loopback_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINKPAY_", "LINK_"))}
+    env.update(
+        PYTHONPROFILEIMPORTTIME="1",
+        LINKPAY_DATA_DIR=str(data_dir),
+        LINKPAY_PORT=str(port),
+    )
+    log = data_dir / "stderr.txt"  # a file, not a pipe: the listing would fill a pipe
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "link-wallet"), "serve", "--no-access-log"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "link-wallet serve exited"
+            assert time.monotonic() < deadline, "link-wallet serve never answered"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10):
+                    break
+            except urllib.error.HTTPError:
+                break  # any HTTP answer
+            except OSError:
+                time.sleep(0.02)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in log.read_text().splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def _loaded(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_AT_START))
+
+
+def test_serve_loads_no_migration_tool_or_optional_library(tmp_path: Path) -> None:
+    fresh = _serve_until_it_answers(tmp_path)
+    assert "fastapi" in fresh and "sqlalchemy" in fresh  # the listing is real
+    assert not _loaded(fresh), _loaded(fresh)
+    again = _serve_until_it_answers(tmp_path)  # the database is at head now
+    assert not _loaded(again), _loaded(again)
