@@ -11,7 +11,9 @@
 
 Each figure is the median (min–max) of wall time, plus the child's CPU time (user+sys)
 from wait4: on a shared box CPU time is the steadier figure. Compare runs made under
-the same load (the load average is printed).
+the same load (the load average is printed), or let the bench interleave the two:
+`--baseline-src DIR` also runs every measurement with `PYTHONPATH=DIR` (the `src` of
+another checkout, e.g. `git worktree add --detach /tmp/base main`), alternating runs.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 
 
-def _clean_env(root: Path) -> dict[str, str]:
+def _clean_env(root: Path, src: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINK_", "LINKPAY_"))}
+    env.pop("PYTHONPATH", None)
+    if src:
+        env["PYTHONPATH"] = src
     env.update(
         HOME=str(root),
         XDG_CONFIG_HOME=str(root / "config"),
@@ -62,8 +67,8 @@ def _rpc(proc: subprocess.Popen[bytes], message: dict[str, object]) -> dict[str,
             return answer
 
 
-def mcp_once(root: Path) -> tuple[float, float, float]:
-    env = _clean_env(root)
+def mcp_once(root: Path, src: str | None = None) -> tuple[float, float, float]:
+    env = _clean_env(root, src)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [str(BIN / "link-cli"), "--mcp"],
@@ -101,8 +106,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_once(root: Path) -> tuple[float, float]:
-    env = _clean_env(root)
+def serve_once(root: Path, src: str | None = None) -> tuple[float, float]:
+    env = _clean_env(root, src)
     port = _free_port()
     env.update(LINKPAY_DATA_DIR=str(root / "wallet"), LINKPAY_PORT=str(port))
     started = time.perf_counter()
@@ -141,34 +146,43 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("mcp", "serve"))
+    parser.add_argument("--baseline-src", help="also run with PYTHONPATH=DIR, interleaved")
     args = parser.parse_args()
+    variants: list[tuple[str, str | None]] = [("this checkout", None)]
+    if args.baseline_src:
+        variants.append((f"baseline {args.baseline_src}", args.baseline_src))
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.only in (None, "mcp"):
-        rows = []
-        with tempfile.TemporaryDirectory() as tmp:
-            mcp_once(Path(tmp))  # warm the page cache
-        for _ in range(args.runs):
+        mcp: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _ in variants}
+        for _label, src in variants:
             with tempfile.TemporaryDirectory() as tmp:
-                rows.append(mcp_once(Path(tmp)))
-        print(
-            "link-cli --mcp: "
-            + _report("initialize", [r[0] for r in rows])
-            + "; "
-            + _report("tools/list", [r[1] for r in rows])
-            + "; "
-            + _report("cpu", [r[2] for r in rows])
-        )
+                mcp_once(Path(tmp), src)  # warm the page cache
+        for _ in range(args.runs):
+            for label, src in variants:
+                with tempfile.TemporaryDirectory() as tmp:
+                    mcp[label].append(mcp_once(Path(tmp), src))
+        for label, rows in mcp.items():
+            print(
+                f"link-cli --mcp [{label}]: "
+                + _report("initialize", [r[0] for r in rows])
+                + "; "
+                + _report("tools/list", [r[1] for r in rows])
+                + "; "
+                + _report("cpu", [r[2] for r in rows])
+            )
     if args.only in (None, "serve"):
-        rows2 = []
+        serve: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in variants}
         for _ in range(args.runs):
-            with tempfile.TemporaryDirectory() as tmp:
-                rows2.append(serve_once(Path(tmp)))
-        print(
-            "link-wallet serve (fresh SQLite): "
-            + _report("first answer", [r[0] for r in rows2])
-            + "; "
-            + _report("cpu until stopped", [r[1] for r in rows2])
-        )
+            for label, src in variants:
+                with tempfile.TemporaryDirectory() as tmp:
+                    serve[label].append(serve_once(Path(tmp), src))
+        for label, rows2 in serve.items():
+            print(
+                f"link-wallet serve, fresh SQLite [{label}]: "
+                + _report("first answer", [r[0] for r in rows2])
+                + "; "
+                + _report("cpu until stopped", [r[1] for r in rows2])
+            )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
