@@ -146,7 +146,12 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
             public_url=merchant_url,
             name=DEMO_MERCHANT_NAME,
         )
-        stack.enter_context(_serve_merchant(create_merchant_app(settings), merchant_port))
+        merchant = stack.enter_context(
+            _serve_merchant(create_merchant_app(settings), merchant_port)
+        )
+        # Runs first on exit: both servers shut down at once, then each is waited for.
+        stack.callback(wallet.begin_stop)
+        stack.callback(merchant.begin_stop)
 
         link = Link(
             api_base_url=wallet.base_url,

@@ -132,6 +132,7 @@ def run_card_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) -
     import httpx2
 
     from linkpay.merchant.checkout import DEFAULT_CART, price_cart, read_order_result
+    from linkpay.mpp.exchange import tls_context
     from linkpay.wire import LineItem, SpendRequestCreate, Total
 
     link = env.link
@@ -208,7 +209,9 @@ def run_card_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) -
         name=(billing.name if billing and billing.name else "Test Person"),
         postcode=(billing.postal_code if billing and billing.postal_code else "94107"),
     )
-    with httpx2.Client(timeout=30.0, follow_redirects=True) as browser:
+    # One TLS context per process (the MPP client's): each default one loads the CA
+    # store again (~60 ms), though the demo's own servers speak plain HTTP.
+    with httpx2.Client(timeout=30.0, follow_redirects=True, verify=tls_context()) as browser:
         page = browser.post(f"{env.shop_url}/checkout", data=form)
     del form, card, approved  # the card's secrets are not kept past this point
     checkout = read_order_result(page.text) or {
@@ -240,6 +243,7 @@ def run_spt_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) ->
     import httpx2
 
     from linkpay.mpp.client import decode, pay
+    from linkpay.mpp.exchange import tls_context
 
     link = env.link
     total = 5
@@ -252,7 +256,7 @@ def run_spt_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) ->
         "Machine payments: the merchant answers 402 Payment Required with a `Payment` "
         "challenge saying what it costs and where to pay.",
     )
-    with httpx2.Client(timeout=30.0, follow_redirects=False) as http:
+    with httpx2.Client(timeout=30.0, follow_redirects=False, verify=tls_context()) as http:
         probe = http.get(url)
     challenge_values = probe.headers.get_list("www-authenticate")
     if probe.status_code != 402 or not challenge_values:

@@ -44,6 +44,11 @@ class EmbeddedWallet:
         """Where it really listens (loopback), even when `public_url` says otherwise."""
         return f"http://127.0.0.1:{self._served.port}"
 
+    def begin_stop(self) -> None:
+        """Start shutting the server down; `stop()` waits for it (see ServedApp)."""
+        if not self._stopped:
+            self._served.begin_stop()
+
     def stop(self) -> None:
         if self._stopped:
             return
