@@ -4,6 +4,7 @@ automatically (evaluation + ledger reservation + credential), next to a bare Fas
 endpoint, in the same run (see bench/README.md).
 
     .venv/bin/python bench/policy_bench.py [--seconds 3] [--rounds 3] [--concurrency 8]
+    .venv/bin/python bench/policy_bench.py --cpu 200 --rounds 5   # CPU time per create
 
 One `link-wallet serve` process on a fresh SQLite file (PostgreSQL with --pg-url and
 --databases postgres); this process only generates load (httpx2, asyncio, keep-alive).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import tempfile
@@ -25,6 +27,8 @@ import httpx2
 from wallet_bench import (
     CONTEXT,
     DEFAULT_PG,
+    RAISED_LIMITS,
+    UNLIMITED,
     _drop_pg,
     _pg_database,
     agent_token,
@@ -118,6 +122,61 @@ def eval_micro(iterations: int = 20_000) -> float:
     return (time.perf_counter() - started) / iterations * 1e6
 
 
+def cpu_per_create(database_url: str, tmp: Path, creates: int, rounds: int) -> dict[str, float]:
+    """Median CPU microseconds of this process per create, no rules vs 20 rules (asks the
+    person), calling the spend service in-process (no HTTP): on a busy box CPU time
+    moves far less than throughput does. SQLite's work is in-process and counted;
+    PostgreSQL's server work is not."""
+    from linkpay.wallet import accounts
+    from linkpay.wallet.app import open_store
+    from linkpay.wallet.auth.principal import AgentPrincipal
+    from linkpay.wallet.policy import edit
+    from linkpay.wallet.policy.limits import DEFAULT_MAXIMUMS, Limits
+    from linkpay.wallet.settings import Settings
+    from linkpay.wallet.spend import service
+    from linkpay.wallet.store.db import transaction
+    from linkpay.wallet.store.migrations import upgrade_to_head
+    from linkpay.wire import SpendRequestCreate
+
+    upgrade_to_head(database_url)
+    settings = Settings.from_env(data_dir=tmp, database_url=database_url)
+    engine, factory = open_store(settings)
+    raised = dict.fromkeys(RAISED_LIMITS, UNLIMITED)
+    principals = {}
+    for name, rules in (("no rules", []), ("20 rules", twenty_rules("require_approval"))):
+        with transaction(factory) as s:
+            user = accounts.create_user(s, email=f"cpu-{name[:2]}-{time.time_ns()}@example.com")
+            accounts.add_test_card(s, user_id=user.id)
+            maximum = Limits(**{**DEFAULT_MAXIMUMS.as_dict(), **raised})
+            edit.set_limits(
+                s, user.id, raised, maximum=maximum, actor="bench", confirmed_by="bench"
+            )
+            if rules:
+                edit.set_rules(s, user.id, rules, actor="bench", confirmed_by="bench")
+            family = f"fam_{name[:2]}"
+            principals[name] = AgentPrincipal(user.id, family, "bench", frozenset())
+    samples: dict[str, list[float]] = {name: [] for name in principals}
+    counter = 0
+    for _round in range(rounds + 1):  # the first round warms caches and is dropped
+        for name, principal in principals.items():
+            started = time.process_time()
+            for _ in range(creates):
+                counter += 1
+                body = SpendRequestCreate.model_validate(
+                    {"amount": 1000 + counter % 4000, "merchant_name": "Bench Shop"}
+                    | {"merchant_url": "https://bench.example"}
+                    | {"context": CONTEXT.format(n=f"cpu-{counter}")}
+                )
+                with transaction(factory) as s:
+                    service.create_spend_request(
+                        s, principal, body, settings=settings, notifier=None
+                    )
+            if _round:
+                samples[name].append((time.process_time() - started) / creates * 1e6)
+    engine.dispose()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -125,8 +184,32 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--databases", default="sqlite")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument(
+        "--cpu", type=int, default=0, metavar="N", help="only CPU time per create, N a round"
+    )
     args = parser.parse_args()
+    print(f"load average: {os.getloadavg()}")
     print(f"pure evaluation of 20 rules: {eval_micro():.1f} µs")
+    if args.cpu:
+        for kind in args.databases.split(","):
+            tmp = Path(tempfile.mkdtemp(prefix="policy-cpu-"))
+            sqlite = f"sqlite:///{tmp / 'wallet.db'}"
+            url = sqlite if kind == "sqlite" else _pg_database(args.pg_url)
+            if url is None:
+                continue
+            try:
+                cpu = cpu_per_create(url, tmp, args.cpu, args.rounds)
+            finally:
+                if kind != "sqlite":
+                    _drop_pg(args.pg_url, url)
+                shutil.rmtree(tmp, ignore_errors=True)
+            extra = cpu["20 rules"] / cpu["no rules"] - 1
+            print(
+                f"{kind}: CPU per create (this process, median of {args.rounds} rounds of "
+                f"{args.cpu}): no rules {cpu['no rules']:.0f} µs, 20 rules "
+                f"{cpu['20 rules']:.0f} µs ({extra:+.1%})"
+            )
+        return 0
     for kind in args.databases.split(","):
         tmp = Path(tempfile.mkdtemp(prefix="policy-bench-"))
         url = f"sqlite:///{tmp / 'wallet.db'}" if kind == "sqlite" else _pg_database(args.pg_url)

@@ -158,3 +158,36 @@ def test_balances_figures(wallet: Any, agent: Any, person: str) -> None:
     assert balance["current"] == 2500
     types = {item["type"]: item["remaining"] for item in balance["limits"]}
     assert types["per_day"] == 48_500 and types["budget_day"] == 2500
+
+
+def test_compiled_rules_follow_every_change(wallet: Any, person: str) -> None:
+    """Rules are compiled once per policy version in each process; a change is seen by
+    the next load, and a change that was rolled back never is, even when a later one
+    reaches the same version number."""
+    from linkpay.wallet.policy import edit
+    from linkpay.wallet.policy.service import load_policy
+    from linkpay.wallet.store.models import User
+
+    def rule_ids() -> list[str]:
+        with wallet.session() as session:
+            user = session.get(User, person)
+            return [rule.id for rule in load_policy(session, user).rules]
+
+    def set_ids(*ids: str) -> None:
+        raw = [{"id": rule_id, "action": "deny"} for rule_id in ids]
+        with wallet.session() as session:
+            edit.set_rules(session, person, raw, actor="test")
+
+    set_ids("first")
+    assert rule_ids() == ["first"]
+    set_ids("first", "second")
+    assert rule_ids() == ["first", "second"]
+    with pytest.raises(RuntimeError), wallet.session() as session:
+        raw = [{"id": "rolled-back", "action": "deny"}]
+        edit.set_rules(session, person, raw, actor="test", confirmed_by="test")
+        user = session.get(User, person)
+        assert [rule.id for rule in load_policy(session, user).rules] == ["rolled-back"]
+        raise RuntimeError("roll it back")
+    assert rule_ids() == ["first", "second"]
+    set_ids("first", "second", "third")  # the version the rolled-back change had
+    assert rule_ids() == ["first", "second", "third"]

@@ -6,14 +6,14 @@ and reserve. Pure judgement lives in `rules`, `limits` and `budgets`; ledger row
 
 from __future__ import annotations
 
-import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.errors import (
@@ -51,24 +51,49 @@ class Policy:
     version: int
 
 
-@lru_cache(maxsize=256)
-def _parsed(rules_json: str, budgets_json: str) -> tuple[tuple[Rule, ...], tuple[Budget, ...]]:
-    """Validated rules and budgets, cached by their JSON (a create re-reads the row
-    but does not re-validate 20 rules)."""
-    rules = tuple(Rule.model_validate(item) for item in json.loads(rules_json))
-    budgets = tuple(Budget.model_validate(item) for item in json.loads(budgets_json))
-    return rules, budgets
+# Validated rules and budgets per (wallet, version, updated_at), in this process: a
+# create reads three small columns and reuses the compiled policy; every change bumps
+# the version (`edit`), and the timestamp keeps apart two transactions that bumped to
+# the same version (one of them rolled back).
+_COMPILED: dict[tuple[str, int, Any], tuple[tuple[Rule, ...], tuple[Budget, ...]]] = {}
+_COMPILED_MAX = 4096
+_COMPILED_LOCK = threading.Lock()
+_HEAD = select(
+    WalletPolicy.version, WalletPolicy.updated_at, WalletPolicy.limits, WalletPolicy.timezone
+).where(WalletPolicy.user_id == bindparam("user"))
+_BODY = select(WalletPolicy.rules, WalletPolicy.budgets).where(
+    WalletPolicy.user_id == bindparam("user")
+)
+
+
+def _compiled(
+    session: Session, user_id: str, version: int, updated_at: Any
+) -> tuple[tuple[Rule, ...], tuple[Budget, ...]]:
+    key = (user_id, version, updated_at)
+    found = _COMPILED.get(key)
+    if found is not None:
+        return found
+    raw_rules, raw_budgets = session.execute(_BODY, {"user": user_id}).one()
+    compiled = (
+        tuple(Rule.model_validate(item) for item in raw_rules or []),
+        tuple(Budget.model_validate(item) for item in raw_budgets or []),
+    )
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
 
 
 def load_policy(session: Session, user: User) -> Policy:
-    row = session.get(WalletPolicy, user.id)
-    overrides = dict(row.limits or {}) if row is not None else {}
+    head = session.execute(_HEAD, {"user": user.id}).first()
+    overrides = dict(head.limits or {}) if head is not None else {}
     overrides["per_request"] = user.max_amount_per_request or LINK_DEFAULTS.per_request
     limits = Limits(**{**LINK_DEFAULTS.as_dict(), **overrides})
-    if row is None:
+    if head is None:
         return Policy(limits, "UTC", zone("UTC"), (), (), 0)
-    rules, budgets = _parsed(json.dumps(row.rules or []), json.dumps(row.budgets or []))
-    return Policy(limits, row.timezone, zone(row.timezone), rules, budgets, row.version)
+    rules, budgets = _compiled(session, user.id, head.version, head.updated_at)
+    return Policy(limits, head.timezone, zone(head.timezone), rules, budgets, head.version)
 
 
 def facts_of(
@@ -103,20 +128,28 @@ def facts_of(
     return Facts(amount, currency.lower(), credential_type, merchant, agent, line_items, at, known)
 
 
+@lru_cache(maxsize=8)
+def _rule_count_statement(per: str, key_is_none: bool) -> Any:
+    """Built once per shape (statement caching instead of building it per create)."""
+    conditions = [
+        SpendDecision.user_id == bindparam("user"),
+        SpendDecision.rule == bindparam("rule"),
+        SpendDecision.created_at >= bindparam("start"),
+        SpendDecision.created_at < bindparam("end"),
+    ]
+    column = {"agent": SpendDecision.agent, "merchant": SpendDecision.merchant}.get(per)
+    if column is not None:
+        conditions.append(column.is_(None) if key_is_none else column == bindparam("key"))
+    return select(func.count()).where(*conditions)
+
+
 def _rule_counter(session: Session, user_id: str, tz: ZoneInfo) -> Any:
     def count(rule: Rule, cap: CountCap, facts: Facts) -> int:
         start, end = period_bounds(cap.period, facts.at, tz)
-        conditions = [
-            SpendDecision.user_id == user_id,
-            SpendDecision.rule == rule.id,
-            SpendDecision.created_at >= start,
-            SpendDecision.created_at < end,
-        ]
-        if cap.per == "agent":
-            conditions.append(SpendDecision.agent == facts.agent)
-        elif cap.per == "merchant":
-            conditions.append(SpendDecision.merchant == facts.merchant)
-        return int(session.scalar(select(func.count()).where(*conditions)) or 0)
+        key = facts.agent if cap.per == "agent" else facts.merchant
+        statement = _rule_count_statement(cap.per, key is None)
+        values = {"user": user_id, "rule": rule.id, "start": start, "end": end, "key": key}
+        return int(session.scalar(statement, values) or 0)
 
     return count
 
@@ -156,12 +189,19 @@ def _money_refusal(
 
 
 def assess(
-    session: Session, user: User, facts: Facts, now: datetime, *, lock: bool = True
+    session: Session,
+    user: User,
+    facts: Facts,
+    now: datetime,
+    *,
+    lock: bool = True,
+    policy: Policy | None = None,
 ) -> Assessment:
     """What a new request with these facts gets: limits first, then the first
     matching rule; an auto-approval (and any request's money) must fit the limits
-    and budgets as they stand. `lock=False` only for the dry run, which writes nothing."""
-    policy = load_policy(session, user)
+    and budgets as they stand. `lock=False` only for the dry run, which writes nothing;
+    `policy` when the caller already loaded it (for the facts)."""
+    policy = policy or load_policy(session, user)
     counted_here = lock and not (policy.rules or policy.budgets)
     side_by_side = False
     if counted_here:

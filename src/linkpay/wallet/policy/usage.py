@@ -4,9 +4,11 @@ the caller's transaction: request counts, rolling money totals, per-period budge
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.policy import ledger
@@ -14,14 +16,14 @@ from linkpay.wallet.policy.budgets import Budget, applies
 from linkpay.wallet.policy.limits import HOUR, SIXTY_DAYS, Usage
 from linkpay.wallet.policy.periods import period_bounds
 from linkpay.wallet.policy.rules import Facts
-from linkpay.wallet.store.models import SpendRequest
+from linkpay.wallet.store.models import SpendRequest, UTCDateTime
 from linkpay.wire import ACTIVE_STATUSES
 
 
-def counts(
-    session: Session, user_id: str, agent: str | None, now: datetime
-) -> tuple[int, int, int, int]:
-    """Active, approved-but-unused, this agent's creates in the last hour and 60 days."""
+@lru_cache(maxsize=2)
+def _counts_statement(no_agent: bool) -> Any:
+    """Built once (statement caching instead of building it per create)."""
+    now = bindparam("now", type_=UTCDateTime())
     live = (SpendRequest.approval_expires_at.is_(None)) | (SpendRequest.approval_expires_at > now)
     unexpired = (SpendRequest.expires_at.is_(None)) | (SpendRequest.expires_at > now)
     valid = (SpendRequest.credential_valid_until.is_(None)) | (
@@ -29,19 +31,34 @@ def counts(
     )
     awaiting = SpendRequest.status.in_(("created", "pending_approval")) & live & unexpired
     approved = (SpendRequest.status == "approved") & valid & unexpired
-    mine = SpendRequest.token_family_id == agent
-    recent = mine & (SpendRequest.created_at > now - SIXTY_DAYS)
-    counts = session.execute(
-        select(
-            func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((approved, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((mine & (SpendRequest.created_at > now - HOUR), 1), else_=0)), 0
-            ),
-            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-        ).where(SpendRequest.user_id == user_id, SpendRequest.status.in_(ACTIVE_STATUSES) | recent)
-    ).one()
-    active, approved_unused, creates_hour, creates_60 = (int(value) for value in counts)
+    family = SpendRequest.token_family_id
+    mine = family.is_(None) if no_agent else family == bindparam("agent")
+    recent = mine & (SpendRequest.created_at > bindparam("sixty_days_ago", type_=UTCDateTime()))
+    hour = mine & (SpendRequest.created_at > bindparam("hour_ago", type_=UTCDateTime()))
+    return select(
+        func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((approved, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((hour, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
+    ).where(
+        SpendRequest.user_id == bindparam("user"),
+        SpendRequest.status.in_(ACTIVE_STATUSES) | recent,
+    )
+
+
+def counts(
+    session: Session, user_id: str, agent: str | None, now: datetime
+) -> tuple[int, int, int, int]:
+    """Active, approved-but-unused, this agent's creates in the last hour and 60 days."""
+    values = {
+        "user": user_id,
+        "agent": agent,
+        "now": now,
+        "hour_ago": now - HOUR,
+        "sixty_days_ago": now - SIXTY_DAYS,
+    }
+    row = session.execute(_counts_statement(agent is None), values).one()
+    active, approved_unused, creates_hour, creates_60 = (int(value) for value in row)
     return active, approved_unused, creates_hour, creates_60
 
 

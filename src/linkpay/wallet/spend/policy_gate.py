@@ -19,7 +19,12 @@ from linkpay.wallet.store.models import SpendRequest, User
 
 
 def facts_for_new(
-    session: Session, person: User, agent: str | None, columns: dict[str, Any], now: datetime
+    session: Session,
+    person: User,
+    agent: str | None,
+    columns: dict[str, Any],
+    now: datetime,
+    loaded: policy.Policy,
 ) -> policy.Facts:
     return policy.facts_of(
         session,
@@ -32,7 +37,7 @@ def facts_for_new(
         network_id=columns["network_id"],
         line_items=len(columns["line_items"] or []),
         at=now,
-        policy=policy.load_policy(session, person),
+        policy=loaded,
     )
 
 
@@ -40,8 +45,9 @@ def assess_new(
     session: Session, person: User, agent: str | None, columns: dict[str, Any], now: datetime
 ) -> policy.Assessment:
     """The policy's answer for a new request; raises the refusal's 4xx."""
-    facts = facts_for_new(session, person, agent, columns, now)
-    assessment = policy.assess(session, person, facts, now)
+    loaded = policy.load_policy(session, person)
+    facts = facts_for_new(session, person, agent, columns, now, loaded)
+    assessment = policy.assess(session, person, facts, now, policy=loaded)
     if assessment.refusal is not None:
         raise policy.refusal_error(assessment.refusal)
     return assessment
@@ -105,8 +111,9 @@ def dry_run(
     """What create would decide for these columns, with the remaining limits and
     budgets; nothing is written."""
 
-    facts = facts_for_new(session, person, agent, columns, now)
-    assessment = policy.assess(session, person, facts, now, lock=False)
+    loaded = policy.load_policy(session, person)
+    facts = facts_for_new(session, person, agent, columns, now, loaded)
+    assessment = policy.assess(session, person, facts, now, lock=False, policy=loaded)
     refusal = assessment.refusal
     decision = assessment.decision
     return {
