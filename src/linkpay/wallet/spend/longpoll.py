@@ -109,7 +109,8 @@ def read_versions(engine: Engine, ids: list[str]) -> dict[str, int]:
 class _Waiter:
     """A long-poll. `signal` resolves when it is finished (`answer` holds the result),
     when its deadline moved, or after any check while `eager` (its first read, or a
-    check it waits for past its deadline)."""
+    check it waits for past its deadline). One check at a time: a wake while one is
+    in flight (`in_flight`) asks for another after it (`recheck`)."""
 
     probe: Probe
     signal: asyncio.Future[None]
@@ -121,6 +122,7 @@ class _Waiter:
     eager: bool = True
     queued: bool = False
     in_flight: bool = False
+    recheck: bool = False
 
 
 class VersionWatcher:
@@ -141,6 +143,7 @@ class VersionWatcher:
         )
         self._due: list[_Waiter] = []
         self._batches: set[asyncio.Task[None]] = set()
+        self._draining = 0
         # Change notices counted, so a waiter can tell whether one arrived between its
         # first read and its registration (see `_missed`).
         self._seq = 0
@@ -224,19 +227,29 @@ class VersionWatcher:
         """Re-check `waiter` in the next batch (once, however often it is woken)."""
         if waiter.queued or waiter.finished:
             return
+        if waiter.in_flight:  # checked again once this check is back (never two at once)
+            waiter.recheck = True
+            return
         waiter.queued = True
         self._due.append(waiter)
-        if len(self._batches) < MAX_BATCHES:
+        if self._draining < MAX_BATCHES:
             # Runs after everything woken in this loop iteration has been queued.
+            self._draining += 1  # counted now, uncounted the moment it stops taking work
             task = asyncio.get_running_loop().create_task(self._drain())
             self._batches.add(task)
             task.add_done_callback(self._batches.discard)
 
     async def _drain(self) -> None:
+        try:
+            await self._drain_due()
+        finally:
+            self._draining -= 1
+
+    async def _drain_due(self) -> None:
         while self._due:
             batch, self._due = self._due[:BATCH_SIZE], self._due[BATCH_SIZE:]
             for waiter in batch:
-                # A wake from now on may postdate what this batch reads: queue it again.
+                # A wake from now on may postdate what this batch reads: check again.
                 waiter.queued, waiter.in_flight = False, True
             try:
                 outcomes: list[Outcome | None] = list(
@@ -248,6 +261,9 @@ class VersionWatcher:
             for waiter, outcome in zip(batch, outcomes, strict=True):
                 waiter.in_flight = False
                 self._settled(waiter, outcome)
+                if waiter.recheck:
+                    waiter.recheck = False
+                    self._enqueue(waiter)
 
     def _settled(self, waiter: _Waiter, outcome: Outcome | None) -> None:
         if outcome is None or outcome.snapshot is None or outcome.answer is not None:
