@@ -191,3 +191,19 @@ def test_compiled_rules_follow_every_change(wallet: Any, person: str) -> None:
     assert rule_ids() == ["first", "second"]
     set_ids("first", "second", "third")  # the version the rolled-back change had
     assert rule_ids() == ["first", "second", "third"]
+
+
+def test_delegated_creates_count_to_the_approved_unused_limit(wallet: Any, person: str) -> None:
+    """A request approved elsewhere is created `approved`: it fills the last place of
+    the approved-but-unused limit (it does not count itself twice), and the next one
+    is refused."""
+    set_limits(wallet, person, max_approved_unused=2)
+    token = wallet.agent_login(person, scope="payment_methods.agentic spend_requests:approve")
+    details = {"approval_details": {"method": "click", "approved_at": 1}}
+    with wallet.http(token.access_token) as delegate:
+        answers = [
+            delegate.post("/spend_requests/create_delegated", json=body(**details))
+            for _ in range(3)
+        ]
+    assert [answer.status_code for answer in answers] == [200, 200, 409], answers[-1].text
+    assert answers[2].json()["error"]["code"] == "approved_unused_limit_reached"

@@ -7,7 +7,7 @@ and reserve. Pure judgement lives in `rules`, `limits` and `budgets`; ledger row
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -285,6 +285,8 @@ def reserve_for_approval(session: Session, row: SpendRequest, now: datetime) -> 
         policy=policy,
     )
     usage_now = usage(session, row.user_id, row.token_family_id, row.currency, now)
+    if row.status == "approved":  # a delegated create: inserted approved, counted already
+        usage_now = replace(usage_now, approved_unused=usage_now.approved_unused - 1)
     refusal = _money_refusal(session, row.user_id, policy, facts, usage_now, now, with_counts=True)
     if refusal is not None:
         raise refusal_error(refusal)
