@@ -33,7 +33,7 @@ def run(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None 
             print(f"link-cli {__version__}", file=stdout)
             return 0
         if opts.mcp:
-            from linkpay.cli.mcp_server import serve_stdio
+            from linkpay.cli.mcp_stdio import serve_stdio
 
             serve_stdio(auth_file=opts.auth, verbose=opts.verbose)
             return 0

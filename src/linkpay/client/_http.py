@@ -117,6 +117,11 @@ class HttpSession:
         self._tokens = tokens
         self._tokens_loaded = True
 
+    def forget_tokens(self) -> None:
+        """Read the tokens from the store again on next use (a long-lived client, such
+        as the MCP server's, sees logins and logouts made elsewhere)."""
+        self._tokens_loaded = False
+
     def refresh(self) -> Tokens:
         """Trade the refresh token for a new pair (the old refresh token is rotated)."""
         with self.store.refresh_lock():
