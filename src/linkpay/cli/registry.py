@@ -1,5 +1,5 @@
 """The command registry: each command is declared ONCE and projected to a cyclopts CLI
-command (cli/app.py), an MCP tool (cli/mcp_server.py), `--schema` and `--llms`.
+command (cli/tree.py), an MCP tool (cli/mcp_tools.py), `--schema` and `--llms`.
 
 A command is a handler `(input_model, ctx) -> JSON-able result` plus a pydantic input
 model whose fields become flags (`merchant_name` → `--merchant-name`) and flat MCP tool
