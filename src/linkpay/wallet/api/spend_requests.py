@@ -123,7 +123,7 @@ def create_spend_request(
         row = service.create_spend_request(
             session, principal, body, settings=settings, notifier=notifier
         )
-        return service.to_wire(session, row, settings=settings)
+        return service.to_wire_new(session, row, settings=settings)
 
     return _run_post(request, factory, principal, idempotency_key, body, work)
 

@@ -20,9 +20,9 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from linkpay.wallet.audit.chain import canonical_data, entry_hash, format_time
@@ -35,6 +35,7 @@ _PENDING = "linkpay.audit.pending"
 _APPENDED = "linkpay.audit.appended"
 _TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 HEAD_ID = 1
+_AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
         prev_hash = entry["hash"]
         written.append(entry)
     # One statement for all of them (a batch of long-poll reveals appends dozens).
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(_AUDIT_TABLE), rows)  # Core: no ORM bulk machinery
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev_hash)
     )

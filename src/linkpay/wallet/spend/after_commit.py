@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from linkpay.wallet.spend import pg_wakes, wakeups  # noqa: F401 - pg_wakes: NOTIFY at commit
-from linkpay.wallet.spend.states import CHANGED_IDS_KEY
+from linkpay.wallet.spend.states import changed_ids
 
 log = logging.getLogger("linkpay.wallet.spend")
 
@@ -33,7 +33,7 @@ def _run_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT was released; the real COMMIT is still to come
     callbacks = session.info.pop(_CALLBACKS_KEY, [])
-    changed = session.info.pop(CHANGED_IDS_KEY, set())
+    changed = changed_ids(session, pop=True)
     if changed:
         wakeups.wake(changed)
     for callback in callbacks:
@@ -50,4 +50,4 @@ def _drop_when_root_ends(session: Session, transaction: SessionTransaction) -> N
     commits (issuing, the web page's decision) keeps them."""
     if transaction.parent is None:
         session.info.pop(_CALLBACKS_KEY, None)
-        session.info.pop(CHANGED_IDS_KEY, None)
+        changed_ids(session, pop=True)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.spend.states import CHANGED_IDS_KEY
+from linkpay.wallet.spend.states import changed_ids
 
 log = logging.getLogger("linkpay.wallet.spend")
 
@@ -37,8 +37,10 @@ OnChange = Callable[[list[str] | None], None]
 
 @event.listens_for(Session, "before_commit")
 def _notify_from_committing_transaction(session: Session) -> None:
-    changed = session.info.get(CHANGED_IDS_KEY)
-    if not changed or session.in_nested_transaction():
+    if session.in_nested_transaction():
+        return
+    changed = changed_ids(session)
+    if not changed:
         return
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":

@@ -132,6 +132,19 @@ def to_wire_many(
     ]
 
 
+def to_wire_new(session: Session, row: SpendRequest, *, settings: Any) -> WireSpendRequest:
+    """`to_wire` for a request created in this transaction, without looking anything
+    up: it has no credential unless it was approved as it was created, and its
+    decision record is in the session (found there once flushed)."""
+    if row.status == "approved":
+        return to_wire(session, row, settings=settings)
+    session.flush()
+    decision = decision_of(session, row.id)  # the identity map: no query
+    return to_wire(
+        session, row, settings=settings, preloaded=Preloaded(decisions={row.id: decision})
+    )
+
+
 def credential_revealable(row: SpendRequest, status: str) -> bool:
     """The person approved exactly this purchase and it is still live."""
     return (

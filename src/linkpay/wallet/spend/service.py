@@ -43,7 +43,7 @@ from linkpay.wallet.spend.duplicates import (
 )
 from linkpay.wallet.spend.notices import notify_after_commit
 from linkpay.wallet.spend.reads import get_for_user, list_for_user
-from linkpay.wallet.spend.serialize import to_wire, to_wire_many
+from linkpay.wallet.spend.serialize import to_wire, to_wire_many, to_wire_new
 from linkpay.wallet.spend.states import (
     EDITABLE_STATUSES,
     invalid_state,
@@ -81,6 +81,7 @@ __all__ = [
     "resume_spending",
     "to_wire",
     "to_wire_many",
+    "to_wire_new",
     "update_spend_request",
 ]
 

@@ -41,6 +41,10 @@ CANCELABLE_STATUSES = ("created", "pending_approval", "approved")
 
 # Ids changed in a session; `longpoll` wakes local waiters for them after commit.
 CHANGED_IDS_KEY = "linkpay.spend_requests_changed"
+# Ids created in a session: nobody can wait on an id before its row commits, so their
+# changes wake no one (no NOTIFY on PostgreSQL: a notifying commit takes a
+# database-wide lock).
+CREATED_IDS_KEY = "linkpay.spend_requests_created"
 
 
 def is_legal(from_status: str, to_status: str) -> bool:
@@ -59,6 +63,14 @@ def mark_changed(session: Session, spend_request_id: str) -> None:
     session.info.setdefault(CHANGED_IDS_KEY, set()).add(spend_request_id)
 
 
+def changed_ids(session: Session, *, pop: bool = False) -> set[str]:
+    """The ids whose waiters the session's commit must wake (changed, not new)."""
+    get = session.info.pop if pop else session.info.get
+    changed: set[str] = get(CHANGED_IDS_KEY, None) or set()
+    created: set[str] = get(CREATED_IDS_KEY, None) or set()
+    return changed - created
+
+
 def record_event(
     session: Session,
     spend_request_id: str,
@@ -69,6 +81,8 @@ def record_event(
     note: str | None = None,
     at: datetime | None = None,
 ) -> None:
+    if from_status is None:
+        session.info.setdefault(CREATED_IDS_KEY, set()).add(spend_request_id)
     session.add(
         SpendRequestEvent(
             spend_request_id=spend_request_id,
