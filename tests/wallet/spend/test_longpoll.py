@@ -246,3 +246,24 @@ def test_one_commit_approving_many_wakes_every_waiter_with_its_card(
             )
         ).all()
     assert sorted(revealed) == sorted(ids)
+
+
+@pytest.mark.only_database("postgres")
+def test_new_requests_send_no_notify_changes_do(
+    agent: Any, person: str, database_url: str
+) -> None:
+    """Nobody can wait on an id before its row commits, so a create notifies no one
+    (a notifying commit takes PostgreSQL's database-wide lock); a later change does."""
+    import psycopg
+
+    from linkpay.wallet.spend.pg_wakes import CHANNEL
+
+    listener_url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(listener_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+        created = create(agent, request_approval=True)  # created -> pending_approval
+        asked = create(agent)
+        assert agent.post(f"/spend_requests/{asked['id']}/request_approval").status_code == 200
+        notified = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
+    assert created["status"] == "pending_approval"
+    assert notified == [asked["id"]]
