@@ -249,9 +249,7 @@ def test_one_commit_approving_many_wakes_every_waiter_with_its_card(
 
 
 @pytest.mark.only_database("postgres")
-def test_new_requests_send_no_notify_changes_do(
-    agent: Any, person: str, database_url: str
-) -> None:
+def test_new_requests_send_no_notify_changes_do(agent: Any, person: str, database_url: str) -> None:
     """Nobody can wait on an id before its row commits, so a create notifies no one
     (a notifying commit takes PostgreSQL's database-wide lock); a later change does."""
     import psycopg
