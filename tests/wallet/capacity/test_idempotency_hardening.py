@@ -101,3 +101,36 @@ def test_two_retries_cannot_both_take_over(wallet: Any) -> None:
     with pytest.raises(WalletError) as busy:
         _claim(factory, principal, key)  # the takeover is fresh: in use, not stale
     assert http_status(busy.value) == 409
+
+
+@pytest.mark.timeout(60)
+def test_a_claim_released_while_we_looked_is_claimed_again(wallet_factory: Any) -> None:
+    """Our insert meets the key; its holder releases it before our read. The claim is
+    retried after the reading transaction ends. (Retried inside it, it waited on the
+    SQLite write lock its own transaction held: a 503 after the busy timeout; on
+    PostgreSQL, on its own uncommitted delete.) The release is simulated on the reading
+    transaction's own connection, just before its SELECT."""
+    from sqlalchemy import delete, event
+
+    quick = wallet_factory(sqlite_busy_timeout_seconds=1)
+    factory, engine = quick.sessionmaker, quick.app.state.engine
+    principal, key = f"tfam_{secrets.token_hex(6)}", secrets.token_hex(8)
+    held = _claim(factory, principal, key, request_hash="theirs")
+    released: list[bool] = []
+
+    def release_before_the_read(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not released and statement.lstrip().upper().startswith("SELECT"):
+            if "idempotency_keys" in statement:
+                released.append(True)
+                conn.execute(delete(IdempotencyKey).where(IdempotencyKey.id == held.id))
+
+    event.listen(engine, "before_cursor_execute", release_before_the_read)
+    try:
+        ours = _claim(factory, principal, key, request_hash="ours")
+    finally:
+        event.remove(engine, "before_cursor_execute", release_before_the_read)
+    assert released == [True]
+    assert isinstance(ours, idempotency.Claim)
+    with transaction(factory) as session:
+        row = session.get(IdempotencyKey, ours.id)
+        assert row is not None and row.request_hash == "ours" and row.state == "in_progress"

@@ -109,9 +109,44 @@ def claim(
     path: str,
     request_hash: str,
 ) -> Claim | Replay:
-    """Claim `key` for this request, or say how to answer instead (raises 409/422)."""
+    """Claim `key` for this request, or say how to answer instead (raises 409/422).
+
+    A key whose holder released it between our insert and our read is claimed again,
+    after the reading transaction has ended: a retry inside it would wait on SQLite's
+    write lock that this very transaction holds (a 10 s stall, then 503)."""
     check_key(key)
-    now = utcnow()
+    for _attempt in range(_CLAIM_ATTEMPTS):
+        now = utcnow()
+        inserted = _insert(factory, principal, key, method, path, request_hash, now)
+        if inserted is not None:
+            return inserted
+        with transaction(factory) as session:
+            existing = session.scalars(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.principal == principal, IdempotencyKey.key == key
+                )
+            ).first()
+            if existing is None:  # released between our insert and this read: again
+                continue
+            return _decide(session, existing, method, path, request_hash, now)
+    raise _in_use()
+
+
+# Insert, find it gone, insert again…: only a key claimed and released over and over by
+# other requests in the meantime gets this far; it is reported as in use.
+_CLAIM_ATTEMPTS = 3
+
+
+def _insert(
+    factory: sessionmaker[Session],
+    principal: str,
+    key: str,
+    method: str,
+    path: str,
+    request_hash: str,
+    now: datetime,
+) -> Claim | None:
+    """Our claim, or None when the key exists already."""
     try:
         with transaction(factory) as session:
             row = IdempotencyKey(
@@ -127,40 +162,40 @@ def claim(
             session.flush()
             return Claim(row.id, now)
     except IntegrityError:
-        pass  # the key exists: decide from the stored row
-    with transaction(factory) as session:
-        existing = session.scalars(
-            select(IdempotencyKey).where(
-                IdempotencyKey.principal == principal, IdempotencyKey.key == key
-            )
-        ).first()
-        if existing is None:  # released between our insert and this read: try again
-            return claim(
-                factory,
-                principal=principal,
-                key=key,
-                method=method,
-                path=path,
-                request_hash=request_hash,
-            )
-        age = now - existing.created_at
-        stale = (
-            existing.state == "in_progress" and age > timedelta(seconds=STALE_CLAIM_SECONDS)
-        ) or (age > timedelta(seconds=KEY_TTL_SECONDS))
-        if stale and _reclaim(session, existing, method, path, request_hash, now):
-            return Claim(existing.id, now)
-        if existing.request_hash != request_hash:
-            raise Unprocessable(
-                f"This {HEADER} was already used for a different request; use a new key",
-                code="idempotency_key_reused",
-            )
-        if existing.state != "completed":
-            raise Conflict(
-                f"A request with this {HEADER} is still being processed; retry shortly",
-                code="idempotency_key_in_use",
-                retry_after=1,
-            )
-        return Replay(existing.status_code or 200, json.loads(existing.response_body or "null"))
+        return None
+
+
+def _decide(
+    session: Session,
+    existing: IdempotencyKey,
+    method: str,
+    path: str,
+    request_hash: str,
+    now: datetime,
+) -> Claim | Replay:
+    """An existing key: take it over when abandoned, else replay or refuse."""
+    age = now - existing.created_at
+    stale = (existing.state == "in_progress" and age > timedelta(seconds=STALE_CLAIM_SECONDS)) or (
+        age > timedelta(seconds=KEY_TTL_SECONDS)
+    )
+    if stale and _reclaim(session, existing, method, path, request_hash, now):
+        return Claim(existing.id, now)
+    if existing.request_hash != request_hash:
+        raise Unprocessable(
+            f"This {HEADER} was already used for a different request; use a new key",
+            code="idempotency_key_reused",
+        )
+    if existing.state != "completed":
+        raise _in_use()
+    return Replay(existing.status_code or 200, json.loads(existing.response_body or "null"))
+
+
+def _in_use() -> Conflict:
+    return Conflict(
+        f"A request with this {HEADER} is still being processed; retry shortly",
+        code="idempotency_key_in_use",
+        retry_after=1,
+    )
 
 
 def _reclaim(
