@@ -122,6 +122,11 @@ def _lower_currency(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+# `_check_http_url` as a JSON Schema pattern, so /openapi.json says what is accepted
+# (documented only: the validator keeps its own message).
+_HTTP_URL: dict[str, Any] = {"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}
+
+
 def _check_http_url(value: str | None) -> str | None:
     if value is not None and not value.lower().startswith(("http://", "https://")):
         raise ValueError("must be an http(s) URL")
@@ -155,7 +160,9 @@ class SpendRequestCreate(BaseModel):
     amount: int = Field(gt=0, le=MAX_AMOUNT, description="Integer cents")
     currency: str = Field(default="usd", pattern=_CURRENCY_PATTERN)
     merchant_name: str | None = Field(default=None, min_length=1, max_length=200)
-    merchant_url: str | None = Field(default=None, min_length=1, max_length=2048)
+    merchant_url: str | None = Field(
+        default=None, min_length=1, max_length=2048, json_schema_extra=_HTTP_URL
+    )
     context: str = Field(
         min_length=MIN_CONTEXT_LENGTH,
         max_length=5000,
@@ -216,7 +223,9 @@ class SpendRequestUpdate(BaseModel):
 
     payment_details: str | None = Field(default=None, max_length=100)
     amount: int | None = Field(default=None, gt=0, le=MAX_AMOUNT)
-    merchant_url: str | None = Field(default=None, min_length=1, max_length=2048)
+    merchant_url: str | None = Field(
+        default=None, min_length=1, max_length=2048, json_schema_extra=_HTTP_URL
+    )
     currency: str | None = Field(default=None, pattern=_CURRENCY_PATTERN)
     line_items: list[LineItem] | None = Field(default=None, max_length=100)
     totals: list[Total] | None = Field(default=None, max_length=20)

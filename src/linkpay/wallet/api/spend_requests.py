@@ -52,6 +52,9 @@ IdempotencyKeyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Retry-safe key: same key + same body replays the first response",
+        # What `spend.idempotency.check_key` accepts (1 to 255 printable characters),
+        # as a pattern for /openapi.json; the check keeps its own message.
+        json_schema_extra={"pattern": "^[ -~]{1,255}$"},
     ),
 ]
 _EXPANDABLE = ("card", "shared_payment_token")
