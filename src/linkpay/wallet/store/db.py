@@ -11,11 +11,13 @@ queueing for the write lock behind every writer (and without making writers queu
 behind it). Every other transaction still takes the write lock at BEGIN.
 """
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Connection execution option marking a read-only unit of work (see `read_transaction`).
@@ -78,7 +80,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", postgres_pool_size(1))
     kwargs.setdefault("max_overflow", 0)  # a hard cap, so the budget below holds
     kwargs.setdefault("pool_timeout", DEFAULT_POOL_TIMEOUT_SECONDS)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _drop_if_ended)
+    return engine
+
+
+def _drop_if_ended(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout on PostgreSQL: discard a connection the server has ended, and
+    let the pool hand out a fresh one (SQLAlchemy's contract for DisconnectionError).
+
+    Instead of `pool_pre_ping` (one round trip on every checkout: ~0.1 ms of CPU here
+    and a wake-up of the server process, for every transaction), this looks at the
+    socket: an idle pooled connection receives nothing, unless the server ended it
+    (restart, `pg_terminate_backend`, idle timeout), which leaves a final error
+    message and end-of-file to read. A peer that vanished without a word (a host that
+    lost power) leaves nothing to read; the next statement then fails and is answered
+    503 (`wallet.overload`), where the ping would have hung on it as long."""
+    from psycopg import DatabaseError  # loaded already: the engine's driver
+
+    try:
+        ended = bool(dbapi_connection.closed)
+        if not ended:
+            poller = select.poll()  # not select(): socket numbers may pass 1024
+            poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+            ended = bool(poller.poll(0))
+    except (OSError, DatabaseError):  # psycopg: "the connection is lost"
+        ended = True
+    if ended:
+        raise DisconnectionError("PostgreSQL ended this pooled connection")
 
 
 # PostgreSQL allows 100 connections by default (3 reserved for superusers). A host
