@@ -113,6 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _browser_error_pages(app)
     install_overload_handlers(app)
     _include_routers(app)
+    # Plain retrieves that are 200s, answered before routing (inside the body limit).
+    from linkpay.wallet.api.plain_retrieve import PlainRetrieveLane
+
+    app.add_middleware(PlainRetrieveLane)
     # Outermost: an oversized body is refused before routing, auth or parsing.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -69,5 +69,6 @@ def agent_with(scope: str) -> Any:
 AgentDep = Annotated[AgentPrincipal, Depends(require_agent)]
 # Agents need the payments scope (in the default agent grant) for spend requests and
 # the wallet's resources.
-PaymentsAgent = Annotated[AgentPrincipal, agent_with("payment_methods.agentic")]
+PAYMENTS_SCOPE = "payment_methods.agentic"
+PaymentsAgent = Annotated[AgentPrincipal, agent_with(PAYMENTS_SCOPE)]
 UserinfoAgent = Annotated[AgentPrincipal, agent_with("userinfo:read")]

@@ -94,9 +94,15 @@ def authenticate_access_token(session: Session, token: str) -> OAuthToken | None
     row = session.scalars(
         select(OAuthToken).where(OAuthToken.access_token_hash == hash_token(token))
     ).first()
-    if row is None or row.revoked_at is not None or row.access_expires_at <= utcnow():
+    if row is None or not access_live(row.revoked_at, row.access_expires_at, utcnow()):
         return None
     return row
+
+
+def access_live(revoked_at: datetime | None, access_expires_at: datetime, now: datetime) -> bool:
+    """Whether an access token with these columns authenticates at `now`: read from
+    the database on every request, so a revocation holds from its commit on."""
+    return revoked_at is None and access_expires_at > now
 
 
 class RefreshRefused(Exception):

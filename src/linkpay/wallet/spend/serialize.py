@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -154,6 +154,15 @@ def credential_revealable(row: SpendRequest, status: str) -> bool:
     )
 
 
+class CardFace(Protocol):
+    """What the wire shows of an issued credential without revealing it."""
+
+    @property
+    def brand(self) -> str | None: ...
+    @property
+    def last4(self) -> str | None: ...
+
+
 def to_wire(
     session: Session,
     row: SpendRequest,
@@ -178,7 +187,34 @@ def to_wire(
             card = issuing.reveal_card(session, row, settings=settings, credential=credential)
         if "shared_payment_token" in wanted and row.credential_type == "shared_payment_token":
             token = issuing.shared_payment_token(session, row, credential=credential)
+    return wire_of(
+        row,
+        settings=settings,
+        now=now,
+        credential=credential,
+        decision=_decision_of(session, row.id, preloaded),
+        card=card,
+        shared_payment_token=token,
+        status_history=_history_of(session, row.id, preloaded) if history else None,
+    )
+
+
+def wire_of(
+    row: SpendRequest,
+    *,
+    settings: Any,
+    now: datetime,
+    credential: CardFace | None,
+    decision: dict[str, Any] | None,
+    card: Any = None,
+    shared_payment_token: Any = None,
+    status_history: list[dict[str, Any]] | None = None,
+) -> WireSpendRequest:
+    """The wire form of `row` from what was already loaded (no queries): `to_wire`
+    gathers the rest, the plain retrieve reads it all in one statement."""
+    status = effective_status(row, now)
     phase_deadline = deadline(row)
+    shows_card = credential is not None and row.credential_type == "card"
     return WireSpendRequest(
         id=row.id,
         status=status,  # type: ignore[arg-type]
@@ -193,11 +229,11 @@ def to_wire(
         payment_details=row.payment_method_id,
         credential_type=row.credential_type,  # type: ignore[arg-type]
         network_id=row.network_id,
-        card_brand=credential.brand if credential and row.credential_type == "card" else None,
-        card_last4=credential.last4 if credential and row.credential_type == "card" else None,
+        card_brand=credential.brand if shows_card and credential else None,
+        card_last4=credential.last4 if shows_card and credential else None,
         approval_url=approval_url(settings, row.id),
         card=card,
-        shared_payment_token=token,
+        shared_payment_token=shared_payment_token,
         payment_status_details=(
             PaymentStatusDetails.model_validate(row.payment_status_details)
             if row.payment_status_details is not None
@@ -216,8 +252,8 @@ def to_wire(
         updated_at=iso(row.updated_at),
         livemode=not row.test,
         test=row.test,
-        status_history=_history_of(session, row.id, preloaded) if history else None,
-        decision=_decision_of(session, row.id, preloaded),  # type: ignore[arg-type]
+        status_history=status_history,
+        decision=decision,  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,102 @@
+"""A fast lane for the call agents poll: `GET /spend_requests/{id}` with no query string.
+
+`PlainRetrieveLane` is an ASGI middleware inside the body limit. For a plain retrieve
+(GET, an `lsrq_…` id, no query string, a bearer token) it runs `spend.plain_read` in
+one worker-thread hop: one statement for the token and the request, no transaction.
+Measured in process on SQLite, that is about a quarter of the declared route's CPU
+(routing, dependency solving, two hops and two transactions), and on PostgreSQL it
+spares the database server most of its work for the read.
+
+The lane answers only the 200s. Everything else goes on to the app unchanged: a
+token that is unknown, expired, revoked or lacks the scope, a request that is missing
+or someone else's, an expiry due to be persisted, a database error, and every retrieve
+with a query (`wait`, `include`, `last_status`). So 401/403/404/503 answers, lazy
+expiry and the long-poll are the declared route's own, as is the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+from fastapi.responses import JSONResponse
+from fastapi.security.utils import get_authorization_scheme_param
+from sqlalchemy.exc import SQLAlchemyError
+
+from linkpay.wallet.api.deps import PAYMENTS_SCOPE
+from linkpay.wallet.spend.plain_read import read_plain
+from linkpay.wallet.spend.serialize import wire_of
+from linkpay.wallet.store.models import utcnow
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_PREFIX = "/spend_requests/"
+_ID_PREFIX = "lsrq_"  # what `ids.new_id("lsrq")` makes
+
+
+def plain_retrieve(scope: Scope) -> tuple[str, str] | None:
+    """(spend request id, bearer token) when `scope` is a plain retrieve, else None.
+    The token is read the way the route's `HTTPBearer` reads it."""
+    if (
+        scope["type"] != "http"
+        or scope["method"] != "GET"
+        or scope.get("query_string")
+        or scope.get("root_path")
+    ):
+        return None
+    path: str = scope["path"]
+    spend_request_id = path[len(_PREFIX) :]
+    if (
+        not path.startswith(_PREFIX)
+        or not spend_request_id.startswith(_ID_PREFIX)
+        or "/" in spend_request_id
+    ):
+        return None
+    authorization = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+            break
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not token or scheme.lower() != "bearer":
+        return None
+    return spend_request_id, token
+
+
+def _answer(state: Any, spend_request_id: str, token: str) -> JSONResponse | None:
+    now = utcnow()
+    found = read_plain(state.engine, token, spend_request_id, scope=PAYMENTS_SCOPE, now=now)
+    if found is None:
+        return None
+    wire = wire_of(
+        found.row,
+        settings=state.settings,
+        now=now,
+        credential=found.credential,
+        decision=found.decision,
+    )
+    # What the route returns: `JSONResponse` of the model without its None fields.
+    return JSONResponse(wire.model_dump(mode="json", exclude_none=True))
+
+
+class PlainRetrieveLane:
+    """Answer plain retrieves that are 200s; pass everything else on (module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        plain = plain_retrieve(scope)
+        if plain is not None:
+            try:
+                answer = await anyio.to_thread.run_sync(_answer, scope["app"].state, *plain)
+            except SQLAlchemyError:
+                answer = None  # the route meets it again and answers as it always has
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
