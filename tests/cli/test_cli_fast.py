@@ -213,3 +213,24 @@ def test_fast_retrieve_not_logged_in(cli_env: dict[str, str]) -> None:
     fast, modules = _run(["spend-request", "retrieve", "lsrq_1", "--json"], cli_env)
     assert fast.code == 1 and json.loads(fast.stdout)["code"] == "NOT_AUTHENTICATED"
     assert not _heavy(modules) and "httpx2" not in modules
+
+
+def test_without_prebuilt_json_the_registry_answers(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A broken install (no prebuilt.json): the same answers, the slow way."""
+    script = (
+        "import sys; import linkpay.cli.prebuilt as p; p.PREBUILT_FILE = sys.argv[1]; "
+        "from linkpay.cli.main import main; sys.exit(main(sys.argv[2:]))"
+    )
+    env = {**os.environ, **cli_env}
+    for argv in (["--help"], ["spend-request", "retrieve", "lsrq_1", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "missing.json"), *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        normal, _ = _run(argv, cli_env)
+        assert (done.returncode, done.stdout) == (normal.code, normal.stdout), argv

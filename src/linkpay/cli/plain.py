@@ -26,7 +26,10 @@ class Unsure(Exception):
 
 
 def decode(model: str, data: Any) -> dict[str, Any]:
-    return _model(shapes()[model], data)
+    shape = shapes().get(model)
+    if shape is None:
+        raise Unsure  # not in prebuilt.json (or no prebuilt.json at all)
+    return _model(shape, data)
 
 
 def _model(shape: dict[str, Any], data: Any) -> dict[str, Any]:
@@ -102,7 +105,10 @@ def _value(spec: dict[str, Any], value: Any) -> Any:
         _check_size(spec, len(value))
         return {_value({"t": "str"}, k): _value(spec["of"], v) for k, v in value.items()}
     if kind == "model":
-        return _model(shapes()[spec["name"]], value)
+        shape = shapes().get(spec["name"])
+        if shape is None:
+            raise Unsure
+        return _model(shape, value)
     if kind == "any":
         return _json(value)
     raise Unsure  # a kind this module does not know (newer prebuilt.json)

@@ -18,9 +18,15 @@ _loaded: list[dict[str, Any]] = []
 
 
 def _data() -> dict[str, Any]:
+    """The file's content; empty tables when it is missing or unreadable (a broken
+    install): the fast paths then decline and the registry answers."""
     if not _loaded:
-        with open(PREBUILT_FILE, encoding="utf-8") as file:
-            _loaded.append(json.load(file))
+        try:
+            with open(PREBUILT_FILE, encoding="utf-8") as file:
+                data = json.load(file)
+        except (OSError, ValueError):
+            data = {}
+        _loaded.append({"help": {}, "positional": {}, "shapes": {}, **data})
     return _loaded[0]
 
 
