@@ -153,6 +153,8 @@ def _collect(model: Any, models: dict[str, Any]) -> None:
             field_name,
         ):
             raise ShapeError(f"{name}.{field_name}: aliases are not supported")
+        if info.exclude or getattr(info, "exclude_if", None) or info.discriminator:
+            raise ShapeError(f"{name}.{field_name}: exclude/discriminator are not supported")
         if info.is_required():
             default: Any = "required"
         elif info.default_factory is not None:
