@@ -11,7 +11,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from spend_helpers import approved, create, pending, set_columns, spt_body, stored_status
+from spend_helpers import (
+    CONTEXT,
+    approved,
+    create,
+    pending,
+    set_columns,
+    spt_body,
+    stored_status,
+)
 from sqlalchemy import event, update
 
 from linkpay.wallet.auth.tokens import hash_token, revoke_token
@@ -44,10 +52,18 @@ def statements(wallet: Any) -> Iterator[list[str]]:
 
 
 def test_created_and_pending_read_as_declared(agent: Any) -> None:
-    created = create(agent, metadata={"order": "A-17"})
+    # Text JSON may escape differently: quotes, backslash, slash, non-ASCII, U+2028.
+    odd = 'Café ☕ — "quoted" \\ a/b \u2028 ünïcödé 日本'
+    created = create(
+        agent,
+        context=f"{CONTEXT} {odd}",
+        merchant_name=f"Kettle {odd[:12]}",
+        metadata={"order": "A-17", "note": odd},
+    )
     body = _same_as_declared(agent, created["id"])
     assert body["status"] == "created"
-    assert body["metadata"] == {"order": "A-17"}
+    assert body["metadata"] == {"order": "A-17", "note": odd}
+    assert odd in body["context"]
     assert _same_as_declared(agent, pending(agent)["id"])["status"] == "pending_approval"
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, and_, bindparam, select
 
 from linkpay.wallet.auth.tokens import ACCESS_PREFIX, access_live, hash_token
 from linkpay.wallet.spend.reads import expiry_due
+from linkpay.wallet.spend.serialize import Renderable
 from linkpay.wallet.store.db import single_read
 from linkpay.wallet.store.models import Credential, OAuthToken, SpendRequest
 from linkpay.wallet.store.policy_models import SpendDecision
@@ -31,9 +32,33 @@ _TOKENS = OAuthToken.__table__
 _REQUESTS = SpendRequest.__table__
 _CREDENTIALS = Credential.__table__
 _DECISIONS = SpendDecision.__table__
-# The request's columns under their attribute names (`metadata` is `request_metadata`).
+# The columns the wire form shows, labelled with their attribute names (`metadata` is
+# `request_metadata`): the statement's row is a `serialize.Renderable` as it comes.
 _REQUEST_KEYS = tuple(
-    (attribute.key, attribute.columns[0].name) for attribute in SpendRequest.__mapper__.column_attrs
+    (key, SpendRequest.__mapper__.column_attrs[key].columns[0].name)
+    for key in (
+        "id",
+        "status",
+        "credential_type",
+        "network_id",
+        "amount",
+        "currency",
+        "merchant_name",
+        "merchant_url",
+        "context",
+        "line_items",
+        "totals",
+        "payment_method_id",
+        "request_metadata",
+        "test",
+        "expires_at",
+        "approval_expires_at",
+        "credential_valid_until",
+        "payment_status_details",
+        "status_details",
+        "created_at",
+        "updated_at",
+    )
 )
 _STATEMENT = (
     select(
@@ -75,7 +100,7 @@ class CardShown:
 class PlainRead:
     """A request its agent may read, with what its wire form shows besides its row."""
 
-    row: SpendRequest  # transient: not attached to any session
+    row: Renderable  # the statement's row
     credential: CardShown | None
     decision: dict[str, Any] | None
 
@@ -99,8 +124,7 @@ def read_plain(
         or values["id"] is None
     ):
         return None
-    row = SpendRequest(**{key: values[key] for key, _column in _REQUEST_KEYS})
-    if expiry_due(row, now):
+    if expiry_due(found, now):
         return None
     credential = None
     if values["credential_id"] is not None:
@@ -112,4 +136,4 @@ def read_plain(
             "rule": values["decision_rule"],
             "reason": values["decision_reason"],
         }
-    return PlainRead(row, credential, decision)
+    return PlainRead(found, credential, decision)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.wallet.errors import InvalidRequest
 from linkpay.wallet.spend.decisions import load_for_user
-from linkpay.wallet.spend.windows import effective_status, expire_if_due
+from linkpay.wallet.spend.windows import Phased, effective_status, expire_if_due
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import SpendRequest, utcnow
 from linkpay.wire import ACTIVE_STATUSES
@@ -31,7 +31,7 @@ MAX_PAGE_SIZE = 100
 _AWAITING = ("created", "pending_approval")
 
 
-def expiry_due(row: SpendRequest, now: datetime) -> bool:
+def expiry_due(row: Phased, now: datetime) -> bool:
     """The row reads `expired` but is not stored so yet."""
     return row.status != "expired" and effective_status(row, now) == "expired"
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from linkpay.wallet.binding import material_hash
 from linkpay.wallet.issuing import service as issuing
 from linkpay.wallet.policy.service import decision_of
-from linkpay.wallet.spend.windows import deadline, effective_status
+from linkpay.wallet.spend.windows import Phased, deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
 from linkpay.wallet.store.policy_models import SpendDecision
 from linkpay.wire import PaymentStatusDetails, StatusDetails
@@ -199,8 +199,48 @@ def to_wire(
     )
 
 
+class Renderable(Phased, Protocol):
+    """What `wire_of` reads of a request: a `SpendRequest`, or a row of its columns
+    under the same names (the plain retrieve's)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def merchant_name(self) -> str | None: ...
+    @property
+    def merchant_url(self) -> str | None: ...
+    @property
+    def context(self) -> str: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def line_items(self) -> list[Any]: ...
+    @property
+    def totals(self) -> list[Any]: ...
+    @property
+    def payment_method_id(self) -> str | None: ...
+    @property
+    def credential_type(self) -> str: ...
+    @property
+    def network_id(self) -> str | None: ...
+    @property
+    def payment_status_details(self) -> dict[str, Any] | None: ...
+    @property
+    def status_details(self) -> dict[str, Any] | None: ...
+    @property
+    def request_metadata(self) -> dict[str, Any]: ...
+    @property
+    def test(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
 def wire_of(
-    row: SpendRequest,
+    row: Renderable,
     *,
     settings: Any,
     now: datetime,

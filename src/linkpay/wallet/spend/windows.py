@@ -9,7 +9,7 @@ conditional update, the next time it is touched.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,20 @@ def credential_deadline(now: datetime, settings: Any, expires_at: datetime | Non
     return now + timedelta(seconds=int(settings.credential_validity_seconds))
 
 
-def deadline(row: SpendRequest) -> datetime | None:
+class Phased(Protocol):
+    """What the windows read of a request: a `SpendRequest`, or a row of its columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def approval_expires_at(self) -> datetime | None: ...
+    @property
+    def credential_valid_until(self) -> datetime | None: ...
+
+
+def deadline(row: Phased) -> datetime | None:
     """When the request's current phase runs out, or None when it has no deadline."""
     if row.status in _AWAITING_DECISION:
         return earliest(row.approval_expires_at, row.expires_at)
@@ -42,7 +55,7 @@ def deadline(row: SpendRequest) -> datetime | None:
     return None
 
 
-def effective_status(row: SpendRequest, now: datetime) -> str:
+def effective_status(row: Phased, now: datetime) -> str:
     limit = deadline(row)
     if limit is not None and now >= limit:
         return "expired"
