@@ -47,26 +47,35 @@ def approval_url(settings: Any, spend_request_id: str) -> str:
     return f"{settings.public_url}/approve/{spend_request_id}"
 
 
-def _history_entries(events: Iterable[SpendRequestEvent]) -> list[dict[str, Any]]:
-    return [
-        {
-            "status": event.to_status,
-            "from_status": event.from_status,
-            "actor": event.actor,
-            "note": event.note,
-            "created_at": iso(event.created_at),
-        }
-        for event in events
-    ]
+# The event columns a status history shows, read as plain rows (no ORM objects).
+_EVENT_COLUMNS = (
+    SpendRequestEvent.spend_request_id,
+    SpendRequestEvent.to_status,
+    SpendRequestEvent.from_status,
+    SpendRequestEvent.actor,
+    SpendRequestEvent.note,
+    SpendRequestEvent.created_at,
+)
+_EVENT_ORDER = (SpendRequestEvent.created_at, SpendRequestEvent.id)
+
+
+def _history_entry(event: Any) -> dict[str, Any]:
+    return {
+        "status": event.to_status,
+        "from_status": event.from_status,
+        "actor": event.actor,
+        "note": event.note,
+        "created_at": iso(event.created_at),
+    }
 
 
 def status_history(session: Session, spend_request_id: str) -> list[dict[str, Any]]:
-    events = session.scalars(
-        select(SpendRequestEvent)
+    events = session.execute(
+        select(*_EVENT_COLUMNS)
         .where(SpendRequestEvent.spend_request_id == spend_request_id)
-        .order_by(SpendRequestEvent.created_at, SpendRequestEvent.id)
-    ).all()
-    return _history_entries(events)
+        .order_by(*_EVENT_ORDER)
+    )
+    return [_history_entry(event) for event in events]
 
 
 def _credential(session: Session, spend_request_id: str) -> Credential | None:
@@ -94,24 +103,20 @@ def preload(session: Session, ids: list[str], *, history: bool = False) -> Prelo
     ):
         loaded.credentials.setdefault(credential.spend_request_id, credential)
     loaded.decisions = dict.fromkeys(ids)
-    for record in session.scalars(
-        select(SpendDecision).where(SpendDecision.spend_request_id.in_(ids))
-    ):
-        if record.by is not None:  # the same rule as policy.service.decision_of
-            loaded.decisions[record.spend_request_id] = {
-                "by": record.by,
-                "rule": record.rule,
-                "reason": record.reason,
-            }
+    decisions = select(
+        SpendDecision.spend_request_id, SpendDecision.by, SpendDecision.rule, SpendDecision.reason
+    ).where(SpendDecision.spend_request_id.in_(ids))
+    for spend_request_id, by, rule, reason in session.execute(decisions):
+        if by is not None:  # the same rule as policy.service.decision_of
+            loaded.decisions[spend_request_id] = {"by": by, "rule": rule, "reason": reason}
     if history:
-        grouped: dict[str, list[SpendRequestEvent]] = {sid: [] for sid in ids}
-        for event in session.scalars(
-            select(SpendRequestEvent)
+        loaded.histories = {sid: [] for sid in ids}
+        for event in session.execute(
+            select(*_EVENT_COLUMNS)
             .where(SpendRequestEvent.spend_request_id.in_(ids))
-            .order_by(SpendRequestEvent.created_at, SpendRequestEvent.id)
+            .order_by(*_EVENT_ORDER)
         ):
-            grouped[event.spend_request_id].append(event)
-        loaded.histories = {sid: _history_entries(events) for sid, events in grouped.items()}
+            loaded.histories[event.spend_request_id].append(_history_entry(event))
     return loaded
 
 
