@@ -10,8 +10,11 @@ and `history`; `approval` and `burst` use a raw-socket client (no SDK, no httpx)
     .venv/bin/python bench/scale_bench.py history --rows 1000000       # PostgreSQL
 
 Every server runs as `link-wallet serve --no-access-log` (or uvicorn for the bare
-app) in its own process(es); each throughput figure is paired with a bare FastAPI
-endpoint measured in the same round with the same worker count and concurrency.
+app, served the same way) in its own process(es); each throughput figure is divided
+by the mean of a bare FastAPI endpoint measured right before and right after it, with
+the same worker count and concurrency. Every wrk script counts the answers' statuses:
+a run with any non-2xx answer, socket error or script error fails the bench (exit 1)
+with the statuses and a sample body, instead of reporting a ratio.
 """
 
 from __future__ import annotations
@@ -266,25 +269,34 @@ def throughput(args: argparse.Namespace) -> None:
                 tails: dict[str, list[float]] = {name: [] for name in ["bare", *args.endpoints]}
                 bares: list[float] = []
                 for _ in range(args.rounds):
-                    base = wrk(
+                    # Bare before and after each endpoint, and the ratio to their mean:
+                    # on a shared box the load drifts within a round, and a bare figure
+                    # taken only before would favour or penalise whatever runs after it.
+                    before = wrk(
                         f"http://127.0.0.1:{bare_port}", connections, args.seconds, bare_script
                     )
-                    bares.append(base["rps"])
-                    tails["bare"].append(base["p99"] / base["p50"])
                     for name in args.endpoints:
                         # Written afresh each run: create contexts never repeat one of an
                         # earlier run (duplicate protection would answer 429).
                         script = lua(tmp, name, token, ids)
                         got = wrk(f"http://127.0.0.1:{port}", connections, args.seconds, script)
-                        ratios[name].append(got["rps"] / base["rps"])
+                        after = wrk(
+                            f"http://127.0.0.1:{bare_port}", connections, args.seconds, bare_script
+                        )
+                        base = (before["rps"] + after["rps"]) / 2
+                        bares.append(base)
+                        tails["bare"].append(before["p99"] / before["p50"])
+                        ratios[name].append(got["rps"] / base)
                         tails[name].append(got["p99"] / got["p50"])
                         print(
                             f"  {label} c={connections} {name}: {got['rps']:.0f} req/s "
-                            f"({got['answers']} answers, all 2xx) vs bare {base['rps']:.0f} "
-                            f"(p50 {base['p50']:.1f} ms); p50 {got['p50']:.1f} ms p99 "
+                            f"({got['answers']} answers, all 2xx) vs bare {base:.0f} "
+                            f"({before['rps']:.0f} before, {after['rps']:.0f} after, p50 "
+                            f"{before['p50']:.1f} ms); p50 {got['p50']:.1f} ms p99 "
                             f"{got['p99']:.1f} ms; load {os.getloadavg()[0]:.1f}",
                             flush=True,
                         )
+                        before = after
                 print(
                     f"{label} c={connections} bare: median {statistics.median(bares):.0f} req/s "
                     f"({min(bares):.0f}–{max(bares):.0f})",
