@@ -192,3 +192,31 @@ def test_concurrent_identical_creates_make_one_request(
         thread.join()
     assert sorted(codes) == [200, 429, 429, 429]
     assert _count(wallet, person) == 1
+
+
+@pytest.mark.only_database("postgres")
+def test_create_lock_covers_exactly_what_makes_a_duplicate(wallet: Any) -> None:
+    """Creates of one purchase wait for each other only when the context is the same
+    too (a duplicate); the same purchase with another context goes ahead."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from linkpay.wallet.spend.duplicates import lock_identical_creates
+
+    with wallet.session() as holder:
+        lock_identical_creates(holder, "fam_lock", "hash", "the kettle for the office")
+        with wallet.session() as other:
+            other_context = other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": 0})
+            assert other_context.scalar() is True  # an unrelated key, as a control
+
+            def try_lock(context: str) -> bool:
+                try:
+                    with other.begin_nested():
+                        other.execute(text("SET LOCAL lock_timeout = '50ms'"))
+                        lock_identical_creates(other, "fam_lock", "hash", context)
+                except OperationalError:  # lock_timeout: the holder has it
+                    return False
+                return True
+
+            assert try_lock("the kettle for the kitchen") is True
+            assert try_lock("the kettle for the office") is False

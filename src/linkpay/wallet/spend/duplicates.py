@@ -50,15 +50,17 @@ def find_duplicate(
 
 
 def lock_identical_creates(
-    session: Session, token_family_id: str | None, material_hash_value: str
+    session: Session, token_family_id: str | None, material_hash_value: str, context: str
 ) -> None:
-    """PostgreSQL: a transaction-scoped advisory lock on (agent, material hash), so two
-    identical creates racing each other see one another's row, while different
-    requests never wait. SQLite's BEGIN IMMEDIATE already serializes every writer."""
+    """PostgreSQL: a transaction-scoped advisory lock on (agent, material hash,
+    context), exactly what makes two requests duplicates, so two identical creates
+    racing each other see one another's row, while different requests never wait (the
+    same purchase asked for with another context is another request). SQLite's BEGIN
+    IMMEDIATE already serializes every writer."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.sha256(f"{token_family_id}:{material_hash_value}".encode()).digest()
-    key = int.from_bytes(digest[:8], "big", signed=True)
+    identity = f"{token_family_id}:{material_hash_value}:{context}"
+    key = int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 

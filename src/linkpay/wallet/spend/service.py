@@ -146,7 +146,7 @@ def create_spend_request(
     person, columns = _validated_new_request(session, principal, body, now, settings)
     material_hash_value = material_hash_of_columns(columns)
     # Only identical requests of one agent wait for each other (duplicate check + insert).
-    lock_identical_creates(session, principal.token_family_id, material_hash_value)
+    lock_identical_creates(session, principal.token_family_id, material_hash_value, body.context)
     assessment = policy_gate.assess_new(session, person, principal.token_family_id, columns, now)
     duplicate = find_duplicate(
         session,
