@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from linkpay.wallet.spend import pg_wakes, wakeups  # noqa: F401 - pg_wakes: NOTIFY at commit
-from linkpay.wallet.spend.states import changed_ids
+from linkpay.wallet.spend.states import KEEP_KEY, changed_ids
 
 log = logging.getLogger("linkpay.wallet.spend")
 
@@ -45,9 +45,11 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_when_root_ends(session: Session, transaction: SessionTransaction) -> None:
-    """The outermost transaction ended without committing (after a commit the lists
-    are already empty). A rolled-back savepoint inside a transaction that still
-    commits (issuing, the web page's decision) keeps them."""
+    """The outermost transaction ended: drop what it held (after a commit the lists
+    are already empty; after a rollback nothing queued may run). A rolled-back
+    savepoint inside a transaction that still commits (issuing, the web page's
+    decision) keeps them."""
     if transaction.parent is None:
         session.info.pop(_CALLBACKS_KEY, None)
+        session.info.pop(KEEP_KEY, None)
         changed_ids(session, pop=True)

@@ -14,6 +14,7 @@ from linkpay.wallet import audit
 from linkpay.wallet.binding import material_hash_of_columns
 from linkpay.wallet.policy import service as policy
 from linkpay.wallet.policy.figures import budget_figures, limit_figures
+from linkpay.wallet.spend.states import KEEP_KEY
 from linkpay.wallet.spend.windows import credential_deadline
 from linkpay.wallet.store.models import SpendRequest, User
 
@@ -76,9 +77,12 @@ def after_insert(
     """Store the decision; an auto-approval holds its amount in the ledger."""
     decision = assessment.decision
     by = "policy" if decision.action in ("auto_approve", "deny") else None
-    policy.record_decision(
+    record = policy.record_decision(
         session, row, decision, by=by, merchant=assessment.facts.merchant, now=now
     )
+    # Held for the transaction: the session's identity map keeps objects only weakly,
+    # and the create's answer reads this decision next (found there, not queried).
+    session.info.setdefault(KEEP_KEY, []).append(record)
     if decision.action == "auto_approve":
         policy.hold(session, row, assessment.facts, now)
     if by == "policy":  # the person reads why in their activity

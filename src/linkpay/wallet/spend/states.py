@@ -45,6 +45,8 @@ CHANGED_IDS_KEY = "linkpay.spend_requests_changed"
 # changes wake no one (no NOTIFY on PostgreSQL: a notifying commit takes a
 # database-wide lock).
 CREATED_IDS_KEY = "linkpay.spend_requests_created"
+# Objects held referenced until the transaction ends (see `policy_gate.after_insert`).
+KEEP_KEY = "linkpay.spend.keep"
 
 
 def is_legal(from_status: str, to_status: str) -> bool:
