@@ -108,28 +108,63 @@ def serve_in_thread(
     return ServedApp(app, base_url, server, thread, sock)
 
 
-def worker_socket(config: Any) -> socket.socket:
-    """The listening socket for `config` (host/port as uvicorn binds it), with
-    TCP_NODELAY, which the connections accepted on it inherit.
+def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """A TCP socket listening on host:port in a SO_REUSEPORT group, for one worker.
 
-    uvicorn binds its multi-worker socket without the TCP protocol number, so asyncio
-    does not set TCP_NODELAY on the connections it accepts, and each keep-alive answer
-    (headers and body are two writes) stalls ~40 ms on Nagle + delayed ACK: measured,
-    2 workers answered 16 keep-alive clients at 360 req/s where 1 worker did 1,800."""
-    sock: socket.socket = config.bind_socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    With the protocol number given (uvicorn leaves it out), asyncio sets TCP_NODELAY on
+    the connections it accepts; without it each keep-alive answer (headers and body are
+    two writes) stalled ~40 ms on Nagle + delayed ACK (measured: 2 workers answered 16
+    keep-alive clients at 360 req/s where 1 worker did 1,800). Accepted sockets also
+    inherit the option set here."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
+class _OwnSocket:
+    """Stands in for the listening socket in what uvicorn hands each worker process.
+    The worker is spawned, so this is pickled, and unpickling it in the worker binds a
+    `listening_socket` of the worker's own."""
+
+    def __init__(self, host: str, port: int, backlog: int) -> None:
+        self.args = (host, port, backlog)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, int, int]]:
+        return listening_socket, self.args
+
+
 def serve_workers(config: Any) -> None:
-    """Run `config.workers` uvicorn worker processes on one `worker_socket` until
-    stopped: what `uvicorn.run(..., workers=N)` does, without the 40 ms stalls."""
+    """Run `config.workers` uvicorn worker processes on one port until stopped: what
+    `uvicorn.run(..., workers=N)` does, with two differences measured under keep-alive
+    load. uvicorn shares one listening socket, and whichever worker wakes first
+    accepts a whole burst of connections (64 wrk connections split 48/16 or 55/9, so
+    one worker did most of the work); here each worker listens on a socket of its own
+    in a SO_REUSEPORT group, and the kernel spreads connections evenly. And TCP_NODELAY
+    is on (see `listening_socket`)."""
     from uvicorn.supervisors import Multiprocess
 
-    sock = worker_socket(config)
+    # Bound, not listening: the port is checked (and kept) before any worker starts, and
+    # the kernel hands connections only to the workers' listening sockets.
+    reserved = socket.socket(
+        socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM
+    )
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reserved.bind((config.host, config.port))
+        port = int(reserved.getsockname()[1])
+        own = _OwnSocket(config.host, port, config.backlog)
+        Multiprocess(config, sockets=[own]).run()  # type: ignore[list-item]
     except KeyboardInterrupt:
         pass
     finally:
-        sock.close()
+        reserved.close()
