@@ -34,6 +34,8 @@ from typing import Any
 
 import pytest
 
+import serial_gate
+
 # Our machines (and CI) set PYTHONDONTWRITEBYTECODE=1, so no bytecode was ever cached:
 # this process and every Python process the suite starts (`link-wallet serve` and its
 # workers, `link-cli`, the demo: about a hundred) compiled the stack from source again,
@@ -222,6 +224,10 @@ CHROMIUM_ARGS = [
 
 def _required(variable: str) -> bool:
     return os.environ.get(variable, "") not in ("", "0", "false")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(serial_gate, "linkpay-serial-gate")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

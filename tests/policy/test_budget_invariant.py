@@ -20,6 +20,9 @@ import httpx2
 import pytest
 from wallet_policy_helpers import body, server_processes, set_budgets, set_limits, set_rules
 
+# Runs alone (tests/serial_gate.py): two server processes and 200 parallel creates.
+pytestmark = pytest.mark.serial
+
 BUDGET = 10_000
 AMOUNT = 100
 AGENTS = 4

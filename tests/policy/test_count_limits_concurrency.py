@@ -18,6 +18,9 @@ import httpx2
 import pytest
 from wallet_policy_helpers import body, server_processes, set_limits, set_rules
 
+# Runs alone (tests/serial_gate.py): two server processes and 40 parallel creates.
+pytestmark = pytest.mark.serial
+
 LIMIT = 5
 CREATES = 40
 WARM = 2

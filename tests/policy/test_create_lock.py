@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# Runs alone (tests/serial_gate.py): holds many PostgreSQL connections at once.
+pytestmark = pytest.mark.serial
+
 
 def _waiting_on_a_lock(engine: Any, pid: int) -> bool:
     from sqlalchemy import text

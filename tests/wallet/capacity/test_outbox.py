@@ -23,6 +23,9 @@ from linkpay.serving import free_loopback_port
 from linkpay.wallet.jobs import outbox
 from linkpay.wallet.store.capacity_models import OutboxJob
 
+# Runs alone (tests/serial_gate.py): server processes killed and restarted; lease timing.
+pytestmark = pytest.mark.serial
+
 
 class StallingSink:
     """SMTP sink that holds the first delivery at RCPT (before any message data is

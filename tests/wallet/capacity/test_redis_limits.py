@@ -19,6 +19,9 @@ from capacity_helpers import LocalWallet, Served, serve_process, sign_in
 
 from linkpay.wallet.rate_limits import build_storage
 
+# Runs alone (tests/serial_gate.py): two server processes.
+pytestmark = pytest.mark.serial
+
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 

@@ -20,6 +20,9 @@ from capacity_helpers import (
     sign_in,
 )
 
+# Runs alone (tests/serial_gate.py): three server processes; asserts a wake-up time.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(scope="module")
 def pair(database_url: str, tmp_path_factory: Any) -> Iterator[tuple[Served, Served, LocalWallet]]:
