@@ -36,11 +36,10 @@ import pytest
 
 import serial_gate
 
-# Our machines (and CI) set PYTHONDONTWRITEBYTECODE=1, so no bytecode was ever cached:
-# this process and every Python process the suite starts (`link-wallet serve` and its
-# workers, `link-cli`, the demo: about a hundred) compiled the stack from source again,
-# ~0.7 s of CPU each. The caches go to __pycache__ (git-ignored); subprocesses inherit
-# the environment.
+# Our machines (and CI) set PYTHONDONTWRITEBYTECODE=1. scripts/setup byte-compiles the
+# venv and src; this caches the rest (the test modules as pytest rewrites them, anything
+# not compiled yet) in this process and in every Python process the suite starts
+# (`link-wallet serve`, `link-cli`, the demo). The caches go to git-ignored __pycache__.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
