@@ -86,6 +86,9 @@ def test_rules_step_up_preview_and_spending(
     summary = page.locator("#preview-summary")
     assert "would have approved 4 automatically" in summary.inner_text()
     summary.scroll_into_view_if_needed()
+    # The preview table scrolls inside its own box instead of running past the card.
+    card = "document.querySelector('table.preview').closest('section')"
+    assert page.evaluate(f"{card}.scrollWidth <= {card}.clientWidth")
     page.screenshot(path=str(output_dir / f"rules-check-preview-{viewport}.png"), full_page=True)
 
     # The sign-in is no longer fresh: saving the looser rules asks for the password.
