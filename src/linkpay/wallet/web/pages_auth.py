@@ -25,11 +25,11 @@ from linkpay.wallet.web.sessions import (
     is_https,
     load_person,
     presession_token,
-    session_data,
+    remember_challenge,
     set_presession_cookies,
-    set_session_data,
     sign_value,
     start_session,
+    take_challenge,
     unsign_value,
 )
 
@@ -265,9 +265,7 @@ def passkey_register_options(
         user_name=person.email,
         origin=passkeys.browser_origin(request, settings),
     )
-    data = session_data(db, person)
-    data["webauthn_register"] = challenge
-    set_session_data(db, person, data)
+    remember_challenge(db, person, "webauthn_register", challenge)
     return JSONResponse(options)
 
 
@@ -279,9 +277,7 @@ def passkey_register(
     settings: SettingsDep,
     credential: Annotated[dict[str, Any], Body()],
 ) -> Response:
-    data = session_data(db, person)
-    challenge = data.pop("webauthn_register", None)
-    set_session_data(db, person, data)
+    challenge = take_challenge(db, person, "webauthn_register")
     if not challenge:
         return JSONResponse({"error": "Start again."}, status_code=400)
     try:

@@ -20,7 +20,13 @@ from linkpay.wallet.store.models import User, utcnow
 from linkpay.wallet.web import passkeys
 from linkpay.wallet.web.deps import LimitersDep, PersonDep, count_attempt, refuse_agent_tokens
 from linkpay.wallet.web.http import WebError, WebRoute, redirect, render
-from linkpay.wallet.web.sessions import Person, session_data, set_session_data
+from linkpay.wallet.web.sessions import (
+    Person,
+    remember_challenge,
+    session_data,
+    set_session_data,
+    take_challenge,
+)
 
 router = APIRouter(
     route_class=WebRoute, include_in_schema=False, dependencies=[Depends(refuse_agent_tokens)]
@@ -148,9 +154,7 @@ def stepup_options(
     options, challenge = passkeys.authentication_options(
         passkeys.browser_origin(request, settings), session=db, user_id=person.user_id
     )
-    data = session_data(db, person)
-    data[_CHALLENGE] = challenge
-    set_session_data(db, person, data)
+    remember_challenge(db, person, _CHALLENGE, challenge)
     return JSONResponse(options)
 
 
@@ -166,9 +170,7 @@ def stepup_verify(
     """Verify the assertion; it must be one of this person's passkeys. The web session
     then counts as confirmed by passkey for the next few minutes."""
     count_attempt(request, limiters, "passkey")
-    data = session_data(db, person)
-    challenge = data.pop(_CHALLENGE, None)
-    set_session_data(db, person, data)
+    challenge = take_challenge(db, person, _CHALLENGE)
     if not challenge:
         return JSONResponse({"error": "The passkey prompt expired; try again."}, status_code=400)
     try:
@@ -183,5 +185,6 @@ def stepup_verify(
         return JSONResponse({"error": str(exc)}, status_code=400)
     if user_id != person.user_id:
         return JSONResponse({"error": "That passkey belongs to someone else."}, status_code=400)
-    set_session_data(db, person, stepup.stepped_up(data, "passkey", utcnow()))
+    data = stepup.stepped_up(session_data(db, person), "passkey", utcnow())
+    set_session_data(db, person, data)
     return JSONResponse({"ok": True})

@@ -171,6 +171,21 @@ def set_session_data(session: Session, person: Person, data: dict[str, Any]) -> 
     )
 
 
+def remember_challenge(session: Session, person: Person, key: str, challenge: Any) -> None:
+    """Keep a WebAuthn challenge in the web session until the browser answers it."""
+    data = session_data(session, person)
+    data[key] = challenge
+    set_session_data(session, person, data)
+
+
+def take_challenge(session: Session, person: Person, key: str) -> Any:
+    """The challenge kept under `key`, removed so it answers once; None if none is kept."""
+    data = session_data(session, person)
+    challenge = data.pop(key, None)
+    set_session_data(session, person, data)
+    return challenge
+
+
 def revoke_user_sessions(session: Session, user_id: str, *, keep: str | None = None) -> None:
     stmt = update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
     if keep:
