@@ -80,6 +80,21 @@ def sign_in(client: Any, base_url: str, link: str) -> None:
     assert answer.status_code == 303, answer.text
 
 
+def guess_wrong_phrases_on_both(a: Any, b: Any, local: Any, person: str, limit: int) -> None:
+    """Sign the person in on both servers and guess a wrong device phrase `limit` times,
+    alternating: each server alone sees half the misses, so both answering 429 next
+    shows the limiter counts in shared storage."""
+    with a.client(follow_redirects=False) as on_a, b.client(follow_redirects=False) as on_b:
+        sign_in(on_a, a.base_url, local.signin_link(person, a.base_url))
+        sign_in(on_b, b.base_url, local.signin_link(person, b.base_url))
+        browsers = (on_a, on_b)
+        for attempt in range(limit):
+            miss = browsers[attempt % 2].get("/device", params={"code": "wrong-wrong-wrong"})
+            assert miss.status_code == 404, (attempt, miss.status_code)
+        assert on_a.get("/device", params={"code": "wrong-wrong-wrong"}).status_code == 429
+        assert on_b.get("/device", params={"code": "wrong-wrong-wrong"}).status_code == 429
+
+
 def approve_on_page(client: Any, base_url: str, spend_request_id: str) -> None:
     """Approve through the approval page, binding to the hash it shows."""
     import re

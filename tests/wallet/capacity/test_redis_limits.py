@@ -15,7 +15,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from capacity_helpers import LocalWallet, Served, serve_process, sign_in
+from capacity_helpers import (
+    LocalWallet,
+    Served,
+    guess_wrong_phrases_on_both,
+    serve_process,
+    sign_in,
+)
 
 from linkpay.wallet.rate_limits import build_storage
 
@@ -78,16 +84,7 @@ def test_two_processes_count_phrase_guesses_together_in_redis(
     with redis.Redis.from_url(redis_url) as client:
         client.set(elsewhere, "1", ex=60)
     person = local.person(f"redis-limit-{time.monotonic_ns()}@example.com")
-    with a.client(follow_redirects=False) as on_a, b.client(follow_redirects=False) as on_b:
-        sign_in(on_a, a.base_url, local.signin_link(person, a.base_url))
-        sign_in(on_b, b.base_url, local.signin_link(person, b.base_url))
-        browsers = (on_a, on_b)
-        for attempt in range(PHRASE_GUESS_LIMIT.amount):
-            miss = browsers[attempt % 2].get("/device", params={"code": "wrong-wrong-wrong"})
-            assert miss.status_code == 404, (attempt, miss.status_code)
-        # Each process alone saw only half the misses; together they hit the limit.
-        assert on_a.get("/device", params={"code": "wrong-wrong-wrong"}).status_code == 429
-        assert on_b.get("/device", params={"code": "wrong-wrong-wrong"}).status_code == 429
+    guess_wrong_phrases_on_both(a, b, local, person, PHRASE_GUESS_LIMIT.amount)
     with redis.Redis.from_url(redis_url) as client:
         ours = [key.decode() for key in client.scan_iter(match=f"{prefix}:*")]
         assert any(person in key for key in ours), ours  # the counter lives in Redis

@@ -15,6 +15,7 @@ from capacity_helpers import (
     Served,
     approve_on_page,
     card_body,
+    guess_wrong_phrases_on_both,
     issue_agent_token,
     serve_process,
     sign_in,
@@ -92,13 +93,4 @@ def test_phrase_guess_limit_counts_across_both(pair: Any, database_url: str) -> 
 
     a, b, local = pair
     person = local.person(f"pair-limit-{time.monotonic_ns()}@example.com")
-    with a.client(follow_redirects=False) as on_a, b.client(follow_redirects=False) as on_b:
-        sign_in(on_a, a.base_url, local.signin_link(person, a.base_url))
-        sign_in(on_b, b.base_url, local.signin_link(person, b.base_url))
-        browsers = (on_a, on_b)
-        for attempt in range(PHRASE_GUESS_LIMIT.amount):
-            miss = browsers[attempt % 2].get("/device", params={"code": "wrong-wrong-wrong"})
-            assert miss.status_code == 404, (attempt, miss.status_code)
-        # Each process alone saw only half the misses; together they hit the limit.
-        assert on_a.get("/device", params={"code": "wrong-wrong-wrong"}).status_code == 429
-        assert on_b.get("/device", params={"code": "wrong-wrong-wrong"}).status_code == 429
+    guess_wrong_phrases_on_both(a, b, local, person, PHRASE_GUESS_LIMIT.amount)
