@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_helpers import VIEWPORTS, create_spend_request, force_expiry, signin_link
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,7 @@ def _signed_in_page(browser: Any, wallet: Any, person: str, viewport: str) -> It
     page.goto(local(wallet, signin_link(wallet, person)))
     page.get_by_role("button", name=re.compile(r"^Sign in as ")).click()
     page.wait_for_url(re.compile(r"/$"))
-    assert page.get_by_role("heading", name="Waiting for you").is_visible()
+    expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
     assert page.evaluate("document.documentElement.classList.contains('has-js')")
     yield page
     context.close()
@@ -97,7 +98,7 @@ def test_device_login_approved_by_phrase(wallet: Any, person: str, page: Any) ->
         page.goto(local(wallet, started["verification_uri"]))
         page.get_by_label("Phrase shown by your agent").fill(started["user_code"].upper())
         page.get_by_role("button", name="Continue").click()
-        assert page.get_by_role("heading", name="Claude Code on test-laptop").is_visible()
+        expect(page.get_by_role("heading", name="Claude Code on test-laptop")).to_be_visible()
         assert (
             page.locator("[data-phrase]").inner_text().lower()
             == started["user_code"].upper().lower()
@@ -117,7 +118,7 @@ def test_device_login_approved_by_phrase(wallet: Any, person: str, page: Any) ->
     assert token.status_code == 200, token.text
     assert token.json()["access_token"]
     page.goto(base(wallet) + "/agents")
-    assert page.get_by_text("Claude Code on test-laptop").first.is_visible()
+    expect(page.get_by_text("Claude Code on test-laptop").first).to_be_visible()
 
 
 def test_device_page_prefilled_from_complete_uri(wallet: Any, person: str, page: Any) -> None:
@@ -128,7 +129,7 @@ def test_device_page_prefilled_from_complete_uri(wallet: Any, person: str, page:
         ).json()
     page.goto(local(wallet, started["verification_uri_complete"]))
     page.get_by_role("button", name="Deny").click()
-    assert page.get_by_role("heading", name="Connection refused").is_visible()
+    expect(page.get_by_role("heading", name="Connection refused")).to_be_visible()
     with wallet.http() as agent:
         refused = agent.post(
             "/device/token",
@@ -154,7 +155,7 @@ def test_approve_purchase_agent_long_poll_gets_card(
     assert page.locator("[data-domain]").inner_text() == "volt-supply.example"
     page.screenshot(path=str(output_dir / f"approve-{viewport}.png"), full_page=True)
     page.get_by_role("button", name="Approve $25.99 USD").click()
-    assert page.get_by_role("status").filter(has_text="Approved.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Approved.")).to_be_visible()
     poll.join(35)
     assert poll.result is not None
     assert poll.result["status"] == "approved"
@@ -191,7 +192,7 @@ def test_expired_request_shows_no_buttons(
     force_expiry(wallet, spend_id)
     page.goto(f"{base(wallet)}/approve/{spend_id}")
     assert page.locator("[data-status]").get_attribute("data-status") == "expired"
-    assert page.get_by_text("expired before a decision").is_visible()
+    expect(page.get_by_text("expired before a decision")).to_be_visible()
     assert page.get_by_role("button", name=re.compile("Approve|Deny")).count() == 0
 
 
@@ -235,9 +236,9 @@ def test_forged_cross_site_form_is_refused(
     try:
         page.goto(f"http://{attacker_host}:{server.server_address[1]}/")
         page.wait_for_url(re.compile(r"/approve/"))
-        assert page.get_by_role(
-            "heading", name=re.compile("Request refused|Signed out")
-        ).is_visible()
+        expect(
+            page.get_by_role("heading", name=re.compile("Request refused|Signed out"))
+        ).to_be_visible()
     finally:
         server.shutdown()
     with wallet.http(agent_token.access_token) as agent:
@@ -264,13 +265,13 @@ def test_passkey_enrol_then_sign_in(wallet: Any, person: str, desktop_page: Any)
     page.goto(base(wallet) + "/security")
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_url(re.compile(r"notice=passkey"))
-    assert page.get_by_text("Passkey enrolled").is_visible()
+    expect(page.get_by_text("Passkey enrolled")).to_be_visible()
     # Sign out, then back in with the passkey only.
     page.locator("form.signout button").click()
     page.wait_for_url(re.compile(r"/signin"))
     page.get_by_role("button", name="Sign in with a passkey").click()
     page.wait_for_url(re.compile(r"/$"))
-    assert page.get_by_role("heading", name="Waiting for you").is_visible()
+    expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
 
 
 def test_hostile_text_stays_inert_and_mismatch_is_flagged(
@@ -292,7 +293,7 @@ def test_hostile_text_stays_inert_and_mismatch_is_flagged(
     assert "<script>alert('context')</script>" in page.locator("[data-context]").inner_text()
     assert page.locator("img").count() == 0 and page.locator("b").count() == 0
     warning = page.get_by_role("alert").filter(has_text="These figures do not add up")
-    assert warning.is_visible()
+    expect(warning).to_be_visible()
     assert "$5.00 USD" in warning.inner_text() and "$450.00 USD" in warning.inner_text()
     page.screenshot(path=str(output_dir / f"approve-warning-{viewport}.png"), full_page=True)
 

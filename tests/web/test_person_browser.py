@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_helpers import VIEWPORTS, create_spend_request, signin_link
 
 from linkpay.wallet.admin import main as link_wallet
@@ -44,7 +45,7 @@ def sign_in(page: Any, url: str) -> None:
     page.goto(url.replace("127.0.0.1", "localhost", 1))
     page.get_by_role("button", name=re.compile(r"^Sign in as ")).click()
     page.wait_for_url(re.compile(r"/$"))
-    assert page.get_by_role("heading", name="Waiting for you").is_visible()
+    expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_agent_is_named_on_approval_home_and_activity(
     shot(page, output_dir, "approve-agent", viewport)
     page.get_by_label("Reason for denying").fill("Wrong charger model")
     page.get_by_role("button", name="Deny").click()
-    assert page.get_by_role("status").filter(has_text="Denied. The agent").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Denied. The agent")).to_be_visible()
     assert page.title().startswith("Purchase request")  # finished: no longer "Approve"
     page.goto(f"{base(wallet)}/activity")
     denied = page.locator("[data-type='spend_request.denied']").first
@@ -116,7 +117,7 @@ def test_signin_again_after_the_first_link_was_used(
     context.close()
     context, page = open_page(browser, viewport)
     page.goto(first.replace("127.0.0.1", "localhost", 1))
-    assert page.get_by_role("heading", name="Link used or expired").is_visible()
+    expect(page.get_by_role("heading", name="Link used or expired")).to_be_visible()
     assert "link-wallet signin-link" in page.locator("main").inner_text()
     shot(page, output_dir, "signin-link-used", viewport)
     sign_in(page, fresh_link())
@@ -133,7 +134,7 @@ def test_shipping_addresses(wallet: Any, page: Any, viewport: str, output_dir: P
     form.get_by_label("Postal code").fill("SW1Y 4JH")
     form.get_by_label("Country").fill("gb")
     form.get_by_role("button", name="Add address").click()
-    assert page.get_by_role("status").filter(has_text="Address added.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Address added.")).to_be_visible()
     home = page.locator("[data-address]").filter(has_text="Home")
     assert "default" in home.inner_text() and "SW1Y 4JH" in home.inner_text()
     form = page.locator("form[action='/addresses']")
@@ -143,14 +144,14 @@ def test_shipping_addresses(wallet: Any, page: Any, viewport: str, output_dir: P
     form.get_by_label("City").fill("London")
     form.get_by_label("Country").fill("1X")  # refused, form kept
     form.get_by_role("button", name="Add address").click()
-    assert page.get_by_role("alert").filter(has_text="country_code").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="country_code")).to_be_visible()
     form = page.locator("form[action='/addresses']")
     assert form.get_by_label("Address line 1").input_value() == "1 Analytical Row"
     form.get_by_label("Country").fill("GB")
     form.get_by_role("button", name="Add address").click()
     office = page.locator("[data-address]").filter(has_text="Office")
     office.get_by_role("button", name=re.compile("^Make default")).click()
-    assert page.get_by_role("status").filter(has_text="Default address changed").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Default address changed")).to_be_visible()
     assert "default" in page.locator("[data-address]").first.inner_text()
     assert "Office" in page.locator("[data-address]").first.inner_text()
     page.locator("[data-address]").filter(has_text="Office").get_by_role(
@@ -163,25 +164,25 @@ def test_shipping_addresses(wallet: Any, page: Any, viewport: str, output_dir: P
     page.locator("[data-address]").filter(has_text="Home").get_by_role(
         "button", name=re.compile("^Remove")
     ).click()
-    assert page.get_by_role("status").filter(has_text="Address removed.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Address removed.")).to_be_visible()
     assert page.locator("[data-address]").count() == 1
 
 
 def test_card_remove_and_default(wallet: Any, page: Any, viewport: str, output_dir: Path) -> None:
     page.goto(f"{base(wallet)}/payment-methods")
     page.get_by_role("button", name=re.compile(r"^Add a test card \(Mastercard 4444\)")).click()
-    assert page.get_by_role("status").filter(has_text="Test card added.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Test card added.")).to_be_visible()
     cards = page.locator("[data-card]")
     assert cards.count() == 2
     cards.filter(has_text="Mastercard").get_by_role(
         "button", name=re.compile("^Make default")
     ).click()
-    assert page.get_by_role("status").filter(has_text="Default card changed").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Default card changed")).to_be_visible()
     assert "default" in page.locator("[data-card]").filter(has_text="Mastercard").inner_text()
     page.locator("[data-card]").filter(has_text="Visa").get_by_role(
         "button", name=re.compile("^Remove")
     ).click()
-    assert page.get_by_role("status").filter(has_text="Card removed.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Card removed.")).to_be_visible()
     assert page.locator("[data-card]").count() == 1
     shot(page, output_dir, "payment-methods", viewport)
 
@@ -193,7 +194,7 @@ def test_receipt_page_and_json(
     spend_id = create_spend_request(wallet, token.access_token)
     page.goto(f"{base(wallet)}/approve/{spend_id}")
     page.get_by_role("button", name=re.compile(r"^Approve ")).click()
-    assert page.get_by_role("status").filter(has_text="Approved. The agent").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Approved. The agent")).to_be_visible()
     _charge(wallet, token.access_token, spend_id)
     page.goto(f"{base(wallet)}/receipts/{spend_id}")
     assert page.locator("[data-asked-by]").inner_text() == AGENT
@@ -238,7 +239,7 @@ def test_unknown_url_is_an_html_page_for_browsers(
 ) -> None:
     answer = page.goto(f"{base(wallet)}/no-such-page")
     assert answer is not None and answer.status == 404
-    assert page.get_by_role("heading", name="Not found").is_visible()
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert "text/html" in answer.headers["content-type"]
     shot(page, output_dir, "not-found", viewport)
     with wallet.http() as api:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_helpers import VIEWPORTS, create_spend_request, signin_link
 from web_policy_helpers import age_sessions, forget_step_up, stored_rules
 
@@ -74,9 +75,9 @@ def test_rules_step_up_preview_and_spending(
     base = wallet.base_url.replace("127.0.0.1", "localhost", 1)
 
     page.goto(f"{base}/rules")
-    assert page.get_by_text(
-        "Purchases up to $20 are approved automatically, at most 3 a day"
-    ).is_visible()
+    expect(
+        page.get_by_text("Purchases up to $20 are approved automatically, at most 3 a day")
+    ).to_be_visible()
     page.screenshot(path=str(output_dir / f"rules-{viewport}.png"), full_page=True)
 
     looser = [{"id": "all-small", "action": "auto_approve", "when": {"amount_at_most": 5000}}]
@@ -95,11 +96,11 @@ def test_rules_step_up_preview_and_spending(
     age_sessions(wallet, person)
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(looser))
     page.get_by_role("button", name="Save rules").click()
-    assert page.get_by_role("heading", name="Confirm it's you").is_visible()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     assert stored_rules(wallet, person)[0]["id"] == "small"
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm and save").click()
-    assert page.get_by_role("status").filter(has_text="Confirmed and saved.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Confirmed and saved.")).to_be_visible()
     assert stored_rules(wallet, person)[0]["id"] == "all-small"
 
     # Tightening from a stale session: saved without asking.
@@ -109,11 +110,11 @@ def test_rules_step_up_preview_and_spending(
     page.get_by_text("Advanced: edit the rules as JSON").click()
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(tighter))
     page.get_by_role("button", name="Save rules").click()
-    assert page.get_by_role("status").filter(has_text="Saved.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     assert stored_rules(wallet, person) == tighter
 
     page.goto(f"{base}/spending")
-    assert page.get_by_role("heading", name="Spending").is_visible()
+    expect(page.get_by_role("heading", name="Spending")).to_be_visible()
     assert page.locator("svg.chart").count() >= 4
     page.screenshot(path=str(output_dir / f"spending-{viewport}.png"), full_page=True)
 
@@ -134,12 +135,12 @@ def test_plain_rule_form(
     page.get_by_label("From this agent").select_option(label="Grocery agent")
     page.screenshot(path=str(output_dir / f"rules-form-{viewport}.png"), full_page=True)
     page.get_by_role("button", name="Add rule").click()
-    assert page.get_by_role("status").filter(has_text="Saved.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     words = (
         "Purchases up to $40 at any site under grocer.example from Grocery agent are "
         "approved automatically, at most 2 a day"
     )
-    assert page.get_by_text(words).is_visible()
+    expect(page.get_by_text(words)).to_be_visible()
     [stored] = stored_rules(wallet, person)
     assert stored["action"] == "auto_approve" and stored["when"]["amount_at_most"] == 4000
     page.get_by_text("Advanced: edit the rules as JSON").click()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_helpers import VIEWPORTS, create_spend_request, force_expiry, signin_link
 from web_policy_helpers import agent_view
 
@@ -73,17 +74,19 @@ def test_two_of_three_in_chromium(
     ann = browsers["ann"]
     _open(ann, wallet, spend_id)
     ann.get_by_role("button", name=re.compile(r"^Approve")).click()
-    assert ann.get_by_role("status").filter(has_text="waits for the other approvers").is_visible()
-    assert ann.get_by_role("heading", name="Approvers: 1 of 2 needed").is_visible()
+    expect(
+        ann.get_by_role("status").filter(has_text="waits for the other approvers")
+    ).to_be_visible()
+    expect(ann.get_by_role("heading", name="Approvers: 1 of 2 needed")).to_be_visible()
     waiting = agent_view(wallet, token, spend_id)
     assert waiting["status"] == "pending_approval" and "card" not in waiting
 
     bob = browsers["bob"]
     _open(bob, wallet, spend_id)
-    assert bob.get_by_text("Ann approved").is_visible()
+    expect(bob.get_by_text("Ann approved")).to_be_visible()
     bob.screenshot(path=str(output_dir / "shared-wallet-1-of-2.png"), full_page=True)
     bob.get_by_role("button", name=re.compile(r"^Approve")).click()
-    assert bob.get_by_role("status").filter(has_text="Approved.").is_visible()
+    expect(bob.get_by_role("status").filter(has_text="Approved.")).to_be_visible()
     done = agent_view(wallet, token, spend_id)
     assert done["status"] == "approved" and done["card"]["number"]
 

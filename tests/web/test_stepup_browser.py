@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_helpers import VIEWPORTS, signin_link
 from web_policy_helpers import forget_step_up, stored_rules
 
@@ -100,13 +101,13 @@ def test_loosening_asks_for_the_passkey_tightening_does_not(
     page.get_by_text("Advanced: edit the rules as JSON").click()
     page.get_by_label(re.compile(r"^Rules \(JSON")).fill(json.dumps(looser))
     page.get_by_role("button", name="Save rules").click()
-    assert page.get_by_role("heading", name="Confirm it's you").is_visible()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     assert page.get_by_label("Your password").count() == 0
     assert stored_rules(wallet, person) == []
     page.screenshot(path=str(output_dir / "rules-passkey-step-up-desktop.png"), full_page=True)
     page.get_by_role("button", name="Confirm with your passkey").click()
     page.wait_for_url(re.compile(r"/rules\?notice=confirmed"))
-    assert page.get_by_role("status").filter(has_text="Confirmed and saved.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Confirmed and saved.")).to_be_visible()
     assert stored_rules(wallet, person) == looser
     assert _sign_count(cdp, authenticator) == enrolled + 1  # the authenticator signed
     change = _last_change(wallet, person)
@@ -130,7 +131,7 @@ def test_loosening_asks_for_the_passkey_tightening_does_not(
     assert _per_request(wallet, person) == 10_000
     page.get_by_label(re.compile(r"^Most one purchase")).fill("300")
     page.get_by_role("button", name="Save limit").click()
-    assert page.get_by_role("heading", name="Confirm it's you").is_visible()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     assert _per_request(wallet, person) == 10_000
     page.get_by_role("button", name="Confirm with your passkey").click()
     page.wait_for_url(re.compile(r"/limits\?notice=limit"))
