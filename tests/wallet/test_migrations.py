@@ -131,3 +131,56 @@ def test_head_is_read_from_the_revision_files() -> None:
     from linkpay.wallet.store.migrations import head_from_files
 
     assert head_from_files() == head_revision()
+
+
+def test_audit_entries_keep_verifying_across_the_chains_revision(empty_database_url: str) -> None:
+    """Entries written with one chain (0008) verify after 0009_audit_chains, unchanged,
+    and the next entry follows them (seq and chain 1's place)."""
+    from datetime import UTC, datetime
+
+    from linkpay.wallet import audit
+    from linkpay.wallet.audit.chain import format_time
+    from linkpay.wallet.store.db import make_sessionmaker, transaction
+
+    url = empty_database_url
+    upgrade_to_head(url)
+    _empty(url)
+    command.upgrade(alembic_config(database_url=url), "0008_outbox")
+    engine = make_engine(url)
+    try:
+        prev = audit.GENESIS
+        with engine.begin() as connection:
+            for seq in (1, 2, 3):
+                at = datetime(2026, 11, 1, 12, 0, seq, tzinfo=UTC)
+                entry = {
+                    "seq": seq,
+                    "at": format_time(at),
+                    "type": "test.old",
+                    "actor": "system",
+                    "subject": f"s{seq}",
+                    "user_id": None,
+                    "data": {},
+                    "prev_hash": prev,
+                }
+                digest = audit.entry_hash(entry)
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_log (seq, at, type, actor, subject, data, prev_hash, "
+                        "hash) VALUES (:seq, :at, 'test.old', 'system', :subject, '{}', :prev, :h)"
+                    ),
+                    {"seq": seq, "at": at, "subject": f"s{seq}", "prev": prev, "h": digest},
+                )
+                prev = digest
+            connection.execute(text("UPDATE audit_head SET seq = 3, hash = :h"), {"h": prev})
+        command.upgrade(alembic_config(database_url=url), "head")
+        factory = make_sessionmaker(engine)
+        with transaction(factory) as db:
+            assert audit.verify(db).ok
+            audit.record_event(db, "test.new", actor="system", subject="s4")
+        with transaction(factory) as db:
+            result = audit.verify(db)
+            newest = audit.entries_for_subject(db, "s4")
+        assert result.ok and result.entries == 4, result
+        assert newest[0]["seq"] == 4 and newest[0]["prev_hash"] in (prev, audit.GENESIS)
+    finally:
+        engine.dispose()

@@ -1,13 +1,20 @@
 """Recording events: `record_event` queues an event on the caller's session; the queue
-is appended to the chain as the last step before that session commits.
+is appended to a chain as the last step before that session commits.
 
-Why at commit time: the append takes the chain's one lock (the `audit_head` row,
-`SELECT … FOR UPDATE` on PostgreSQL; SQLite transactions already hold the write lock
-from `BEGIN IMMEDIATE`). Taking it last keeps it for the shortest time and never while
-the caller still waits for other row locks, so appends cannot deadlock with domain
+Why at commit time: the append takes a chain's lock (its `audit_head` row, `SELECT …
+FOR UPDATE` on PostgreSQL; SQLite transactions already hold the write lock from
+`BEGIN IMMEDIATE`). Taking it last keeps it for the shortest time and never while the
+caller still waits for other row locks, so appends cannot deadlock with domain
 updates. The events commit or roll back together with the change they describe, and
-two concurrent transactions can never fork the chain (the head row serialises them;
-unique `prev_hash` would refuse a fork even if it did not).
+two concurrent transactions can never fork a chain (the head row serialises them; the
+unique (chain, chain_seq) and (chain, prev_hash) would refuse a fork even if it did
+not).
+
+Why several chains on PostgreSQL: the head row stays locked until COMMIT, so with one
+chain every writing transaction of every worker queued behind the one before it (a
+commit's round trips and WAL flush, plus waiting for its process's GIL). An append
+takes whichever chain is free (`FOR UPDATE SKIP LOCKED`, this thread's own chain
+first) and waits only when all of them are busy. SQLite appends to chain 1 only.
 
 After a successful commit each appended entry is also logged on the `linkpay.events`
 logger (one JSON line per event when `LINKPAY_LOG_FORMAT=json`).
@@ -15,27 +22,72 @@ logger (one JSON line per event when `LINKPAY_LOG_FORMAT=json`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from linkpay.wallet.audit.chain import canonical_data, entry_hash, format_time
 from linkpay.wallet.logging import redact_value
-from linkpay.wallet.store.audit_models import AuditEntry, AuditHead
+from linkpay.wallet.store.audit_models import AUDIT_CHAINS, AuditEntry, AuditHead
 from linkpay.wallet.store.models import utcnow
 
 EVENTS_LOGGER = logging.getLogger("linkpay.events")
 _PENDING = "linkpay.audit.pending"
 _APPENDED = "linkpay.audit.appended"
 _TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
-HEAD_ID = 1
 _AUDIT_TABLE = cast(Table, AuditEntry.__table__)
+
+# PostgreSQL: this thread's chain if free, else the next free one (one round trip that
+# also draws the entries' seq numbers); `_WAIT_FOR_CHAIN` when every chain is busy.
+_TAKE_FREE_CHAIN = text(
+    "WITH head AS (SELECT id, seq, hash FROM audit_head WHERE id BETWEEN 1 AND :chains "
+    "ORDER BY (id + :shift) % :chains LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "SELECT head.id, head.seq, head.hash, "
+    "ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :count)) AS seqs FROM head"
+)
+_WAIT_FOR_CHAIN = text(
+    "SELECT id, seq, hash, "
+    "ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :count)) AS seqs "
+    "FROM audit_head WHERE id = :chain FOR UPDATE"
+)
+_next_chain = itertools.count(os.getpid())
+_thread = threading.local()
+
+
+def _own_chain() -> int:
+    """This thread's preferred chain (1..AUDIT_CHAINS), spread over threads and
+    processes so concurrent appenders mostly start on different chains."""
+    chain: int | None = getattr(_thread, "chain", None)
+    if chain is None:
+        chain = _thread.chain = next(_next_chain) % AUDIT_CHAINS + 1
+    return chain
+
+
+def _take_chain(session: Session, count: int) -> tuple[int, int, str, list[int]]:
+    """Lock a chain's head: (chain, its last chain_seq, its last hash, `count` new
+    global seq numbers)."""
+    if session.get_bind().dialect.name != "postgresql":
+        head = session.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+        ).one()
+        # One chain under the database's write lock: seq and chain_seq agree.
+        return 1, head.seq, head.hash, list(range(head.seq + 1, head.seq + count + 1))
+    own = _own_chain()
+    row = session.execute(
+        _TAKE_FREE_CHAIN, {"chains": AUDIT_CHAINS, "shift": AUDIT_CHAINS - own, "count": count}
+    ).one_or_none()
+    if row is None:
+        row = session.execute(_WAIT_FOR_CHAIN, {"chain": own, "count": count}).one()
+    return row.id, row.seq, row.hash, list(row.seqs)
 
 
 @dataclass(frozen=True)
@@ -86,20 +138,22 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
     """Append the session's queued events now (inside its transaction) and return the
     entries written. Called by the before-commit hook; callable directly by code that
     needs the entries' seq before committing."""
-    pending: list[PendingEvent] = session.info.pop(_PENDING, None) or []
-    if not pending:
+    if not session.info.get(_PENDING):
         return []
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).one()
-    seq, prev_hash = head.seq, head.hash
+    # Write the transaction's own changes first: their row locks are taken before the
+    # chain's, which is then held only for the append and the commit.
+    session.flush()
+    pending: list[PendingEvent] = session.info.pop(_PENDING, None) or []
+    chain, chain_seq, prev_hash, seqs = _take_chain(session, len(pending))
     written: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    for item in pending:
-        seq += 1
+    for item, seq in zip(pending, seqs, strict=True):
+        chain_seq += 1
         at = utcnow()
         entry: dict[str, Any] = {
             "seq": seq,
+            "chain": chain,
+            "chain_seq": chain_seq,
             "at": format_time(at),
             "type": item.type,
             "actor": item.actor,
@@ -112,6 +166,8 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
         rows.append(
             {
                 "seq": seq,
+                "chain": chain,
+                "chain_seq": chain_seq,
                 "at": at,
                 "type": item.type,
                 "actor": item.actor,
@@ -127,7 +183,7 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
     # One statement for all of them (a batch of long-poll reveals appends dozens).
     session.execute(insert(_AUDIT_TABLE), rows)  # Core: no ORM bulk machinery
     session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev_hash)
+        update(AuditHead).where(AuditHead.id == chain).values(seq=chain_seq, hash=prev_hash)
     )
     session.info.setdefault(_APPENDED, []).extend(written)
     return written

@@ -37,7 +37,12 @@ def register(app: App, ctx: AdminContext) -> None:
                 result = audit.verify(db)
         if not result.ok:
             raise AdminError("AUDIT_BROKEN", f"entry {result.broken_seq}: {result.reason}")
-        return {"ok": True, "entries": result.entries, "head_hash": result.head_hash}
+        return {
+            "ok": True,
+            "entries": result.entries,
+            "chains": result.chains,
+            "head_hash": result.head_hash,
+        }
 
     @group.command(name="export")
     def export(*, output: Path | None = None) -> dict[str, Any] | None:
