@@ -1,7 +1,8 @@
 """Engine and session setup for SQLite (default) and PostgreSQL.
 
-SQLite runs in WAL mode and takes the write lock at BEGIN (`BEGIN IMMEDIATE`), because
-it ignores `SELECT … FOR UPDATE`; together with conditional updates
+SQLite runs in WAL mode and takes the write lock at BEGIN (`BEGIN IMMEDIATE`, after
+queueing on the process's writer lock: `sqlite_writer`), because it ignores
+`SELECT … FOR UPDATE`; together with conditional updates
 (`UPDATE … WHERE status = … RETURNING`) every race has exactly one winner on both
 databases.
 
@@ -19,6 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from linkpay.wallet.store.sqlite_writer import begin_immediate, connect_args
 
 # Connection execution option marking a read-only unit of work (see `read_transaction`).
 READ_ONLY_OPTION = "linkpay_read_only"
@@ -49,15 +52,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_database_url(url)
     if url.startswith("sqlite"):
         busy_ms = int(kwargs.pop("busy_timeout", DEFAULT_BUSY_TIMEOUT_SECONDS) * 1000)
-        if _is_sqlite_file(url):
+        path = make_url(url).database if _is_sqlite_file(url) else None
+        if path is not None:
             # Keep a connection per worker thread (AnyIO's pool has 40) instead of the
             # default 5: every connection beyond the pool was closed on return and
             # reopened (connect + PRAGMAs) on the next request under concurrent load.
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", 20)
-        engine = create_engine(
-            url, connect_args={"timeout": busy_ms / 1000, "check_same_thread": False}, **kwargs
-        )
+        engine = create_engine(url, connect_args=connect_args(path, busy_ms / 1000), **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -80,7 +82,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             if options.get(READ_ONLY_OPTION):
                 conn.exec_driver_sql("BEGIN")  # deferred: a snapshot reader
             else:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                begin_immediate(conn, busy_ms / 1000)
 
         return engine
     kwargs.setdefault("pool_size", postgres_pool_size(1))
