@@ -226,3 +226,18 @@ def test_card_data_never_stored(store: Store) -> None:
 def test_bad_events_are_refused(store: Store, kind: str, actor: str, subject: str) -> None:
     with transaction(store.factory) as db, pytest.raises(ValueError):
         audit.record_event(db, kind, actor=actor, subject=subject)
+
+
+def test_long_batch_in_one_transaction(store: Store) -> None:
+    """More entries than one insert statement takes: all appended, in one chain, in order."""
+    before = store.verify().entries
+    with transaction(store.factory) as db:
+        for number in range(1201):
+            audit.record_event(db, "test.batch", actor="system", subject=f"batch_{number}")
+        written = audit.append_pending(db)
+    assert [entry["subject"] for entry in written] == [f"batch_{n}" for n in range(1201)]
+    assert len({entry["chain"] for entry in written}) == 1
+    chain_seqs = [entry["chain_seq"] for entry in written]
+    assert chain_seqs == list(range(chain_seqs[0], chain_seqs[0] + 1201))
+    result = store.verify()
+    assert result.ok and result.entries == before + 1201, result

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, text, update
+from sqlalchemy import Connection, Table, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from linkpay.wallet.audit.chain import canonical_data, entry_hash, format_time
@@ -46,19 +46,26 @@ _APPENDED = "linkpay.audit.appended"
 _TYPE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 _AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 
-# PostgreSQL: this thread's chain if free, else the next free one (one round trip that
-# also draws the entries' seq numbers); `_WAIT_FOR_CHAIN` when every chain is busy.
-_TAKE_FREE_CHAIN = text(
-    "WITH head AS (SELECT id, seq, hash FROM audit_head WHERE id BETWEEN 1 AND :chains "
-    "ORDER BY (id + :shift) % :chains LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "SELECT head.id, head.seq, head.hash, "
-    "ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :count)) AS seqs FROM head"
+# PostgreSQL, as driver SQL (this runs in every writing transaction, so no ORM or
+# compilation): this thread's chain if free, else the next free one, drawing the
+# entries' seq numbers in the same round trip; `_WAIT_FOR_CHAIN` when all are busy.
+_NEW_SEQS = "ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, %s))"
+_TAKE_FREE_CHAIN = (
+    "WITH head AS (SELECT id, seq, hash FROM audit_head WHERE id BETWEEN 1 AND %s "
+    "ORDER BY (id + %s) %% %s LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    f"SELECT head.id, head.seq, head.hash, {_NEW_SEQS} FROM head"
 )
-_WAIT_FOR_CHAIN = text(
-    "SELECT id, seq, hash, "
-    "ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, :count)) AS seqs "
-    "FROM audit_head WHERE id = :chain FOR UPDATE"
+_WAIT_FOR_CHAIN = f"SELECT id, seq, hash, {_NEW_SEQS} FROM audit_head WHERE id = %s FOR UPDATE"
+_COLUMNS: tuple[str, ...] = ("seq", "chain", "chain_seq", "at", "type", "actor", "subject")
+_COLUMNS += ("user_id", "data", "prev_hash", "hash")
+# The entries and the chain's new head in one statement (one round trip under the lock).
+_APPEND = (
+    f"WITH appended AS (INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES {{values}}) "
+    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s"
 )
+_ROW = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+_MAX_ROWS = 1000
+
 _next_chain = itertools.count(os.getpid())
 _thread = threading.local()
 
@@ -72,22 +79,45 @@ def _own_chain() -> int:
     return chain
 
 
-def _take_chain(session: Session, count: int) -> tuple[int, int, str, list[int]]:
+def _take_chain(connection: Connection, count: int) -> tuple[int, int, str, list[int]]:
     """Lock a chain's head: (chain, its last chain_seq, its last hash, `count` new
     global seq numbers)."""
-    if session.get_bind().dialect.name != "postgresql":
-        head = session.execute(
+    if connection.dialect.name != "postgresql":
+        head = connection.execute(
             select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
         ).one()
         # One chain under the database's write lock: seq and chain_seq agree.
         return 1, head.seq, head.hash, list(range(head.seq + 1, head.seq + count + 1))
     own = _own_chain()
-    row = session.execute(
-        _TAKE_FREE_CHAIN, {"chains": AUDIT_CHAINS, "shift": AUDIT_CHAINS - own, "count": count}
+    row = connection.exec_driver_sql(
+        _TAKE_FREE_CHAIN, (AUDIT_CHAINS, AUDIT_CHAINS - own, AUDIT_CHAINS, count)
     ).one_or_none()
     if row is None:
-        row = session.execute(_WAIT_FOR_CHAIN, {"chain": own, "count": count}).one()
-    return row.id, row.seq, row.hash, list(row.seqs)
+        row = connection.exec_driver_sql(_WAIT_FOR_CHAIN, (count, own)).one()
+    return row[0], row[1], row[2], list(row[3])
+
+
+def _write(
+    connection: Connection, chain: int, chain_seq: int, last_hash: str, rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert the entries and move the chain's head to the last of them."""
+    if connection.dialect.name != "postgresql":
+        named = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+        connection.execute(insert(_AUDIT_TABLE), named)
+        connection.execute(
+            update(AuditHead).where(AuditHead.id == chain).values(seq=chain_seq, hash=last_hash)
+        )
+        return
+    # A long batch goes in parts (PostgreSQL takes at most 65535 parameters a statement).
+    while len(rows) > _MAX_ROWS:
+        part, rows = rows[:_MAX_ROWS], rows[_MAX_ROWS:]
+        values = ", ".join([_ROW] * len(part))
+        connection.exec_driver_sql(
+            f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES {values}",
+            tuple(value for row in part for value in row),
+        )
+    params = tuple(value for row in rows for value in row) + (chain_seq, last_hash, chain)
+    connection.exec_driver_sql(_APPEND.format(values=", ".join([_ROW] * len(rows))), params)
 
 
 @dataclass(frozen=True)
@@ -144,9 +174,10 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
     # chain's, which is then held only for the append and the commit.
     session.flush()
     pending: list[PendingEvent] = session.info.pop(_PENDING, None) or []
-    chain, chain_seq, prev_hash, seqs = _take_chain(session, len(pending))
+    connection = session.connection()
+    chain, chain_seq, prev_hash, seqs = _take_chain(connection, len(pending))
     written: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for item, seq in zip(pending, seqs, strict=True):
         chain_seq += 1
         at = utcnow()
@@ -164,27 +195,13 @@ def append_pending(session: Session) -> list[dict[str, Any]]:
         }
         entry["hash"] = entry_hash(entry)
         rows.append(
-            {
-                "seq": seq,
-                "chain": chain,
-                "chain_seq": chain_seq,
-                "at": at,
-                "type": item.type,
-                "actor": item.actor,
-                "subject": item.subject,
-                "user_id": item.user_id,
-                "data": item.data,
-                "prev_hash": prev_hash,
-                "hash": entry["hash"],
-            }
+            (seq, chain, chain_seq, at, item.type, item.actor, item.subject, item.user_id)
+            + (item.data, prev_hash, entry["hash"])
         )
         prev_hash = entry["hash"]
         written.append(entry)
     # One statement for all of them (a batch of long-poll reveals appends dozens).
-    session.execute(insert(_AUDIT_TABLE), rows)  # Core: no ORM bulk machinery
-    session.execute(
-        update(AuditHead).where(AuditHead.id == chain).values(seq=chain_seq, hash=prev_hash)
-    )
+    _write(connection, chain, chain_seq, prev_hash, rows)
     session.info.setdefault(_APPENDED, []).extend(written)
     return written
 
