@@ -32,14 +32,16 @@ _MAX_REMEMBERED = 10_000
 _room: dict[tuple[str, str | None], int] = {}
 _room_lock = threading.Lock()
 
-_SHARED_AND_SLOT = text(
-    "SELECT pg_advisory_xact_lock_shared(:wallet_class, hashtext(:wallet)), "
-    "(SELECT s FROM (SELECT (CAST(:start AS integer) + g) % CAST(:n AS integer) AS s "
-    "FROM generate_series(0, CAST(:n AS integer) - 1) AS g) AS slots "
-    "WHERE pg_try_advisory_xact_lock(:slot_class, hashtext(:wallet || ':' || s)) LIMIT 1)"
+# Driver SQL (psycopg's %s placeholders), run on every create: nothing to compile.
+_SHARED_AND_SLOT = (
+    "SELECT pg_advisory_xact_lock_shared(%(wallet_class)s, hashtext(%(wallet)s)), "
+    "(SELECT s FROM (SELECT (CAST(%(start)s AS integer) + g) %% CAST(%(n)s AS integer) AS s "
+    "FROM generate_series(0, CAST(%(n)s AS integer) - 1) AS g) AS slots "
+    "WHERE pg_try_advisory_xact_lock(%(slot_class)s, hashtext(%(wallet)s || ':' || s)) LIMIT 1)"
 )
-_WAIT_FOR_SLOT = text(
-    "SELECT pg_advisory_xact_lock(:slot_class, hashtext(:wallet || ':' || CAST(:start AS integer)))"
+_WAIT_FOR_SLOT = (
+    "SELECT pg_advisory_xact_lock(%(slot_class)s, "
+    "hashtext(%(wallet)s || ':' || CAST(%(start)s AS integer)))"
 )
 
 
@@ -80,9 +82,10 @@ def lock(session: Session, user_id: str, agent: str | None) -> bool:
         "n": CREATE_SLOTS,
         "start": start,
     }
-    _shared, slot = session.execute(_SHARED_AND_SLOT, params).one()
+    connection = session.connection()
+    _shared, slot = connection.exec_driver_sql(_SHARED_AND_SLOT, params).one()
     if slot is None:  # all slots busy: queue for one
-        session.execute(_WAIT_FOR_SLOT, params)
+        connection.exec_driver_sql(_WAIT_FOR_SLOT, params)
     return True
 
 

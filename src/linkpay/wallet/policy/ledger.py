@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.store.models import SpendRequest
@@ -42,9 +42,8 @@ def lock_wallet(session: Session, user_id: str) -> None:
     transactions already hold the database write lock from BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "sqlite":
         return
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:wallet))"),
-        {"namespace": WALLET_LOCK_CLASS, "wallet": user_id},
+    session.connection().exec_driver_sql(
+        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (WALLET_LOCK_CLASS, user_id)
     )
 
 

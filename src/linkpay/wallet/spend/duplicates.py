@@ -10,14 +10,49 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.binding import material_hash
 from linkpay.wallet.store.models import SpendRequest
 
 DUPLICATE_WINDOW_SECONDS = 60
+
+
+def _candidates(family_matches: Any) -> Select[Any]:
+    """Requests that could be a duplicate, narrowed in SQL so the cost stays flat however
+    many requests the agent makes; the material hash then decides among the (usually
+    zero) rows left. Only the columns that hash reads: the row itself is loaded only for
+    a match. Built once (runs on every create; SQLAlchemy keeps a built statement's
+    cache key)."""
+    return (
+        select(SpendRequest.id, *(getattr(SpendRequest, name) for name in _MATERIAL_COLUMNS))
+        .where(
+            SpendRequest.user_id == bindparam("user_id"),
+            family_matches,
+            SpendRequest.status.in_(("created", "pending_approval")),
+            SpendRequest.created_at > bindparam("since"),
+            SpendRequest.context == bindparam("context"),
+        )
+        .order_by(SpendRequest.created_at.desc())
+    )
+
+
+_MATERIAL_COLUMNS = (
+    "amount",
+    "currency",
+    "merchant_name",
+    "merchant_url",
+    "line_items",
+    "totals",
+    "credential_type",
+    "network_id",
+    "payment_method_id",
+)
+_OF_AGENT = _candidates(SpendRequest.token_family_id == bindparam("family"))
+_OF_NO_AGENT = _candidates(SpendRequest.token_family_id.is_(None))
 
 
 def find_duplicate(
@@ -30,22 +65,15 @@ def find_duplicate(
     now: datetime,
 ) -> SpendRequest | None:
     since = now - timedelta(seconds=DUPLICATE_WINDOW_SECONDS)
-    candidates = session.scalars(
-        select(SpendRequest)
-        .where(
-            SpendRequest.user_id == user_id,
-            SpendRequest.token_family_id == token_family_id,
-            SpendRequest.status.in_(("created", "pending_approval")),
-            SpendRequest.created_at > since,
-            # Narrow in SQL so the cost stays flat however many requests the agent
-            # makes; the material hash then decides among the (usually zero) rows left.
-            SpendRequest.context == context,
-        )
-        .order_by(SpendRequest.created_at.desc())
-    ).all()
-    for row in candidates:
+    params = {"user_id": user_id, "since": since, "context": context}
+    if token_family_id is None:
+        query = _OF_NO_AGENT
+    else:
+        query, params["family"] = _OF_AGENT, token_family_id
+    session.flush()  # what an ORM query would do first: this transaction's rows count
+    for row in session.connection().execute(query, params):
         if material_hash(row) == material_hash_value:
-            return row
+            return session.get(SpendRequest, row.id)
     return None
 
 
@@ -61,7 +89,8 @@ def lock_identical_creates(
         return
     identity = f"{token_family_id}:{material_hash_value}:{context}"
     key = int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    # Driver SQL: no statement to build or compile on every create.
+    session.connection().exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
 def retry_after_seconds(existing: SpendRequest, now: datetime) -> int:
