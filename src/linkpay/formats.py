@@ -5,10 +5,15 @@ Neutral: imports nothing of ours but `linkpay.text`, so `link-cli` and `link-wal
 both use it without depending on each other. Heavy libraries load only when used.
 """
 
+from __future__ import annotations
+
 import json
-from typing import Any
 
 from linkpay.text import sanitize_deep
+
+TYPE_CHECKING = False  # `typing` costs link-cli's fast paths ~9 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("toon", "json", "yaml", "md", "jsonl")
 

@@ -4,13 +4,18 @@ have a conftest.py, so `from conftest import …` would be ambiguous in a full r
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+LINK_CLI = str(Path(sys.executable).parent / "link-cli")
 CONTEXT = (
     "Buying one blue ceramic coffee mug for the person's kitchen, as they asked in chat "
     "today; nothing else is in the basket."
@@ -69,3 +74,30 @@ def wait_until(condition: Any, timeout: float = 15.0, what: str = "condition") -
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.01)
+
+
+def run_link_cli(
+    argv: list[str], env: dict[str, str], **extra_env: str
+) -> tuple[Outcome, set[str]]:
+    """`link-cli ARGV` as a shell runs it; (outcome, top-level names of imported modules)."""
+    full_env = {**os.environ, **env, "PYTHONPROFILEIMPORTTIME": "1", **extra_env}
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        if name not in extra_env:
+            full_env.pop(name, None)
+    done = subprocess.run(
+        [LINK_CLI, *argv],
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    modules, stderr = set(), []
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:"):
+            name = line.rsplit("|", 1)[1].strip()
+            if not name.startswith("package"):  # the header line
+                modules.add(name)
+        else:
+            stderr.append(line)
+    return Outcome(done.returncode, done.stdout, "\n".join(stderr)), modules

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Outcome, create_args
+from cli_helpers import Outcome, create_args, run_link_cli
 
-LINK_CLI = str(Path(sys.executable).parent / "link-cli")
 # Never on a fast path: the command tree, pydantic, terminal rendering, the server stack.
 HEAVY = (
     "cyclopts",
@@ -37,31 +36,6 @@ HEAVY = (
     "linkpay.wire",
     "linkpay.wallet",
 )
-
-
-def _run(argv: list[str], env: dict[str, str], **extra_env: str) -> tuple[Outcome, set[str]]:
-    """`link-cli ARGV` as a shell runs it; (outcome, top-level names of imported modules)."""
-    full_env = {**os.environ, **env, "PYTHONPROFILEIMPORTTIME": "1", **extra_env}
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
-        if name not in extra_env:
-            full_env.pop(name, None)
-    done = subprocess.run(
-        [LINK_CLI, *argv],
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    modules, stderr = set(), []
-    for line in done.stderr.splitlines():
-        if line.startswith("import time:"):
-            name = line.rsplit("|", 1)[1].strip()
-            if not name.startswith("package"):  # the header line
-                modules.add(name)
-        else:
-            stderr.append(line)
-    return Outcome(done.returncode, done.stdout, "\n".join(stderr)), modules
 
 
 def _heavy(modules: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
@@ -89,20 +63,20 @@ def test_prebuilt_matches_the_command_tree() -> None:
     [[], ["spend-request"], ["spend-request", "retrieve"], ["spend-request", "create"], ["mpp"]],
 )
 def test_fast_help_is_what_cyclopts_prints(path: list[str], cli_env: dict[str, str]) -> None:
-    fast, modules = _run([*path, "--help"], cli_env)
+    fast, modules = run_link_cli([*path, "--help"], cli_env)
     assert fast.code == 0 and fast.stdout.startswith("Usage: link-cli")
     assert not _heavy(modules), _heavy(modules)
     assert "httpx2" not in modules
     # FORCE_COLOR="" keeps rich's output plain but sends the run down the cyclopts path.
-    full, full_modules = _run([*path, "--help"], cli_env, FORCE_COLOR="")
+    full, full_modules = run_link_cli([*path, "--help"], cli_env, FORCE_COLOR="")
     assert "cyclopts" in full_modules
     assert (fast.code, fast.stdout, fast.stderr) == (full.code, full.stdout, full.stderr)
-    short, _ = _run([*path, "-h"], cli_env)
+    short, _ = run_link_cli([*path, "-h"], cli_env)
     assert short.stdout == fast.stdout
 
 
 def test_bare_link_cli_prints_the_root_help(cli_env: dict[str, str]) -> None:
-    bare, modules = _run([], cli_env)
+    bare, modules = run_link_cli([], cli_env)
     assert bare.code == 0 and bare.stdout == _prebuilt()["help"][""]
     assert not _heavy(modules)
 
@@ -110,7 +84,7 @@ def test_bare_link_cli_prints_the_root_help(cli_env: dict[str, str]) -> None:
 def test_fast_help_declines_other_widths(cli_env: dict[str, str]) -> None:
     """COLUMNS=100: rich lays the help out 100 wide, so the 80-column text must not be
     printed; cyclopts answers."""
-    wide, modules = _run(["spend-request", "retrieve", "--help"], cli_env, COLUMNS="100")
+    wide, modules = run_link_cli(["spend-request", "retrieve", "--help"], cli_env, COLUMNS="100")
     assert wide.code == 0 and "cyclopts" in modules
     assert wide.stdout != _prebuilt()["help"]["spend-request retrieve"]
     assert max(len(line) for line in wide.stdout.splitlines()) == 100
@@ -177,11 +151,14 @@ def test_fast_retrieve_against_the_wallet(
     ident = created.json()["id"]
 
     def both(*extra: str) -> Outcome:
-        fast, modules = _run(["spend-request", "retrieve", ident, *extra], cli_env)
+        fast, modules = run_link_cli(["spend-request", "retrieve", ident, *extra], cli_env)
         assert fast.code == 0, fast
         allowed = ("yaml",) if "yaml" in extra else ()  # the chosen format's library
         assert not _heavy(modules, allowed), _heavy(modules, allowed)
-        full, full_modules = _run(["spend-request", "retrieve", "--id", ident, *extra], cli_env)
+        assert "httpx2" not in modules  # client/plain_get.py made the GET
+        full, full_modules = run_link_cli(
+            ["spend-request", "retrieve", "--id", ident, *extra], cli_env
+        )
         assert "cyclopts" in full_modules
         assert (fast.code, fast.stdout, fast.stderr) == (full.code, full.stdout, full.stderr)
         return fast
@@ -202,15 +179,15 @@ def test_fast_retrieve_against_the_wallet(
 
 
 def test_fast_retrieve_errors_match(wallet: Any, logged_in: str, cli_env: dict[str, str]) -> None:
-    fast, modules = _run(["spend-request", "retrieve", "lsrq_missing"], cli_env)
+    fast, modules = run_link_cli(["spend-request", "retrieve", "lsrq_missing"], cli_env)
     assert fast.code == 1 and "NOT_FOUND" in fast.stdout
-    assert not _heavy(modules)
-    full, _ = _run(["spend-request", "retrieve", "--id", "lsrq_missing"], cli_env)
+    assert not _heavy(modules) and "httpx2" not in modules
+    full, _ = run_link_cli(["spend-request", "retrieve", "--id", "lsrq_missing"], cli_env)
     assert (fast.code, fast.stdout) == (full.code, full.stdout)
 
 
 def test_fast_retrieve_not_logged_in(cli_env: dict[str, str]) -> None:
-    fast, modules = _run(["spend-request", "retrieve", "lsrq_1", "--json"], cli_env)
+    fast, modules = run_link_cli(["spend-request", "retrieve", "lsrq_1", "--json"], cli_env)
     assert fast.code == 1 and json.loads(fast.stdout)["code"] == "NOT_AUTHENTICATED"
     assert not _heavy(modules) and "httpx2" not in modules
 
@@ -232,5 +209,5 @@ def test_without_prebuilt_json_the_registry_answers(
             text=True,
             timeout=60,
         )
-        normal, _ = _run(argv, cli_env)
+        normal, _ = run_link_cli(argv, cli_env)
         assert (done.returncode, done.stdout) == (normal.code, normal.stdout), argv

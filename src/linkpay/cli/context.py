@@ -1,18 +1,21 @@
-"""What every run needs before (or without) the command registry: `CommandError`,
-`Flag` and the handler `Context`.
+"""What every run needs before (or without) the command registry: `CommandError` and
+the handler `Context`.
 
-Kept free of pydantic, cyclopts and httpx2: the fast paths (`cli/fast.py`) run handlers
-with this context without loading the registry. `linkpay.cli.registry` re-exports these
-names, so commands keep importing them from there.
+Kept free of pydantic, cyclopts, httpx2 and even `dataclasses` and `typing`: the fast
+paths (`cli/fast.py`) run handlers with this context without loading the registry.
+`linkpay.cli.registry` re-exports these names, so commands keep importing them from there.
 """
 
-import shlex
+from __future__ import annotations
+
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
 
 from linkpay.client.errors import LinkError
+
+TYPE_CHECKING = False  # `typing` costs link-cli's fast paths ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Literal, TextIO
 
 
 class CommandError(LinkError):
@@ -22,36 +25,34 @@ class CommandError(LinkError):
         super().__init__(message, code=code, **extra)
 
 
-@dataclass(frozen=True)
-class Flag:
-    """CLI details of an input field. `positional`: also accepted without its flag
-    (`retrieve ID`); `aliases`: extra names like `-m`; `cli_only`: not an MCP param;
-    `negatable`: a bool that also has `--no-NAME`; `cli_type`: what the command line
-    parses when the model takes more (MCP objects where the CLI has `key:value` text);
-    `hidden`: accepted but left out of --help and --schema listings."""
-
-    positional: bool = False
-    aliases: tuple[str, ...] = ()
-    cli_only: bool = False
-    negatable: bool = False
-    cli_type: Any = None
-    hidden: bool = False
-
-
-@dataclass
 class Context:
     """What a handler may use besides its input: the SDK client, the output mode, and
     ways to talk to a person (only when `human`)."""
 
-    mode: Literal["cli", "mcp"] = "cli"
-    format: str = "toon"
-    human: bool = False  # stdout is a TTY and no --format: spinner, QR, tables
-    verbose: bool = False
-    auth_file: str | None = None
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    emit: Callable[[Any], None] | None = None  # stream one result document now (stdout)
-    notice: Callable[[Any], None] | None = None  # a document for the caller, on stderr
-    _link: Any = None
+    def __init__(
+        self,
+        mode: Literal["cli", "mcp"] = "cli",
+        format: str = "toon",
+        human: bool = False,  # stdout is a TTY and no --format: spinner, QR, tables
+        verbose: bool = False,
+        auth_file: str | None = None,
+        stderr: TextIO | None = None,
+        emit: Callable[[Any], None] | None = None,  # stream one result document now (stdout)
+        notice: Callable[[Any], None] | None = None,  # a document for the caller, on stderr
+        _link: Any = None,  # an SDK client to use (the MCP server shares one)
+    ) -> None:
+        self.mode = mode
+        self.format = format
+        self.human = human
+        self.verbose = verbose
+        self.auth_file = auth_file
+        self.stderr: TextIO = stderr if stderr is not None else sys.stderr
+        self.emit = emit
+        self.notice = notice
+        self._link: Any = _link
+
+    def __repr__(self) -> str:
+        return f"Context(mode={self.mode!r}, format={self.format!r}, human={self.human!r})"
 
     @property
     def streaming(self) -> bool:
@@ -74,6 +75,8 @@ class Context:
 
     def next_step(self, path: tuple[str, ...], **arguments: Any) -> dict[str, Any]:
         """The `_next` hint: a shell command, and in MCP mode the tool call too."""
+        import shlex
+
         from linkpay.cli.prebuilt import positional_fields
 
         positional = positional_fields(path)

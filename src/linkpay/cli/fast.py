@@ -6,8 +6,9 @@ tree costs more than the answer.
   pre-rendered into `prebuilt.json`, when cyclopts would print exactly that — stdout is
   not a terminal, 80 columns, UTF-8, no FORCE_COLOR/TTY_COMPATIBLE (rich's rules).
 - `link-cli spend-request retrieve ID [--include card|shared_payment_token]…`: parsed
-  here, then the same handler code as the registry command (`finish`), with the answer
-  decoded by `cli/plain.py` (pydantic only when that declines).
+  here, fetched without httpx2 (`client/plain_get.py`, the SDK when that declines), then
+  the same handler code as the registry command (`finish`), with the answer decoded by
+  `cli/plain.py` (pydantic only when that declines).
 
 Anything else, including every spelling these parsers do not recognise (`--id X`,
 `--include=card`, `--interval`, an ID starting with `-`, …), returns None/False and
@@ -30,6 +31,7 @@ RETRIEVE = ("spend-request", "retrieve")
 INCLUDE_CHOICES = ("card", "shared_payment_token")
 ID_MAX_LENGTH = 200  # RetrieveInput.id
 _HELP_FLAGS = ("--help", "-h")
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 _RICH_ENVIRONMENT = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
 
 
@@ -109,8 +111,29 @@ def retrieve(request: tuple[str, tuple[str, ...]], ctx: Context) -> Any:
 
     ident, include = request
     fetch_include = tuple(sorted(set(include)))
-    data = ctx.link().spend_requests.fetch(ident, include=fetch_include)
-    return finish(spend_request(data), ctx, include, None, False)
+    return finish(spend_request(_fetch(ident, fetch_include, ctx)), ctx, include, None, False)
+
+
+def _fetch(ident: str, include: tuple[str, ...], ctx: Context) -> Any:
+    """`SpendRequests.fetch`'s GET, made without httpx2 when `client/plain_get.py` can
+    (not with --verbose: its trace lines are the SDK's); else through the SDK."""
+    if not ctx.verbose:
+        from linkpay.client.plain_get import Declined, fetch
+
+        query = "&".join(f"include={item}" for item in include)  # INCLUDE_CHOICES only
+        try:
+            return fetch(f"/spend_requests/{_quote(ident)}", query, auth_file=ctx.auth_file)
+        except Declined:
+            pass
+    return ctx.link().spend_requests.fetch(ident, include=include)
+
+
+def _quote(value: str) -> str:
+    """`urllib.parse.quote(value, safe="")` (as `resources._path_id`), without importing
+    urllib.parse and ipaddress."""
+    return "".join(
+        chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in value.encode("utf-8")
+    )
 
 
 def spend_request(data: Any) -> Any:

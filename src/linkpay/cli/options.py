@@ -1,16 +1,20 @@
 """Global options of `link-cli` and the printer of one run: results and errors in the
 chosen format (or the TTY view), on stdout.
 
-Light on purpose (no pydantic, cyclopts or httpx2): every run, fast path or not, starts
-here.
+Light on purpose (no pydantic, cyclopts or httpx2, not even `dataclasses` or `typing`):
+every run, fast path or not, starts here.
 """
 
+from __future__ import annotations
+
 import re
-from dataclasses import dataclass, field
-from typing import Any, TextIO
 
 from linkpay.cli.context import CommandError
 from linkpay.formats import FORMATS, prepare, render
+
+TYPE_CHECKING = False  # `typing` costs link-cli's fast paths ~9 ms
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 _VALUE_OPTIONS = {"--format": "format", "--filter-output": "filter_output", "--auth": "auth"}
 _FILTER_PATH = re.compile(r"[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*")
@@ -24,18 +28,20 @@ _BOOL_OPTIONS = {
 }
 
 
-@dataclass
 class GlobalOptions:
-    format: str | None = None
-    filter_output: str | None = None
-    auth: str | None = None
-    verbose: bool = False
-    schema: bool = False
-    llms: bool = False
-    llms_full: bool = False
-    mcp: bool = False
-    version: bool = False
-    rest: list[str] = field(default_factory=list)
+    """The global options of one run; `rest` is the command line without them."""
+
+    def __init__(self) -> None:
+        self.format: str | None = None
+        self.filter_output: str | None = None
+        self.auth: str | None = None
+        self.verbose = False
+        self.schema = False
+        self.llms = False
+        self.llms_full = False
+        self.mcp = False
+        self.version = False
+        self.rest: list[str] = []
 
     @property
     def filter_paths(self) -> list[str] | None:

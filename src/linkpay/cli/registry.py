@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from linkpay.cli.context import CommandError, Context, Flag
+from linkpay.cli.context import CommandError, Context
 
 __all__ = [
     "Command",
@@ -46,6 +46,22 @@ __all__ = [
     "in_param_terms",
     "load_commands",
 ]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """CLI details of an input field. `positional`: also accepted without its flag
+    (`retrieve ID`); `aliases`: extra names like `-m`; `cli_only`: not an MCP param;
+    `negatable`: a bool that also has `--no-NAME`; `cli_type`: what the command line
+    parses when the model takes more (MCP objects where the CLI has `key:value` text);
+    `hidden`: accepted but left out of --help and --schema listings."""
+
+    positional: bool = False
+    aliases: tuple[str, ...] = ()
+    cli_only: bool = False
+    negatable: bool = False
+    cli_type: Any = None
+    hidden: bool = False
 
 
 class CommandInput(BaseModel):

@@ -1,10 +1,10 @@
-"""The one place where HTTP happens: base URLs, bearer auth with refresh (when expired
-and once on a 401), Idempotency-Key on every POST, `--verbose` logging (method, URL,
-status, time; never headers or bodies), and translation of every failure into a
-`LinkError`.
+"""The SDK's HTTP session: base URLs, bearer auth with refresh (when expired and once
+on a 401), Idempotency-Key on every POST, `--verbose` logging (method, URL, status, time;
+never headers or bodies), and translation of every failure into a `LinkError` (answers
+through `answer.py`). The one other HTTP client is `plain_get.py`, link-cli's fast
+retrieve, which hands everything but a plain GET back to this session.
 """
 
-import json
 import os
 import sys
 import time
@@ -13,14 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import urlencode
 
-from linkpay.client.errors import (
-    ApiError,
-    InvalidResponse,
-    LinkError,
-    NetworkError,
-    NotAuthenticated,
-    NotFound,
-)
+from linkpay.client.answer import decode_answer
+from linkpay.client.errors import ApiError, InvalidResponse, NetworkError, NotAuthenticated
 from linkpay.client.tokens import Tokens, TokenStore
 
 if TYPE_CHECKING:
@@ -248,52 +242,7 @@ class HttpSession:
             print(f"[http] {method} {url} -> {outcome} ({elapsed:.0f} ms)", file=self._log)
 
     def _decode(self, response: "httpx2.Response") -> Any:
-        try:
-            data = response.json() if response.content else None
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            data = _UNDECODABLE
-        if response.is_success:
-            if data is _UNDECODABLE:
-                raise InvalidResponse(
-                    f"The wallet answered {response.status_code} with a body that is not JSON"
-                )
-            return data
-        raise error_from_response(response.status_code, data)
-
-
-_UNDECODABLE = object()
-
-
-def error_from_response(status: int, data: Any) -> LinkError:
-    """Map an error answer to a LinkError. API codes pass through; 401 and 404 get the
-    CLI's own codes so agents can branch on them."""
-    code: str | None = None
-    message: str | None = None
-    extra: dict[str, Any] = {}
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        body = dict(data["error"])
-        code = str(body.pop("code", "") or "") or None
-        message = str(body.pop("message", "") or "") or None
-        body.pop("type", None)
-        extra = {key: value for key, value in body.items() if value is not None}
-    elif isinstance(data, dict) and isinstance(data.get("error"), str):  # OAuth style
-        code = data["error"]
-        message = data.get("error_description") or None
-    if status == 401:
-        return NotAuthenticated(
-            message or "The wallet did not accept the credentials. Run `link-cli auth login`.",
-            http_status=status,
-        )
-    if status == 404 and code in (None, "not_found", "resource_missing"):
-        return NotFound(message or "Not found", http_status=status, **extra)
-    for key, label in (("verification_url", "Verification URL"), ("support_url", "Support URL")):
-        if isinstance(extra.get(key), str) and message and extra[key] not in message:
-            message = f"{message.rstrip()} {label}: {extra[key]}"
-    if code is None:
-        return InvalidResponse(
-            f"The wallet answered HTTP {status} without an error body", http_status=status
-        )
-    return ApiError(message or code, code=code, http_status=status, **extra)
+        return decode_answer(response.status_code, response.content)
 
 
 def parse(model: type[Model], data: Any) -> Model:

@@ -20,7 +20,8 @@ from linkpay.client.resources import (
     Transactions,
     UserInfoResource,
 )
-from linkpay.client.tokens import Tokens, TokenStore, auth_file_from_env
+from linkpay.client.token_file import auth_file_from_env
+from linkpay.client.tokens import Tokens, TokenStore
 
 if TYPE_CHECKING:
     import httpx2

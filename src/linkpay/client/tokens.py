@@ -4,7 +4,8 @@ the environment.
 The file is written atomically: a temporary file created with
 O_CREAT|O_EXCL|O_NOFOLLOW (mode 0600) in the same directory, fsynced, then renamed over
 the old one, so a crash never leaves half a token file and a planted symlink is never
-followed. A token file that is a symlink or readable by group/others is refused.
+followed. Reading (and refusing symlinks or files readable by group/others) is
+`token_file.py`'s.
 
 `LINK_ACCESS_TOKEN` / `LINK_REFRESH_TOKEN` override the file (tokens refreshed from them
 stay in memory). `LINK_NO_REFRESH` disables refresh.
@@ -12,7 +13,6 @@ stay in memory). `LINK_NO_REFRESH` disables refresh.
 
 import json
 import os
-import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,28 +20,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linkpay.client.errors import NotAuthenticated
+from linkpay.client.token_file import EXPIRY_MARGIN_SECONDS, read_token_file, unreadable
 from linkpay.files import replace_private_file
 
 if TYPE_CHECKING:
     from linkpay.wire import TokenResponse
-
-AUTH_FILE_NAME = "auth.json"
-EXPIRY_MARGIN_SECONDS = 30
-
-
-def default_auth_file() -> Path:
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("link-cli")) / AUTH_FILE_NAME
-
-
-def auth_file_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--auth FILE` wins, then `LINK_AUTH_FILE`, then the platform config dir."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("LINK_AUTH_FILE")
-    return Path(env) if env else default_auth_file()
 
 
 @dataclass
@@ -99,38 +82,17 @@ class TokenStore:
     def load(self) -> Tokens | None:
         if self._env_tokens is not None:
             return self._env_tokens
-        try:
-            info = os.lstat(self.path)
-        except FileNotFoundError:
+        data = read_token_file(self.path)
+        if data is None:
             return None
-        except OSError as exc:
-            raise NotAuthenticated(
-                f"Cannot read the auth file {self.path}: {exc.strerror}"
-            ) from None
-        if stat.S_ISLNK(info.st_mode):
-            raise NotAuthenticated(f"Refusing to read the auth file {self.path}: it is a symlink")
-        if not stat.S_ISREG(info.st_mode):
-            raise NotAuthenticated(
-                f"Refusing to read the auth file {self.path}: not a regular file"
-            )
-        if info.st_mode & 0o077:
-            raise NotAuthenticated(
-                f"Refusing to read the auth file {self.path}: it is readable by other users "
-                f"(run: chmod 600 {self.path})"
-            )
+        known = {name for name in Tokens.__dataclass_fields__ if name != "extra"}
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "r", encoding="utf-8") as handle:
-                data = json.load(handle)
-            known = {name for name in Tokens.__dataclass_fields__ if name != "extra"}
             return Tokens(
                 **{key: value for key, value in data.items() if key in known},
                 extra={key: value for key, value in data.items() if key not in known},
             )
-        except (OSError, ValueError, TypeError):
-            raise NotAuthenticated(
-                f"The auth file {self.path} is unreadable; run `link-cli auth login` again"
-            ) from None
+        except TypeError:  # no access_token
+            raise unreadable(self.path) from None
 
     def save(self, tokens: Tokens) -> None:
         if self._env_tokens is not None:
