@@ -14,7 +14,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from linkpay.lazy_route import LazyAPIRoute, analyse_all
 from linkpay.serving import free_loopback_port
+from linkpay.wallet.app import create_app
+from linkpay.wallet.settings import Settings
 
 NOT_AT_START = (
     "alembic",
@@ -75,3 +78,13 @@ def test_serve_loads_no_migration_tool_or_optional_library(tmp_path: Path) -> No
     assert not _loaded(fresh), _loaded(fresh)
     again = _serve_until_it_answers(tmp_path)  # the database is at head now
     assert not _loaded(again), _loaded(again)
+
+
+def test_every_wallet_route_analyses(tmp_path: Path) -> None:
+    """The wallet declares its routes lazily: a broken one must still fail a test run."""
+    settings = Settings.from_env(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/w.db")
+    app = create_app(settings)
+    routes = [route for route in app.router.routes if isinstance(route, LazyAPIRoute)]
+    assert len(routes) > 80
+    analyse_all(routes)
+    assert all(route.analysed for route in routes)

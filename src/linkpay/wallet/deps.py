@@ -25,9 +25,9 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Request
-from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkpay.lazy_route import LazyAPIRoute
 from linkpay.wallet.notify import Notifier
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
@@ -190,8 +190,9 @@ def in_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class UnitRoute(APIRoute):
-    """The route class of every wallet router: runs the route with `in_unit`."""
+class UnitRoute(LazyAPIRoute):
+    """The route class of every wallet router: runs the route with `in_unit`; analysed
+    by FastAPI on its first request (see `linkpay.lazy_route`)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, in_unit(endpoint), **kwargs)

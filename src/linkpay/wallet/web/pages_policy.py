@@ -36,7 +36,9 @@ async def _form(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(_form)]
-router = APIRouter(route_class=WebRoute, dependencies=[Depends(refuse_agent_tokens)])
+router = APIRouter(
+    route_class=WebRoute, include_in_schema=False, dependencies=[Depends(refuse_agent_tokens)]
+)
 NOTICES = {"saved": "Saved.", "confirmed": "Confirmed and saved."}
 
 

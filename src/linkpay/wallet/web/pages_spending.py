@@ -17,7 +17,7 @@ from linkpay.wallet.web.deps import PersonDep
 from linkpay.wallet.web.http import WebRoute, render
 from linkpay.wallet.web.pages_policy import _agent_names
 
-router = APIRouter(route_class=WebRoute)
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
 @router.get("/spending")

@@ -4,9 +4,10 @@
 Server-rendered Jinja2 pages with plain forms (POST-redirect-GET), so approving and
 denying need no JavaScript; `static/app.js` only adds passkeys and push subscription.
 Every route uses `http.WebRoute` (security headers, HTML errors) and every form is
-CSRF-checked (`sessions.check_csrf`)."""
+CSRF-checked (`sessions.check_csrf`).
 
-from fastapi import APIRouter
+`ROUTERS` lists the page routers in matching order; `create_app` adds their routes to
+the app itself (an included router's routes would be analysed a second time)."""
 
 from linkpay.wallet.web import (
     pages_activity,
@@ -24,20 +25,21 @@ from linkpay.wallet.web import (
     pages_wallet,
 )
 
-router = APIRouter(include_in_schema=False)
-for _module in (
-    pages_assets,
-    pages_auth,
-    pages_device,
-    pages_approve,
-    pages_issuer,
-    pages_settings,
-    pages_wallet,
-    pages_cards,
-    pages_activity,
-    pages_profile,
-    pages_policy,
-    pages_confirm,
-    pages_spending,
-):
-    router.include_router(_module.router)
+ROUTERS = tuple(
+    module.router
+    for module in (
+        pages_assets,
+        pages_auth,
+        pages_device,
+        pages_approve,
+        pages_issuer,
+        pages_settings,
+        pages_wallet,
+        pages_cards,
+        pages_activity,
+        pages_profile,
+        pages_policy,
+        pages_confirm,
+        pages_spending,
+    )
+)

@@ -24,7 +24,7 @@ from linkpay.wallet.deps import SessionmakerDep, SettingsDep
 from linkpay.wallet.issuing.connections import active_connection, connection_secrets
 from linkpay.wallet.store.db import read_transaction, transaction
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 log = logging.getLogger("linkpay.wallet.webhooks")
 PROVIDER = "stripe"
 _TOKEN_EVENTS = {
