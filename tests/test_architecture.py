@@ -35,7 +35,7 @@ NEUTRAL = [
     "formats",
     "serving",
     "public_url",
-    "lazy_route",
+    "fastapi_startup",
 ]
 WALLET_FOUNDATION = [
     "wallet",

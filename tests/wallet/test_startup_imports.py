@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from linkpay.lazy_route import LazyAPIRoute, analyse_all
+from linkpay.fastapi_startup import LazyAPIRoute, analyse_all
 from linkpay.serving import free_loopback_port
 from linkpay.wallet.app import create_app
 from linkpay.wallet.settings import Settings

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, FastAPI
 
+from linkpay.fastapi_startup import add_routes, skip_pydantic_v1_probe
 from linkpay.merchant.settings import MerchantSettings
 from linkpay.mpp.processor import WalletProcessor
 from linkpay.mpp.server import PaymentGate
@@ -63,12 +64,13 @@ def create_merchant_app(
     routers: Sequence[RouterFactory] = ROUTER_FACTORIES,
 ) -> FastAPI:
     settings = settings or MerchantSettings.from_env()
+    skip_pydantic_v1_probe()
     app = FastAPI(title=settings.name, version="1", docs_url=None, redoc_url=None)
     gate = build_gate(settings)
     app.state.settings = settings
     app.state.payment_gate = gate
     for factory in routers:
-        app.include_router(factory(settings, gate))
+        add_routes(app, factory(settings, gate))  # include_router, analysed once
 
     def openapi() -> dict[str, object]:
         """FastAPI's schema plus `x-service-info` (draft-payment-discovery)."""

@@ -36,6 +36,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from linkpay.fastapi_startup import LazyAPIRoute
 from linkpay.merchant.card_form import (  # re-exported for callers
     CardEntry,
     parse_card_form,
@@ -197,7 +198,7 @@ def _page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse
 
 def checkout_router(config: CheckoutConfig) -> APIRouter:
     """The shop's routes, ready for `app.include_router(...)` in the merchant app."""
-    router = APIRouter(prefix="/shop", include_in_schema=False)
+    router = APIRouter(prefix="/shop", include_in_schema=False, route_class=LazyAPIRoute)
     orders: OrderedDict[str, Order] = OrderedDict()
 
     def remember(order: Order) -> None:

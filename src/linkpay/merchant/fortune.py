@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from linkpay.fastapi_startup import LazyAPIRoute
 from linkpay.mpp.server import PaymentGate, Price
 
 FORTUNES = (
@@ -33,7 +34,7 @@ def _fortune_for(paid: Any) -> dict[str, object]:
 
 def fortune_router(gate: PaymentGate, *, amount: int = 100, currency: str = "usd") -> APIRouter:
     """Routes of the paid API, for `app.include_router(...)`."""
-    router = APIRouter(prefix="/api", tags=["paid"])
+    router = APIRouter(prefix="/api", tags=["paid"], route_class=LazyAPIRoute)
     price = Price(amount=amount, currency=currency, description="One fortune")
 
     @router.get(

@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import linkpay
+from linkpay.fastapi_startup import add_routes, skip_pydantic_v1_probe
 from linkpay.wallet.body_limit import BodyLimitMiddleware
 from linkpay.wallet.errors import install_error_handlers
 from linkpay.wallet.logging import install_redaction
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The wallet app. Everything with state (engine, notifier, watchers, rate limiters)
     is built here and hangs off `app.state`, so two apps in one process share nothing."""
     install_redaction()  # card numbers and secrets never reach a log, however we are run
+    skip_pydantic_v1_probe()
     settings = settings or Settings.from_env()
     engine, factory = open_store(settings)
     notifier = build_notifier(settings, factory)
@@ -137,7 +138,8 @@ def _browser_error_pages(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
-    """Every router's routes, added to the app as they are (in this order)."""
+    """Every router's routes, added to the app as they are, in this order (see
+    `add_routes`: `include_router` would analyse each route a second time)."""
     from linkpay.wallet.api import device, resources, sources, spend_requests
     from linkpay.wallet.api import policy as policy_api
     from linkpay.wallet.network import routes as network_routes
@@ -155,15 +157,3 @@ def _include_routers(app: FastAPI) -> None:
         *WEBHOOK_ROUTERS,
     ):
         add_routes(app, router)
-
-
-def add_routes(app: FastAPI, router: APIRouter) -> None:
-    """`app.include_router(router)` for a router without prefix, nested routers or
-    start-up handlers, whose routes then need nothing from the inclusion: the route
-    objects themselves join the app. FastAPI builds an included router's routes a
-    second time, for the app, on the first request (~40% of the wallet's start-up CPU
-    when routes were analysed eagerly)."""
-    assert not router.prefix and not router.on_startup and not router.on_shutdown
-    for route in router.routes:
-        assert isinstance(route, APIRoute), f"{route!r}: include this router instead"
-        app.router.routes.append(route)

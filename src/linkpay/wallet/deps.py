@@ -27,7 +27,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkpay.lazy_route import LazyAPIRoute
+from linkpay.fastapi_startup import LazyAPIRoute
 from linkpay.wallet.notify import Notifier
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
@@ -192,7 +192,7 @@ def in_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 class UnitRoute(LazyAPIRoute):
     """The route class of every wallet router: runs the route with `in_unit`; analysed
-    by FastAPI on its first request (see `linkpay.lazy_route`)."""
+    by FastAPI on its first request (see `linkpay.fastapi_startup`)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, in_unit(endpoint), **kwargs)

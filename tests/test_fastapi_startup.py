@@ -1,10 +1,12 @@
-"""`linkpay.lazy_route`: a route is analysed on first use, and then is what FastAPI's own
+"""`linkpay.fastapi_startup`: a route is analysed on first use, and then is what FastAPI's own
 `APIRoute` would have built from the same declaration (the adapter relies on
 `APIRoute.__init__` keeping its state in instance attributes; a FastAPI release that
 changes that fails here)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from typing import Annotated, Any
 
@@ -15,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from linkpay.lazy_route import LazyAPIRoute, analyse_all
+from linkpay.fastapi_startup import LazyAPIRoute, analyse_all
 
 
 class Item(BaseModel):
@@ -121,3 +123,52 @@ def test_concurrent_first_uses_analyse_once() -> None:
     for thread in threads:
         thread.join()
     assert len(handlers) == 8 and all(handler is handlers[0] for handler in handlers)
+
+
+_ANALYSE_ONE_ROUTE = """
+import sys
+import warnings
+from fastapi import APIRouter
+from fastapi.exceptions import PydanticV1NotSupportedError
+from pydantic import BaseModel
+from linkpay.fastapi_startup import LazyAPIRoute, analyse_all, skip_pydantic_v1_probe
+if sys.argv[1] != "as-is":
+    skip_pydantic_v1_probe()
+if sys.argv[1] == "v1-model":
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydantic.v1 import BaseModel
+class Model(BaseModel):
+    x: int
+router = APIRouter(route_class=LazyAPIRoute)
+@router.post("/m")
+def echo(body: Model) -> None:
+    return None
+try:
+    analyse_all(router.routes)
+except PydanticV1NotSupportedError:
+    print("refused")
+else:
+    print("pydantic.v1 imported" if "pydantic.v1" in sys.modules else "without pydantic.v1")
+"""
+
+
+def _analyse_in_a_fresh_process(mode: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _ANALYSE_ONE_ROUTE, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_analysing_a_route_does_not_import_pydantic_v1() -> None:
+    # FastAPI's own probe imports it (if this fails, FastAPI stopped: drop the shim).
+    assert _analyse_in_a_fresh_process("as-is") == "pydantic.v1 imported"
+    assert _analyse_in_a_fresh_process("skip") == "without pydantic.v1"
+
+
+def test_a_pydantic_v1_model_is_still_refused() -> None:
+    assert _analyse_in_a_fresh_process("v1-model") == "refused"
