@@ -13,7 +13,10 @@ read the same snapshot, and on SQLite the write lock is held only while the rout
 
 A route that takes no session (`DbDep`/`ReadDbDep`) gets its deferred values resolved in
 a short read-only transaction that ends before its body runs; so does an `async` route,
-in one hop, before it is awaited (a long-poll must not hold a transaction).
+in one hop, before it is awaited (a long-poll must not hold a transaction). When every
+such value is one read statement (the agent's token lookup), that statement runs with
+no transaction around it (`store.db.single_read`): on PostgreSQL no BEGIN and COMMIT
+round trips before a create or any other route that opens its own transactions.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from linkpay.fastapi_startup import LazyAPIRoute
 from linkpay.wallet.notify import Notifier
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
-from linkpay.wallet.store.db import READ_ONLY_OPTION
+from linkpay.wallet.store.db import READ_ONLY_OPTION, single_read_options
 
 
 class Unit:
@@ -41,6 +44,7 @@ class Unit:
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
         self.writes = False
+        self.single_read = False  # exactly one read statement: no transaction needed
         self._session: Session | None = None
 
     @property
@@ -48,7 +52,9 @@ class Unit:
         if self._session is None:
             session = self._factory()
             session.begin()
-            if not self.writes:
+            if self.single_read and not self.writes:
+                session.connection(execution_options=single_read_options(session.get_bind()))
+            elif not self.writes:
                 session.connection(execution_options={READ_ONLY_OPTION: True})
             self._session = session
         return self._session
@@ -69,7 +75,10 @@ class Unit:
 
 class Deferred:
     """A dependency value that needs the database: resolved by `UnitRoute` in the route's
-    worker thread, inside the request's unit. Subclasses implement `resolve`."""
+    worker thread, inside the request's unit. Subclasses implement `resolve`; one that
+    reads with exactly one statement sets `one_statement`."""
+
+    one_statement = False
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
@@ -145,6 +154,8 @@ def _resolve(values: dict[str, Any], *, keep_open: bool) -> Unit | None:
         return None
     unit = deferred[0][1].unit
     takes_session = any(isinstance(value, _SessionOf) for _, value in deferred)
+    if not takes_session and len(deferred) == 1 and deferred[0][1].one_statement:
+        unit.single_read = True
     try:
         # Sessions last, so a principal is checked before the route sees the session.
         for name, value in sorted(deferred, key=lambda item: isinstance(item[1], _SessionOf)):

@@ -113,3 +113,28 @@ def test_reads_do_not_wait_for_the_sqlite_write_lock(wallet: Any, agent: Any) ->
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_create_looks_the_token_up_outside_a_transaction(wallet: Any, agent: Any) -> None:
+    """The bearer token lookup before a create (a route with transactions of its own) is
+    one statement with no BEGIN/COMMIT around it; the create's own work is not."""
+    engine = wallet.app.state.engine
+    outside: dict[str, list[bool]] = {"oauth_tokens": [], "spend_requests": []}
+
+    def _seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        for table, found in outside.items():
+            if statement.lstrip().startswith(("SELECT", "INSERT")) and f" {table}" in statement:
+                if engine.dialect.name == "postgresql":
+                    found.append(bool(dbapi.autocommit))
+                else:
+                    found.append(not dbapi.in_transaction)
+
+    event.listen(engine, "before_cursor_execute", _seen)
+    try:
+        created = agent.post("/spend_requests", json=card_body())
+    finally:
+        event.remove(engine, "before_cursor_execute", _seen)
+    assert created.status_code == 200, created.text
+    assert outside["oauth_tokens"] == [True]
+    assert outside["spend_requests"] and not any(outside["spend_requests"])

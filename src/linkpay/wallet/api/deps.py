@@ -26,6 +26,8 @@ def _unauthenticated(message: str) -> Unauthenticated:
 
 
 class _Agent(Deferred):
+    one_statement = True  # the token lookup (`auth.tokens.authenticate_access_token`)
+
     def __init__(self, unit: Unit, token: str, scope: str | None) -> None:
         super().__init__(unit)
         self.token = token

@@ -149,15 +149,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def single_read_options(engine: Engine | Connection) -> dict[str, Any]:
+    """Execution options of a connection that runs exactly one read statement (see
+    `single_read`); also for a session's connection (`Session.connection`)."""
+    if engine.dialect.name == "sqlite":
+        return {SINGLE_READ_OPTION: True}
+    return {"isolation_level": "AUTOCOMMIT"}
+
+
 def single_read(engine: Engine) -> Connection:
     """A connection for exactly one read statement (use it as a context manager). A
     lone statement reads one consistent snapshot on its own, so no transaction is
     opened around it: on PostgreSQL that saves the BEGIN and ROLLBACK round trips (and
     most of the server's work for a short read), on SQLite the BEGIN."""
-    connection = engine.connect()
-    if engine.dialect.name == "sqlite":
-        return connection.execution_options(**{SINGLE_READ_OPTION: True})
-    return connection.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect().execution_options(**single_read_options(engine))
 
 
 @contextmanager
