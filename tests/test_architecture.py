@@ -30,6 +30,7 @@ NEUTRAL = [
     "linkpay",
     "money",
     "text",
+    "toon",
     "cards",
     "files",
     "formats",

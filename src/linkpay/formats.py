@@ -1,8 +1,9 @@
 """The five machine output formats both CLIs share (toon default, json, yaml, md, jsonl),
 `--filter-output`, and conversion of results to plain, sanitized JSON data.
 
-Neutral: imports nothing of ours but `linkpay.text`, so `link-cli` and `link-wallet`
-both use it without depending on each other. Heavy libraries load only when used.
+Neutral: imports nothing of ours but `linkpay.text` and `linkpay.toon`, so `link-cli` and
+`link-wallet` both use it without depending on each other. Heavy libraries load only when
+used.
 """
 
 from __future__ import annotations
@@ -74,9 +75,14 @@ def render(data: Any, fmt: str) -> str:
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip("\n")
     if fmt == "md":
         return render_markdown(data)
-    import toon_format
+    from linkpay.toon import Unsure, dumps
 
-    return toon_format.dumps(data)
+    try:
+        return dumps(data)  # the common shapes, without importing toon_format (~45 ms)
+    except Unsure:
+        import toon_format
+
+        return toon_format.dumps(data)
 
 
 def _md_cell(value: Any) -> str:

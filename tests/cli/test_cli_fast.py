@@ -35,6 +35,7 @@ HEAVY = (
     "linkpay.cli.tree",
     "linkpay.wire",
     "linkpay.wallet",
+    "toon_format",  # linkpay.toon writes the common shapes (tests/test_toon.py)
 )
 
 
@@ -165,6 +166,10 @@ def test_fast_retrieve_against_the_wallet(
 
     for fmt in ("toon", "json", "yaml", "md", "jsonl"):
         both("--format", fmt)
+    import toon_format
+
+    as_json = json.loads(both("--format", "json").stdout)
+    assert both().stdout == toon_format.dumps(as_json) + "\n"
     pending = json.loads(both("--format", "json").stdout)
     assert pending["status"] == "pending_approval" and "_next" in pending
 
