@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.store.models import SpendRequest
+from linkpay.wallet.store.models import SpendRequest, UTCDateTime
 from linkpay.wallet.store.policy_models import LedgerEntry
 
 _SIGNED = case(
@@ -178,20 +179,37 @@ def follow_transition(
 # --- what counts -------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def rolling_totals_statement() -> Any:
+    """(last 24 hours, last 30 days) of reserved + consumed, for parameters `user`,
+    `currency` (lower case), `day_start` and `month_start`. Built once: it runs on every
+    create (usage.py reads it together with the request counts)."""
+    day_start = bindparam("day_start", type_=UTCDateTime())
+    return select(
+        func.coalesce(
+            func.sum(case((LedgerEntry.reserved_at > day_start, _SIGNED), else_=0)), 0
+        ).label("day_total"),
+        func.coalesce(func.sum(_SIGNED), 0).label("month_total"),
+    ).where(
+        LedgerEntry.user_id == bindparam("user"),
+        LedgerEntry.currency == bindparam("currency"),
+        LedgerEntry.reserved_at > bindparam("month_start", type_=UTCDateTime()),
+    )
+
+
+def rolling_totals_params(user_id: str, currency: str, now: datetime) -> dict[str, Any]:
+    return {
+        "user": user_id,
+        "currency": currency.lower(),
+        "day_start": now - timedelta(days=1),
+        "month_start": now - timedelta(days=30),
+    }
+
+
 def rolling_totals(session: Session, user_id: str, currency: str, now: datetime) -> tuple[int, int]:
     """(last 24 hours, last 30 days) of reserved + consumed."""
-    day_start, month_start = now - timedelta(days=1), now - timedelta(days=30)
     day, month = session.execute(
-        select(
-            func.coalesce(
-                func.sum(case((LedgerEntry.reserved_at > day_start, _SIGNED), else_=0)), 0
-            ),
-            func.coalesce(func.sum(_SIGNED), 0),
-        ).where(
-            LedgerEntry.user_id == user_id,
-            LedgerEntry.currency == currency.lower(),
-            LedgerEntry.reserved_at > month_start,
-        )
+        rolling_totals_statement(), rolling_totals_params(user_id, currency, now)
     ).one()
     return int(day), int(month)
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, select, true
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.policy import ledger
@@ -46,27 +46,44 @@ def _counts_statement(no_agent: bool) -> Any:
     )
 
 
-def counts(
-    session: Session, user_id: str, agent: str | None, now: datetime
-) -> tuple[int, int, int, int]:
-    """Active, approved-but-unused, this agent's creates in the last hour and 60 days."""
-    values = {
+def _counts_params(user_id: str, agent: str | None, now: datetime) -> dict[str, Any]:
+    return {
         "user": user_id,
         "agent": agent,
         "now": now,
         "hour_ago": now - HOUR,
         "sixty_days_ago": now - SIXTY_DAYS,
     }
-    row = session.execute(_counts_statement(agent is None), values).one()
-    active, approved_unused, creates_hour, creates_60 = (int(value) for value in row)
+
+
+def counts(
+    session: Session, user_id: str, agent: str | None, now: datetime
+) -> tuple[int, int, int, int]:
+    """Active, approved-but-unused, this agent's creates in the last hour and 60 days."""
+    row = session.execute(_counts_statement(agent is None), _counts_params(user_id, agent, now))
+    active, approved_unused, creates_hour, creates_60 = (int(value) for value in row.one())
     return active, approved_unused, creates_hour, creates_60
 
 
+@lru_cache(maxsize=2)
+def _usage_statement(no_agent: bool) -> Any:
+    """The counts and the rolling money totals in one statement (one round trip per
+    create instead of two): two one-row subqueries side by side."""
+    request_counts = _counts_statement(no_agent).subquery("request_counts")
+    money = ledger.rolling_totals_statement().subquery("money")
+    return select(request_counts, money).select_from(request_counts.join(money, true()))
+
+
 def usage(session: Session, user_id: str, agent: str | None, currency: str, now: datetime) -> Usage:
-    """Everything the limits look at, in two queries."""
-    active, approved_unused, creates_hour, creates_60 = counts(session, user_id, agent, now)
+    """Everything the limits look at, in one query."""
+    params = _counts_params(user_id, agent, now) | ledger.rolling_totals_params(
+        user_id, currency, now
+    )
+    row = session.execute(_usage_statement(agent is None), params).one()
+    active, approved_unused, creates_hour, creates_60, day_total, month_total = (
+        int(value) for value in row
+    )
     mine = SpendRequest.token_family_id == agent
-    day_total, month_total = ledger.rolling_totals(session, user_id, currency, now)
 
     def create_times(window: timedelta) -> list[datetime]:
         return list(
