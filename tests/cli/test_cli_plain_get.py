@@ -261,6 +261,19 @@ def test_odd_token_files(tokens: Any, canned: CannedServer, cli_env: dict[str, s
     both(cli_env, "--json")
 
 
+@pytest.mark.parametrize(
+    "base",
+    ["HTTP://LOCALHOST:{port}", "http://127.0.0.1:{port}/a/%7e/", "http://127.0.0.1:{port}/a/../b"],
+)
+def test_base_urls(base: str, canned: CannedServer, cli_env: dict[str, str]) -> None:
+    """Spellings of the wallet URL: both clients send the same request line and Host."""
+    canned.answer = ANSWERED["ok"]
+    url = base.format(port=canned.url.rsplit(":", 1)[1])
+    both({**cli_env, "LINK_API_BASE_URL": url}, "--json")
+    fast, full = (r.split(b"\r\n")[:2] for r in canned.requests[-2:])
+    assert fast == full
+
+
 def test_env_tokens_and_base_url_prefix(canned: CannedServer, cli_env: dict[str, str]) -> None:
     canned.answer = ANSWERED["ok"]
     env = {**cli_env, "LINK_ACCESS_TOKEN": "tok_env", "LINK_API_BASE_URL": canned.url + "/api/"}

@@ -100,8 +100,8 @@ def _split_url(url: str) -> tuple[str, int, str]:
         if not (port_text.isdigit() and port_text.isascii() and 0 < int(port_text) < 65536):
             raise Declined
         port = int(port_text)
-    if not set(prefix) <= _PATH_CHARACTERS:
-        raise Declined
+    if "%" in prefix or not set(prefix) <= _PATH_CHARACTERS:
+        raise Declined  # escapes in a configured URL: httpx2's to normalise
     return host, port, prefix
 
 
