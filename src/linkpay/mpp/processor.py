@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx2
 
+from linkpay.mpp.exchange import tls_context
 from linkpay.text import sanitize_text
 
 
@@ -60,8 +61,9 @@ class WalletProcessor:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        # One keep-alive client per event loop: building one costs ~50 ms (TLS setup),
-        # and a client must not outlive the loop its connections belong to.
+        # One keep-alive client per event loop (a client must not outlive the loop its
+        # connections belong to), all on the process's one TLS context: loading the CA
+        # store costs ~50-250 ms, and `mpp pay` in the same process (the demo) has one.
         self._clients: weakref.WeakKeyDictionary[Any, httpx2.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
@@ -71,7 +73,10 @@ class WalletProcessor:
         client = self._clients.get(loop)
         if client is None or client.is_closed:
             client = httpx2.AsyncClient(
-                timeout=self.timeout, transport=self.transport, follow_redirects=False
+                timeout=self.timeout,
+                transport=self.transport,
+                follow_redirects=False,
+                verify=tls_context(),
             )
             self._clients[loop] = client
         return client
