@@ -37,6 +37,7 @@ NEUTRAL = [
     "serving",
     "public_url",
     "fastapi_startup",
+    "startup_gc",
 ]
 WALLET_FOUNDATION = [
     "wallet",

@@ -25,9 +25,15 @@ def main(argv: list[str] | None = None) -> int:
 
         if answer_help(args):  # declines any global option: run() strips those first
             return 0
+        from linkpay import startup_gc
         from linkpay.cli.app import run
 
-        return run(args)
+        if argv is None:
+            startup_gc.console_script()
+        try:
+            return run(args)
+        finally:
+            startup_gc.before_exit()  # the exit need not walk every object (demo: ~0.2 s)
     except KeyboardInterrupt:
         import signal
 

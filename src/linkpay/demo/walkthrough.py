@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from linkpay import startup_gc
 from linkpay.demo.environment import DemoEnvironment, open_environment, quiet_server_logs
 from linkpay.demo.flows import FlowFailed, run_card_flow, run_spt_flow
 from linkpay.demo.terminal import clean
@@ -62,6 +63,7 @@ def run_demo(
     quiet = narrator.draws_on_terminal and not verbose
     # Quieted after the servers start: uvicorn (re)configures its loggers at startup.
     with open_environment(say=narrator.info, verbose=verbose) as env, quiet_server_logs(quiet):
+        startup_gc.ready()  # servers up: what follows makes garbage worth collecting
         if env.mode == "embedded":
             narrator.info(f"Embedded test wallet: {env.wallet_url} (stopped when the demo ends)")
         else:

@@ -58,14 +58,18 @@ def make_narrator(ctx: Context, *, interactive: bool) -> Any:
 
 
 def run_demo_command(ctx: Context, *, only: str | None, interactive: bool) -> dict[str, Any]:
+    from linkpay import startup_gc
     from linkpay.demo.environment import DemoSetupError
     from linkpay.demo.walkthrough import run_demo
 
     narrator = make_narrator(ctx, interactive=interactive)
+    startup_gc.pause()  # until the wallet and merchant are up (run_demo says when)
     try:
         summary = run_demo(narrator, only=only, verbose=ctx.stderr if ctx.verbose else False)
     except DemoSetupError as exc:
         raise CommandError(exc.code, exc.message) from None
+    finally:
+        startup_gc.ready()
     if not summary["succeeded"]:
         failed = [name for name, flow in summary["flows"].items() if not flow["succeeded"]]
         raise CommandError(

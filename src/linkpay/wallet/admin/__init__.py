@@ -38,6 +38,10 @@ SIGINT_EXIT_STATUS = 130  # 128 + SIGINT, what shells report for a Ctrl-C
 def main(argv: list[str] | None = None) -> int:
     """The console script. This package imports nothing at module level, so a Ctrl-C
     while the rest loads lands here and not in a traceback (see the docstring)."""
+    from linkpay import startup_gc
+
+    if argv is None:
+        startup_gc.console_script()
     try:
         from linkpay.wallet.admin.app import run
 
@@ -47,3 +51,5 @@ def main(argv: list[str] | None = None) -> int:
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting
         return SIGINT_EXIT_STATUS
+    finally:
+        startup_gc.before_exit()

@@ -39,6 +39,9 @@ def register(app: App, ctx: AdminContext) -> None:
             Log one line per request (default on, or LINKPAY_ACCESS_LOG);
             --no-access-log saves CPU under load.
         """
+        from linkpay import startup_gc
+
+        startup_gc.pause()  # until the app is built (see linkpay.startup_gc)
         import uvicorn
 
         from linkpay.serving import serve_workers
@@ -82,6 +85,7 @@ def register(app: App, ctx: AdminContext) -> None:
             "access_log": settings.access_log,
             "log_config": uvicorn_log_config(settings.log_format),
         }
+        startup_gc.ready()
         if server_app is not None:
             uvicorn.run(server_app, **options)
             return
