@@ -347,3 +347,35 @@ def test_quote_is_urllib_quote(value: str) -> None:
             _quote(value)
         return
     assert _quote(value) == expected
+
+
+@given(st.lists(st.sampled_from(["/", ".", "..", "a", "b.json", "~", " "]), max_size=6))
+def test_auth_file_path_is_pathlibs(parts: list[str]) -> None:
+    """The fast path opens the token file by the text given when pathlib would spell it
+    the same, so both paths open the same file and word errors the same."""
+    from linkpay.client.token_file import auth_file_path
+
+    text = "".join(parts)
+    if not text:
+        return
+    found = auth_file_path(text)
+    assert str(found) == str(Path(text))
+    if isinstance(found, str):
+        assert found == text
+
+
+def test_auth_file_spellings(canned: CannedServer, cli_env: dict[str, str], tmp_path: Path) -> None:
+    """An auth file readable by others is refused in pathlib's spelling of its path; one
+    named with a trailing slash or doubled slashes is opened as pathlib opens it."""
+    canned.answer = ANSWERED["ok"]
+    loose = tmp_path / "loose.json"
+    loose.write_text('{"access_token": "tok"}', encoding="utf-8")
+    loose.chmod(0o644)
+    for name in (str(loose), f"{tmp_path}//loose.json"):
+        refused, _ = both({**cli_env, "LINK_AUTH_FILE": name}, "--json")
+        assert refused.code == 1 and f"auth file {loose}: it is readable" in refused.stdout
+    ok = tmp_path / "ok.json"
+    _write_tokens(ok, access_token="tok")
+    for name in (f"{ok}/", f"{tmp_path}/./ok.json"):
+        answer, _ = both({**cli_env, "LINK_AUTH_FILE": name}, "--json")
+        assert answer.code == 0, answer

@@ -21,7 +21,7 @@ import time
 
 from linkpay.client.answer import decode_answer
 from linkpay.client.errors import NetworkError
-from linkpay.client.token_file import EXPIRY_MARGIN_SECONDS, auth_file_from_env, read_token_file
+from linkpay.client.token_file import EXPIRY_MARGIN_SECONDS, auth_file_path, read_token_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def _token(auth_file: str | None) -> tuple[str, str | None, float | None]:
         if not _is_header_safe(access):
             raise Declined
         return access, os.environ.get("LINK_REFRESH_TOKEN") or None, None
-    data = read_token_file(auth_file_from_env(auth_file))
+    data = read_token_file(auth_file_path(auth_file))
     if data is None:
         raise Declined  # not logged in: the SDK says so
     token, refresh = data.get("access_token"), data.get("refresh_token")

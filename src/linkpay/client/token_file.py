@@ -1,8 +1,9 @@
 """Where the agent's token file is and how it is read: `--auth FILE`, `LINK_AUTH_FILE`
 or the user config dir; a symlink, a non-regular file or one readable by group/others
-is refused. Light on purpose (no dataclasses, typing or platformdirs unless the default
-path is needed): link-cli's fast retrieve reads the file through this too, and
-`tokens.TokenStore` builds its `Tokens` from what `read_token_file` returns.
+is refused. Light on purpose (no dataclasses, typing, and pathlib or platformdirs only
+when needed; pathlib with urllib.parse and ipaddress is ~6 ms of CPU): link-cli's fast
+retrieve reads the file through this too, and `tokens.TokenStore` builds its `Tokens`
+from what `read_token_file` returns.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 from linkpay.client.errors import NotAuthenticated
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 AUTH_FILE_NAME = "auth.json"
@@ -23,6 +24,8 @@ EXPIRY_MARGIN_SECONDS = 30
 
 
 def default_auth_file() -> Path:
+    from pathlib import Path
+
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("link-cli")) / AUTH_FILE_NAME
@@ -30,13 +33,32 @@ def default_auth_file() -> Path:
 
 def auth_file_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--auth FILE` wins, then `LINK_AUTH_FILE`, then the platform config dir."""
+    from pathlib import Path
+
     if explicit:
         return Path(explicit)
     env = os.environ.get("LINK_AUTH_FILE")
     return Path(env) if env else default_auth_file()
 
 
-def read_token_file(path: Path) -> dict[str, Any] | None:
+def auth_file_path(explicit: str | os.PathLike[str] | None = None) -> str | Path:
+    """`auth_file_from_env(explicit)`, but the given text itself (no pathlib import) when
+    pathlib would keep it as it is: no empty or `.` parts, no trailing slash."""
+    given = os.fspath(explicit) if explicit else os.environ.get("LINK_AUTH_FILE")
+    if given and given != "." and "." not in given.split("/")[1:] and "//" not in given:
+        if not given.endswith("/") and not given.startswith("./"):
+            return given
+    return auth_file_from_env(explicit)
+
+
+def _shown(path: str | os.PathLike[str]) -> str:
+    """The path as messages show it (pathlib's spelling, as `TokenStore.path` has)."""
+    from pathlib import Path
+
+    return str(Path(path))
+
+
+def read_token_file(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The file's JSON object; None when there is no file; NotAuthenticated when it may
     not or cannot be read."""
     try:
@@ -44,15 +66,17 @@ def read_token_file(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise NotAuthenticated(f"Cannot read the auth file {path}: {exc.strerror}") from None
+        raise NotAuthenticated(
+            f"Cannot read the auth file {_shown(path)}: {exc.strerror}"
+        ) from None
     if stat.S_ISLNK(info.st_mode):
-        raise NotAuthenticated(f"Refusing to read the auth file {path}: it is a symlink")
+        raise NotAuthenticated(f"Refusing to read the auth file {_shown(path)}: it is a symlink")
     if not stat.S_ISREG(info.st_mode):
-        raise NotAuthenticated(f"Refusing to read the auth file {path}: not a regular file")
+        raise NotAuthenticated(f"Refusing to read the auth file {_shown(path)}: not a regular file")
     if info.st_mode & 0o077:
         raise NotAuthenticated(
-            f"Refusing to read the auth file {path}: it is readable by other users "
-            f"(run: chmod 600 {path})"
+            f"Refusing to read the auth file {_shown(path)}: it is readable by other users "
+            f"(run: chmod 600 {_shown(path)})"
         )
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -65,5 +89,7 @@ def read_token_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def unreadable(path: Path) -> NotAuthenticated:
-    return NotAuthenticated(f"The auth file {path} is unreadable; run `link-cli auth login` again")
+def unreadable(path: str | os.PathLike[str]) -> NotAuthenticated:
+    return NotAuthenticated(
+        f"The auth file {_shown(path)} is unreadable; run `link-cli auth login` again"
+    )
