@@ -1,8 +1,9 @@
 """What `link-wallet serve` loads before it answers: not Alembic (an empty database is
 built from the models, one at head is left alone), not the optional or rarely needed
-libraries (issuer SDKs, apprise, web push, WebAuthn) and not the PostgreSQL dialect on
-SQLite. Observed from outside: the real script runs with PYTHONPROFILEIMPORTTIME=1,
-which lists every import on stderr; the test stops it once it has answered HTTP."""
+libraries (issuer SDKs, apprise, web push, WebAuthn, cryptography) and not the
+PostgreSQL dialect on SQLite. Observed from outside: the real script runs with
+PYTHONPROFILEIMPORTTIME=1, which lists every import on stderr; the test stops it once it
+has answered HTTP."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ NOT_AT_START = (
     "pywebpush",
     "webauthn",
     "sqlalchemy.dialects.postgresql",
+    "cryptography",  # card secrets are sealed with the first card issued
 )
 
 

@@ -19,10 +19,10 @@ import hmac
 import json
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
@@ -63,14 +63,20 @@ class CardVault:
         for candidate in keys:
             if not isinstance(candidate, bytes | bytearray) or len(candidate) != _KEY_BYTES:
                 raise ValueError(f"card key must be {_KEY_BYTES} bytes")
+        # cryptography is imported with the first vault, not with the settings (~25 ms
+        # that a wallet's start and most admin commands never need).
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._active_kid = key_id(bytes(key))
-        self._keys = {key_id(bytes(k)): AESGCM(bytes(k)) for k in reversed(keys)}
+        self._keys: dict[str, AESGCM] = {key_id(bytes(k)): AESGCM(bytes(k)) for k in reversed(keys)}
 
     def __repr__(self) -> str:
         return f"CardVault(kid={self._active_kid!r})"
 
     def encrypt(self, credential_id: str, secrets: dict[str, Any]) -> str:
         """Seal `secrets` (a JSON-able dict) for `credential_id`; returns the blob text."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         aad = _aad(credential_id)
         dek = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
@@ -90,6 +96,9 @@ class CardVault:
 
     def decrypt(self, credential_id: str, blob: str) -> dict[str, Any]:
         """Open a blob sealed for `credential_id`. Raises `VaultError` on any mismatch."""
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         aad = _aad(credential_id)
         parts = self._parse(blob)
         dek = self._unwrap(parts, aad)
@@ -125,6 +134,8 @@ class CardVault:
     def open_with_any_key(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
         """Open data sealed directly with a card key (no envelope, no key id): the format
         notification secrets had before they moved onto the vault. Tries every key."""
+        from cryptography.exceptions import InvalidTag
+
         for cipher in self._keys.values():
             try:
                 return bytes(cipher.decrypt(nonce, data, aad))
@@ -153,6 +164,8 @@ class CardVault:
         wrapper = self._keys.get(parts["kid"])
         if wrapper is None:
             raise VaultError("card secrets were sealed with an unknown card key")
+        from cryptography.exceptions import InvalidTag
+
         try:
             return bytes(wrapper.decrypt(parts["wn"], parts["wdek"], aad + b"|dek"))
         except InvalidTag:

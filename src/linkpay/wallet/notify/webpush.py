@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import serialization
-
 from linkpay.files import create_private_file
 
 VAPID_FILE = "vapid_private.pem"
@@ -42,6 +40,8 @@ def load_or_create_vapid(settings: Any) -> Any:
 
 def vapid_public_key(settings: Any) -> str:
     """base64url (no padding) uncompressed P-256 point, for `applicationServerKey`."""
+    from cryptography.hazmat.primitives import serialization
+
     vapid = load_or_create_vapid(settings)
     raw = vapid.public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
