@@ -60,7 +60,7 @@ def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifi
     (`jobs.maintenance`, anything added with `jobs.periodic.register_periodic`); the
     wallet's notifier then queues through the outbox instead of in memory."""
     from linkpay.wallet.jobs import maintenance, periodic  # noqa: F401 - registers tasks
-    from linkpay.wallet.jobs.worker import JobWorker
+    from linkpay.wallet.jobs.worker import IDLE_POLL_SECONDS, JobWorker
     from linkpay.wallet.notify.outbox_jobs import handlers
 
     jobs = {**handlers(settings), periodic.KIND: periodic.handler(settings)}
@@ -69,6 +69,7 @@ def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifi
         jobs,
         lease_seconds=settings.job_lease_seconds,
         tick=lambda: periodic.schedule_due(factory),
+        first_pass_after=IDLE_POLL_SECONDS,  # after the first requests (see JobWorker)
     )
     if hasattr(notifier, "jobs"):
         notifier.jobs = worker

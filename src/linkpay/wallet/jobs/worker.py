@@ -45,6 +45,7 @@ class JobWorker:
         poll_seconds: float = IDLE_POLL_SECONDS,
         tick: Callable[[], Any] | None = None,
         tick_seconds: float = TICK_SECONDS,
+        first_pass_after: float = 0.0,
     ) -> None:
         self._factory = factory
         self._handlers = handlers
@@ -59,6 +60,10 @@ class JobWorker:
         self._tick = tick
         self._tick_seconds = tick_seconds
         self._next_tick = 0.0
+        # The wallet's first pass waits a poll interval (or the first wake-up): a
+        # starting process has its first requests to answer, and what the outbox holds
+        # then (periodic tasks, jobs left by the last run) can wait a second.
+        self._first_pass_after = first_pass_after
 
     def start(self) -> None:
         if self._thread is None:
@@ -89,6 +94,9 @@ class JobWorker:
         return len(jobs)
 
     def _loop(self) -> None:
+        if self._first_pass_after > 0:
+            self._wake.wait(self._first_pass_after)
+            self._wake.clear()  # the pass below sees whatever woke it
         while not self._stop.is_set():
             try:
                 if self._tick is not None and time.monotonic() >= self._next_tick:
