@@ -379,3 +379,52 @@ def test_auth_file_spellings(canned: CannedServer, cli_env: dict[str, str], tmp_
     for name in (f"{ok}/", f"{tmp_path}/./ok.json"):
         answer, _ = both({**cli_env, "LINK_AUTH_FILE": name}, "--json")
         assert answer.code == 0, answer
+
+
+@pytest.mark.parametrize(
+    ("xdg", "home"),
+    [
+        (None, "/home/agent"),
+        (None, "/home/agent/"),
+        (None, "/"),
+        (None, "relative/home"),
+        (None, None),
+        ("/cfg", "/home/agent"),
+        ("/cfg/", "/home/agent"),
+        ("/cfg//deep/./x", "/home/agent"),
+        ("relative/cfg", "/home/agent"),
+        ("", "/home/agent"),
+        ("/with space/é", None),
+    ],
+)
+def test_default_auth_file_is_platformdirs(
+    xdg: str | None, home: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --auth or LINK_AUTH_FILE the fast path finds the default token file
+    without platformdirs where it can; it must be the file platformdirs names."""
+    from linkpay.client.token_file import auth_file_path, default_auth_file
+
+    monkeypatch.delenv("LINK_AUTH_FILE", raising=False)
+    for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    found = auth_file_path()
+    assert str(found) == str(default_auth_file())
+    if xdg in ("/cfg", "/with space/é") or (xdg is None and home == "/home/agent"):
+        assert isinstance(found, str)  # no pathlib, no platformdirs
+
+
+def test_default_auth_file_without_platformdirs(
+    canned: CannedServer, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canned.answer = ANSWERED["ok"]
+    monkeypatch.delenv("LINK_AUTH_FILE")
+    env = {k: v for k, v in cli_env.items() if k != "LINK_AUTH_FILE"}
+    default = Path(env["XDG_CONFIG_HOME"]) / "link-cli" / "auth.json"
+    default.parent.mkdir(parents=True)
+    _write_tokens(default, access_token="tok_default")
+    answer, modules = both(env, "--json")
+    assert answer.code == 0 and b"Bearer tok_default" in canned.requests[-1]
+    assert not {"platformdirs", "pathlib", "httpx2"} & modules

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 
 from linkpay.client.errors import NotAuthenticated
 
@@ -42,13 +43,31 @@ def auth_file_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def auth_file_path(explicit: str | os.PathLike[str] | None = None) -> str | Path:
-    """`auth_file_from_env(explicit)`, but the given text itself (no pathlib import) when
-    pathlib would keep it as it is: no empty or `.` parts, no trailing slash."""
+    """`auth_file_from_env(explicit)`, but as text (no pathlib or platformdirs import)
+    when that text is what pathlib would print: no empty or `.` parts, no trailing slash."""
     given = os.fspath(explicit) if explicit else os.environ.get("LINK_AUTH_FILE")
-    if given and given != "." and "." not in given.split("/")[1:] and "//" not in given:
-        if not given.endswith("/") and not given.startswith("./"):
-            return given
+    text = given or _linux_default_auth_file()
+    if text and text != "." and "." not in text.split("/")[1:] and "//" not in text:
+        if not text.endswith("/") and not text.startswith("./"):
+            return text
     return auth_file_from_env(explicit)
+
+
+def _linux_default_auth_file() -> str | None:
+    """`default_auth_file()` on Linux as platformdirs finds it — `$XDG_CONFIG_HOME` when
+    absolute, else `$HOME/.config` when HOME is absolute — or None (ask platformdirs:
+    another platform, Android, no usable HOME). A test compares the two."""
+    if sys.platform != "linux" or hasattr(sys, "getandroidapilevel"):
+        return None
+    if os.environ.get("ANDROID_DATA") or os.environ.get("ANDROID_ROOT"):
+        return None
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if not base.startswith("/"):
+        home = os.environ.get("HOME", "")
+        if not home.startswith("/"):
+            return None
+        base = home.rstrip("/") + "/.config"
+    return f"{base}/link-cli/{AUTH_FILE_NAME}"
 
 
 def _shown(path: str | os.PathLike[str]) -> str:
