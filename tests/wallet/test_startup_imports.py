@@ -1,7 +1,8 @@
 """What `link-wallet serve` loads before it answers: not Alembic (an empty database is
 built from the models, one at head is left alone), not the optional or rarely needed
-libraries (issuer SDKs, apprise, web push, WebAuthn, cryptography) and not the
-PostgreSQL dialect on SQLite. Observed from outside: the real script runs with
+libraries (issuer SDKs, apprise, web push, WebAuthn, cryptography), not cyclopts
+(the usual `serve` spellings need no command tree) and not the PostgreSQL dialect on
+SQLite. Observed from outside: the real script runs with
 PYTHONPROFILEIMPORTTIME=1, which lists every import on stderr; the test stops it once it
 has answered HTTP."""
 
@@ -29,6 +30,7 @@ NOT_AT_START = (
     "webauthn",
     "sqlalchemy.dialects.postgresql",
     "cryptography",  # card secrets are sealed with the first card issued
+    "cyclopts",  # `serve --no-access-log` is parsed by admin/fast_serve.py
 )
 
 

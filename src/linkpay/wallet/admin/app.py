@@ -92,6 +92,15 @@ def run(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
 
             print(f"link-wallet {__version__}", file=stdout)
             return 0
+        if rest[:1] == ["serve"]:
+            from linkpay.wallet.admin.fast_serve import parse
+
+            options = parse(rest[1:])
+            if options is not None:  # the common spellings, without cyclopts
+                from linkpay.wallet.admin.serve_run import serve
+
+                serve(ctx, **options)
+                return 0
         result = _dispatch(build_app(ctx), rest)
         if result is not None:
             print(render(prepare(result), ctx.format), file=stdout, flush=True)

@@ -1,15 +1,14 @@
-"""`link-wallet serve`: migrate, make sure the owner exists, print a one-time sign-in
-link, then serve the wallet over HTTP (uvicorn) until Ctrl-C."""
+"""`link-wallet serve`: its options and help (what it does is `admin/serve_run.py`;
+`admin/fast_serve.py` parses the common spellings without cyclopts, and
+`tests/wallet/test_fast_serve.py` keeps the two parsers in step)."""
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 from cyclopts import App, Parameter
 
-from linkpay.wallet.admin.context import AdminContext, AdminError, safe_url
+from linkpay.wallet.admin.context import AdminContext
 
 
 def register(app: App, ctx: AdminContext) -> None:
@@ -39,74 +38,13 @@ def register(app: App, ctx: AdminContext) -> None:
             Log one line per request (default on, or LINKPAY_ACCESS_LOG);
             --no-access-log saves CPU under load.
         """
-        from linkpay import startup_gc
+        from linkpay.wallet.admin.serve_run import serve as run_server
 
-        startup_gc.pause()  # until the app is built (see linkpay.startup_gc)
-        import uvicorn
-
-        from linkpay.serving import serve_workers
-        from linkpay.wallet import accounts
-        from linkpay.wallet.admin.startup import banner
-        from linkpay.wallet.app import create_app
-        from linkpay.wallet.log_format import uvicorn_log_config
-        from linkpay.wallet.logging import install_redaction
-        from linkpay.wallet.payment_methods import active_methods
-        from linkpay.wallet.web.signin import create_signin_link
-
-        settings = ctx.settings(
-            host=host, port=port, public_url=public_url, workers=workers, access_log=access_log
+        run_server(
+            ctx,
+            host=host,
+            port=port,
+            public_url=public_url,
+            workers=workers,
+            access_log=access_log,
         )
-        if settings.workers < 1:
-            raise AdminError("INVALID_INPUT", "--workers: must be at least 1")
-        with ctx.session() as db:
-            owner = accounts.ensure_user(db, email=settings.owner_email, name=settings.owner_name)
-            owner_id = owner.id
-            signin_url = create_signin_link(db, owner_id, settings)  # one use, short-lived
-            has_card = bool(active_methods(db, owner_id))
-        ctx.close()  # the server opens its own engine
-        install_redaction()
-        server_app = create_app(settings) if settings.workers == 1 else None
-        print(
-            banner(
-                settings,
-                owner_email=settings.owner_email,
-                owner_id=owner_id,
-                database=safe_url(settings.database_url),
-                signin_url=signin_url,
-                has_card=has_card,
-            ),
-            file=sys.stderr,
-            flush=True,
-        )
-        options: dict[str, Any] = {
-            "host": settings.host,
-            "port": settings.port,
-            "log_level": "info",
-            "access_log": settings.access_log,
-            "log_config": uvicorn_log_config(settings.log_format),
-        }
-        startup_gc.ready()
-        if server_app is not None:
-            uvicorn.run(server_app, **options)
-            return
-        # Each worker process builds its own app (engine, pool, LISTEN connection)
-        # from the environment, so hand it the settings resolved here.
-        os.environ.update(worker_environment(settings))
-        serve_workers(
-            uvicorn.Config(
-                "linkpay.wallet.app:create_app", factory=True, workers=settings.workers, **options
-            )
-        )
-
-
-def worker_environment(settings: Any) -> dict[str, str]:
-    """`LINKPAY_*` variables that make a worker's `Settings.from_env()` equal ours."""
-    return {
-        "LINKPAY_DATA_DIR": str(settings.data_dir),
-        "LINKPAY_DATABASE_URL": settings.database_url,
-        "LINKPAY_HOST": settings.host,
-        "LINKPAY_PORT": str(settings.port),
-        "LINKPAY_PUBLIC_URL": settings.public_url,
-        "LINKPAY_WORKERS": str(settings.workers),
-        "LINKPAY_ACCESS_LOG": "true" if settings.access_log else "false",
-    }
