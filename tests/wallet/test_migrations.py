@@ -184,3 +184,39 @@ def test_audit_entries_keep_verifying_across_the_chains_revision(empty_database_
         assert newest[0]["seq"] == 4 and newest[0]["prev_hash"] in (prev, audit.GENESIS)
     finally:
         engine.dispose()
+
+
+def _sqlite_contents(path: Any) -> tuple[list[tuple[str, ...]], dict[str, list[tuple[Any, ...]]]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        master = db.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        rows = {
+            name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall())
+            for (kind, name, _table, _sql) in master
+            if kind == "table"
+        }
+    db.close()
+    return master, rows
+
+
+def test_prebuilt_sqlite_head_is_what_the_models_build(tmp_path: Any) -> None:
+    """`sqlite_head.json` builds a fresh SQLite database; stale (a model or revision
+    changed) it would fail here: `python -m linkpay.wallet.store.migrations sqlite-head`."""
+    from linkpay.wallet.store.migrations import _create_at_head, head_from_files
+    from linkpay.wallet.store.migrations.sqlite_head import prebuilt_statements
+
+    head = head_from_files()
+    assert head is not None
+    hint = "stale: run `python -m linkpay.wallet.store.migrations sqlite-head`"
+    assert prebuilt_statements(head) is not None, hint
+    upgrade_to_head(f"sqlite:///{tmp_path / 'prebuilt.db'}")  # an empty file: prebuilt
+    engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
+    with engine.begin() as connection:
+        _create_at_head(connection, head)
+    engine.dispose()
+    prebuilt = _sqlite_contents(tmp_path / "prebuilt.db")
+    assert prebuilt[1]["alembic_version"] == [(head,)]
+    assert prebuilt == _sqlite_contents(tmp_path / "models.db"), hint

@@ -51,7 +51,7 @@ def upgrade_to_head(database_url: str) -> None:
             if state == "at_head":
                 return
             if state == "empty" and head is not None:
-                _create_at_head(connection, head)
+                _build_at_head(connection, head)
                 return
             from alembic import command
 
@@ -95,6 +95,21 @@ def _state(connection: Any, head: str | None) -> str:
         if [row[0] for row in stamped] == [head]:
             return "at_head"
     return "other"
+
+
+def _build_at_head(connection: Any, head: str) -> None:
+    """SQLite: the prebuilt statements of `sqlite_head.json` when they are for `head`;
+    otherwise (and on PostgreSQL) the models' `create_all`."""
+    statements = None
+    if connection.dialect.name == "sqlite":
+        from linkpay.wallet.store.migrations.sqlite_head import prebuilt_statements
+
+        statements = prebuilt_statements(head)
+    if statements is None:
+        _create_at_head(connection, head)
+        return
+    for statement in statements:
+        connection.exec_driver_sql(statement)
 
 
 def _create_at_head(connection: Any, head: str) -> None:

@@ -4,6 +4,10 @@ python -m linkpay.wallet.store.migrations regenerate-initial
     Rewrite versions/0001_initial.py from store/models.py (allowed until release).
 python -m linkpay.wallet.store.migrations revision --rev-id 0002_web -m "web tables"
     Autogenerate a new revision against a scratch SQLite database at head.
+python -m linkpay.wallet.store.migrations sqlite-head
+    Rewrite sqlite_head.json (a fresh SQLite database's statements) from the models;
+    run it after every model or revision change (tests/wallet/test_migrations.py fails
+    until you do).
 python -m linkpay.wallet.store.migrations check [DATABASE_URL]
     Upgrade (a scratch SQLite database by default) and fail if models and
     migrations differ.
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m linkpay.wallet.store.migrations")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("regenerate-initial")
+    sub.add_parser("sqlite-head")
     rev = sub.add_parser("revision")
     rev.add_argument("--rev-id", required=True)
     rev.add_argument("-m", "--message", required=True)
@@ -73,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "regenerate-initial":
             regenerate_initial()
+        elif args.command == "sqlite-head":
+            from linkpay.wallet.store.migrations.sqlite_head import write
+
+            print(f"wrote {write()}")
         elif args.command == "revision":
             revision(args.rev_id, args.message)
         else:
