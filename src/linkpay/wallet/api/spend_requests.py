@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -232,7 +232,7 @@ async def retrieve_spend_request(
             "gap between a client's previous fetch and its long-poll call."
         ),
     ),
-) -> JSONResponse:
+) -> Response:
     wanted = _parse_include(include)
     user_id = principal.user_id
 
@@ -250,8 +250,8 @@ async def retrieve_spend_request(
         # other long-poll due at the same moment; None: answer the current state here.
         probe = Probe(spend_request_id, user_id, last_status, wanted)
         answer = await watcher.long_poll(probe, timeout=wait)
-        if answer is not None:
-            return JSONResponse(answer)
+        if answer is not None:  # the JSON body, encoded in the batch
+            return Response(answer, media_type="application/json")
     return JSONResponse(await anyio.to_thread.run_sync(render))
 
 

@@ -262,17 +262,16 @@ def _live_card_credential(
     )
 
 
-def is_usable(credential: Credential, row: SpendRequest, now: datetime | None = None) -> bool:
-    """The approval binding: active, unexpired, request approved, hash unchanged."""
-
-    now = now or _now()
+def is_usable(credential: Credential, row: SpendRequest, current: str = "") -> bool:
+    """The approval binding: active, unexpired, request approved, hash unchanged.
+    `current`: `material_hash(row)` if the caller has it (the costly part of a reveal)."""
     return (
         credential.status == "active"
-        and credential.valid_until > now
+        and credential.valid_until > _now()
         and row.status == "approved"
         and row.approval_hash is not None
         and credential.approval_hash == row.approval_hash
-        and material_hash(row) == credential.approval_hash
+        and (current or material_hash(row)) == credential.approval_hash
     )
 
 
@@ -282,14 +281,15 @@ def reveal_card(
     *,
     settings: Any,
     credential: Credential | None | Literal["load"] = "load",
+    current: str = "",
 ) -> wire.Card | None:
     """The card's full details, for an explicit `include=card`; None when there is no
     usable card (not issued, used, voided, expired, or the request changed).
-    `credential`: the request's credential when the caller already loaded it."""
+    `credential`, `current`: the credential and `material_hash` if the caller has them."""
     row = spend_request_row
     if isinstance(credential, str):  # "load"
         credential = credential_for(session, row.id)
-    if credential is None or credential.kind != CARD or not is_usable(credential, row):
+    if credential is None or credential.kind != CARD or not is_usable(credential, row, current):
         return None
     if credential.secret_ciphertext:
         secrets = CardSecrets.from_dict(
@@ -318,6 +318,7 @@ def shared_payment_token(
     spend_request_row: SpendRequest,
     *,
     credential: Credential | None | Literal["load"] = "load",
+    current: str = "",
 ) -> wire.SharedPaymentToken | None:
     """The SPT for `include=shared_payment_token` while it can still be redeemed."""
     row = spend_request_row
@@ -325,7 +326,7 @@ def shared_payment_token(
         credential = credential_for(session, row.id)
     if credential is None or credential.kind != SHARED_PAYMENT_TOKEN:
         return None
-    if not is_usable(credential, row):
+    if not is_usable(credential, row, current):
         return None
     _audit_revealed(session, row, credential)
     address = credential.billing_address or {}

@@ -75,10 +75,10 @@ class Probe:
 @dataclass(frozen=True)
 class Outcome:
     """A settled probe: its snapshot (None: no such request for that user), and the
-    rendered answer when the status left the probe's."""
+    rendered answer (the JSON body) when the status left the probe's."""
 
     snapshot: Snapshot | None
-    answer: Any = None
+    answer: bytes | None = None
 
 
 # Blocking (run in a worker thread): one Outcome per probe, in order.
@@ -118,7 +118,7 @@ class _Waiter:
     version: int = 0
     deadline: datetime | None = None
     finished: bool = False
-    answer: Any = None
+    answer: bytes | None = None
     eager: bool = True
     queued: bool = False
     in_flight: bool = False
@@ -279,7 +279,7 @@ class VersionWatcher:
         if not waiter.signal.done():
             waiter.signal.set_result(None)
 
-    async def long_poll(self, probe: Probe, *, timeout: float) -> Any:
+    async def long_poll(self, probe: Probe, *, timeout: float) -> bytes | None:
         """Wait up to `timeout` seconds for the effective status to leave
         `probe.status` (or, when that is None, the status read now). Returns the
         rendered answer, or None when the caller should answer with the current state

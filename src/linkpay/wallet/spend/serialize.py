@@ -120,6 +120,13 @@ def preload(session: Session, ids: list[str], *, history: bool = False) -> Prelo
     return loaded
 
 
+def answer_bytes(wire: WireSpendRequest) -> bytes:
+    """The JSON body the routes send for `wire` (`JSONResponse` of its
+    `model_dump(mode="json", exclude_none=True)`, the same bytes), encoded by pydantic
+    in one step: a batch of long-poll answers is rendered off the event loop."""
+    return WireSpendRequest.__pydantic_serializer__.to_json(wire, exclude_none=True)
+
+
 def to_wire_many(
     session: Session,
     rows: list[SpendRequest],
@@ -152,11 +159,16 @@ def to_wire_new(session: Session, row: SpendRequest, *, settings: Any) -> WireSp
 
 def credential_revealable(row: SpendRequest, status: str) -> bool:
     """The person approved exactly this purchase and it is still live."""
-    return (
-        status == "approved"
-        and row.approval_hash is not None
-        and row.approval_hash == material_hash(row)
-    )
+    return _revealable_hash(row, status) is not None
+
+
+def _revealable_hash(row: SpendRequest, status: str) -> str | None:
+    """`material_hash(row)` when the person approved exactly this purchase and it is
+    still live, else None: computed once per answer, the issuer's check reuses it."""
+    if status != "approved" or row.approval_hash is None:
+        return None
+    current = material_hash(row)
+    return current if current == row.approval_hash else None
 
 
 class CardFace(Protocol):
@@ -187,11 +199,16 @@ def to_wire(
         credential = _credential(session, row.id)
     card = None
     token = None
-    if wanted and credential_revealable(row, status):
+    current = _revealable_hash(row, status) if wanted else None
+    if current is not None:
         if "card" in wanted and row.credential_type == "card":
-            card = issuing.reveal_card(session, row, settings=settings, credential=credential)
+            card = issuing.reveal_card(
+                session, row, settings=settings, credential=credential, current=current
+            )
         if "shared_payment_token" in wanted and row.credential_type == "shared_payment_token":
-            token = issuing.shared_payment_token(session, row, credential=credential)
+            token = issuing.shared_payment_token(
+                session, row, credential=credential, current=current
+            )
     return wire_of(
         row,
         settings=settings,

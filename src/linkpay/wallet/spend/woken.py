@@ -7,7 +7,8 @@ the event loop, then render in a second thread and transaction, and every
 all waiters due at one moment are settled together in one thread hop: their rows in
 one query, the answers of those whose status moved rendered in the same transaction
 (credentials and decisions in one query each), and every reveal's audit entry
-appended at its one commit. The answers are exactly what the retrieve route renders.
+appended at its one commit. The answers are exactly what the retrieve route renders,
+already encoded (JSON bytes), so the event loop only sends them.
 
 On SQLite the rows are read in a snapshot (no write lock); only answers that reveal a
 credential (an audit write) are rendered in a second, writing transaction.
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.wallet.spend.longpoll import Outcome, Probe, Snapshot
 from linkpay.wallet.spend.reads import persist_due_expiries
-from linkpay.wallet.spend.serialize import preload, to_wire
+from linkpay.wallet.spend.serialize import answer_bytes, preload, to_wire
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.db import read_transaction, transaction
 from linkpay.wallet.store.models import SpendRequest, utcnow
@@ -98,6 +99,6 @@ def _settle_in(
             )
             outcomes[index] = Outcome(
                 outcomes[index].snapshot,  # type: ignore[union-attr]
-                wire.model_dump(mode="json", exclude_none=True),
+                answer_bytes(wire),
             )
     return outcomes, later
