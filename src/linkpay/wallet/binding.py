@@ -17,8 +17,7 @@ import hashlib
 from types import SimpleNamespace
 from typing import Any
 
-import rfc8785
-
+from linkpay.canonical import dumps as canonical_json
 from linkpay.wire import LineItem, Total
 
 MATERIAL_FIELDS = (
@@ -84,7 +83,7 @@ def material_fields(row: Any) -> dict[str, Any]:
 
 
 def hash_material(material: dict[str, Any]) -> str:
-    return hashlib.sha256(rfc8785.dumps(material)).hexdigest()
+    return hashlib.sha256(canonical_json(material)).hexdigest()
 
 
 def material_hash(row: Any) -> str:

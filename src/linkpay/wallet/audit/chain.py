@@ -18,7 +18,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
+from linkpay.canonical import dumps as canonical_json
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("seq", "at", "type", "actor", "subject", "user_id", "data", "prev_hash")
@@ -34,7 +34,7 @@ def canonical_data(data: Any) -> str:
     """Event data as canonical JSON text. Values JSON cannot hold (datetimes, ids
     objects) become their text first, so recording never fails on a stray type."""
     plain = json.loads(json.dumps(data if data is not None else {}, default=str))
-    return rfc8785.dumps(plain).decode("utf-8")
+    return canonical_json(plain).decode("utf-8")
 
 
 def position(entry: dict[str, Any]) -> tuple[Any, Any]:
@@ -50,4 +50,4 @@ def entry_hash(entry: dict[str, Any]) -> str:
     chain, chain_seq = position(entry)
     if (chain, chain_seq) != (1, entry["seq"]):
         body["chain"], body["chain_seq"] = chain, chain_seq
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    return hashlib.sha256(canonical_json(body)).hexdigest()
