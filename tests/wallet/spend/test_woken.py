@@ -90,3 +90,24 @@ def test_long_poll_answer_is_the_plain_retrieve_answer(
     assert answer.json()["status"] == "approved"
     assert answer.headers["content-type"] == plain.headers["content-type"]
     assert answer.content == plain.content
+
+
+def test_a_timed_out_wait_is_answered_from_a_batch(wallet: Any, agent: Any) -> None:
+    """A wait that runs out answers the current state, read and rendered by a batch (the
+    rows in one `IN` query) rather than by a transaction of its own per poll."""
+    spend_request_id = pending(agent)["id"]
+    engine = wallet.sessionmaker.kw["bind"]
+    seen, record = _statements(wallet)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = agent.get(
+            f"/spend_requests/{spend_request_id}",
+            params={"wait": 1, "last_status": "pending_approval", "include": "card"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    reads = [s for s in seen if s.startswith("SELECT") and "FROM spend_requests" in s]
+    assert reads and all("spend_requests.id IN" in s for s in reads), reads
+    plain = agent.get(f"/spend_requests/{spend_request_id}", params={"include": "card"})
+    assert answer.json()["status"] == "pending_approval"
+    assert answer.content == plain.content

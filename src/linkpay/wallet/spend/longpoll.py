@@ -64,12 +64,13 @@ class Snapshot:
 class Probe:
     """A long-poll's question: has `spend_request_id` (of `user_id`) left `status`?
     `status=None` only reads the current state. `include` is what to reveal (as the
-    retrieve route's `include`) in the answer once it has."""
+    retrieve route's `include`) in the answer once it has (or once `final`)."""
 
     spend_request_id: str
     user_id: str
     status: str | None
     include: tuple[str, ...] = ()
+    final: bool = False  # answer with the current state, moved or not (a timed-out wait)
 
 
 @dataclass(frozen=True)
@@ -282,9 +283,9 @@ class VersionWatcher:
     async def long_poll(self, probe: Probe, *, timeout: float) -> bytes | None:
         """Wait up to `timeout` seconds for the effective status to leave
         `probe.status` (or, when that is None, the status read now). Returns the
-        rendered answer, or None when the caller should answer with the current state
-        itself (unchanged until the timeout or the request's own deadline, not found,
-        or a failed batch)."""
+        rendered answer (the current state once the timeout or the request's own
+        deadline passed), or None when the caller should answer itself (not found, or
+        a failed batch)."""
         end = time.monotonic() + timeout
         loop = asyncio.get_running_loop()
         since = self._seq
@@ -317,9 +318,15 @@ class VersionWatcher:
                     waiter.eager = True
                     await waiter.signal
                 else:
-                    # Timed out, or the deadline passed: the caller re-reads (expiry
-                    # shows then).
-                    return None
+                    # Timed out, or the deadline passed: the answer is the current
+                    # state (expiry shows then), read and rendered in a batch too, so
+                    # a thousand polls timing out together are not a thousand
+                    # transactions.
+                    waiter.probe = replace(waiter.probe, final=True)
+                    waiter.eager = True
+                    self._enqueue(waiter)
+                    await waiter.signal
+                    return waiter.answer  # None (not found, failed batch): the route's
                 if waiter.finished:
                     return waiter.answer
         finally:

@@ -78,7 +78,7 @@ def _settle_in(
         status = effective_status(row, now)
         snapshot = Snapshot(status, row.version, deadline(row))
         outcomes.append(Outcome(snapshot))
-        if probe.status is None or status == probe.status:
+        if not probe.final and (probe.status is None or status == probe.status):
             continue
         if probe.include and not reveal:
             later.append(index)
