@@ -26,7 +26,8 @@ _ENCODER = json.JSONEncoder(
 
 
 def _plain(value: Any, depth: int) -> bool:
-    """Is `value` made only of what the C encoder writes exactly as JCS does?"""
+    """Is `value` made only of what the C encoder writes exactly as JCS does? (Loops,
+    not generators: this walk is most of the cost for small values.)"""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
@@ -35,12 +36,17 @@ def _plain(value: Any, depth: int) -> bool:
     if depth >= _MAX_DEPTH:
         return False
     if kind is dict:
-        return all(
-            type(key) is str and key.isascii() and _plain(item, depth + 1)
-            for key, item in value.items()
-        )
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) is not str and not _plain(item, depth + 1):
+                return False
+        return True
     if kind is list or kind is tuple:
-        return all(_plain(item, depth + 1) for item in value)
+        for item in value:
+            if type(item) is not str and not _plain(item, depth + 1):
+                return False
+        return True
     return False
 
 
