@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import Outcome, run_link_cli
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 IDENT = "lsrq_canned"
@@ -334,6 +334,7 @@ def test_proxy_and_verbose_are_the_sdks(canned: CannedServer, cli_env: dict[str,
     )
 
 
+@settings(deadline=None)  # a busy CI box must not fail a pure function on time
 @given(st.text(max_size=30))
 def test_quote_is_urllib_quote(value: str) -> None:
     from urllib.parse import quote
@@ -349,6 +350,7 @@ def test_quote_is_urllib_quote(value: str) -> None:
     assert _quote(value) == expected
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(["/", ".", "..", "a", "b.json", "~", " "]), max_size=6))
 def test_auth_file_path_is_pathlibs(parts: list[str]) -> None:
     """The fast path opens the token file by the text given when pathlib would spell it
