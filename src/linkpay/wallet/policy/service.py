@@ -86,7 +86,8 @@ def _compiled(
 
 
 def load_policy(session: Session, user: User) -> Policy:
-    head = session.execute(_HEAD, {"user": user.id}).first()
+    session.flush()  # what the ORM would do; then its per-statement work is not needed
+    head = session.connection().execute(_HEAD, {"user": user.id}).first()
     overrides = dict(head.limits or {}) if head is not None else {}
     overrides["per_request"] = user.max_amount_per_request or LINK_DEFAULTS.per_request
     limits = Limits(**{**LINK_DEFAULTS.as_dict(), **overrides})

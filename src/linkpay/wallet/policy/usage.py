@@ -79,13 +79,17 @@ def usage(session: Session, user_id: str, agent: str | None, currency: str, now:
     params = _counts_params(user_id, agent, now) | ledger.rolling_totals_params(
         user_id, currency, now
     )
-    row = session.execute(_usage_statement(agent is None), params).one()
+    # On the session's connection: the ORM's per-statement work is a quarter of this
+    # read's cost, and a built statement of columns needs none of it. The flush is what
+    # the ORM would do first (this transaction's own rows count).
+    session.flush()
+    row = session.connection().execute(_usage_statement(agent is None), params).one()
     active, approved_unused, creates_hour, creates_60, day_total, month_total = (
         int(value) for value in row
     )
-    mine = SpendRequest.token_family_id == agent
 
     def create_times(window: timedelta) -> list[datetime]:
+        mine = SpendRequest.token_family_id == agent
         return list(
             session.scalars(
                 select(SpendRequest.created_at).where(
