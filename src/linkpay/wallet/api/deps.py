@@ -26,7 +26,7 @@ def _unauthenticated(message: str) -> Unauthenticated:
 
 
 class _Agent(Deferred):
-    one_statement = True  # the token lookup (`auth.tokens.authenticate_access_token`)
+    one_statement = True  # the token lookup (`auth.principal.principal_for_token`)
 
     def __init__(self, unit: Unit, token: str, scope: str | None) -> None:
         super().__init__(unit)

@@ -87,18 +87,6 @@ def issue_tokens(
     return IssuedTokens(row, access, refresh, access_ttl)
 
 
-def authenticate_access_token(session: Session, token: str) -> OAuthToken | None:
-    """The live token row for a bearer token, or None (unknown, expired or revoked)."""
-    if not token.startswith(ACCESS_PREFIX):
-        return None
-    row = session.scalars(
-        select(OAuthToken).where(OAuthToken.access_token_hash == hash_token(token))
-    ).first()
-    if row is None or not access_live(row.revoked_at, row.access_expires_at, utcnow()):
-        return None
-    return row
-
-
 def access_live(revoked_at: datetime | None, access_expires_at: datetime, now: datetime) -> bool:
     """Whether an access token with these columns authenticates at `now`: read from
     the database on every request, so a revocation holds from its commit on."""
