@@ -9,6 +9,8 @@ import time
 import pytest
 from demo_helpers import CARD_NUMBER_RUN, LINK_CLI, Tmux, clean_env
 
+from linkpay.cli.demo_run import parse_flags
+
 
 def test_noninteractive_demo_runs_both_flows_end_to_end(tmp_path):
     env = clean_env(tmp_path)
@@ -45,16 +47,45 @@ def test_noninteractive_demo_runs_both_flows_end_to_end(tmp_path):
     assert not any((tmp_path / "config").rglob("auth.json"))
 
 
-def test_demo_flags_exclude_each_other(tmp_path):
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--only-card", "--only-spt"],  # read by cli/demo_run.py
+        ["--only-card=true", "--only-spt"],  # a spelling only the registry path reads
+    ],
+)
+def test_demo_flags_exclude_each_other(tmp_path, flags):
     done = subprocess.run(
-        [LINK_CLI, "demo", "--only-card", "--only-spt", "--format", "json"],
+        [LINK_CLI, "demo", *flags, "--format", "json"],
         env=clean_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 1
-    assert json.loads(done.stdout)["code"] == "INVALID_INPUT"
+    assert json.loads(done.stdout) == {
+        "code": "INVALID_INPUT",
+        "message": "--only-card and --only-spt exclude each other",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rest", "expected"),
+    [
+        (["demo"], {"yes": False, "only_card": False, "only_spt": False}),
+        (["demo", "--yes"], {"yes": True, "only_card": False, "only_spt": False}),
+        (["demo", "--only-spt", "--yes"], {"yes": True, "only_card": False, "only_spt": True}),
+        (["demo", "--yes", "--yes"], None),  # cyclopts says "specified multiple times"
+        (["demo", "--no-yes"], None),
+        (["demo", "--yes=true"], None),
+        (["demo", "extra"], None),
+        (["demo", "--help"], None),
+        (["onboard"], None),
+        ([], None),
+    ],
+)
+def test_demo_fast_parse_reads_only_the_plain_spellings(rest, expected):
+    assert parse_flags(rest) == expected
 
 
 def test_demo_without_tty_is_noninteractive_and_honours_only_spt(tmp_path):

@@ -1,5 +1,6 @@
 """Running one `link-cli` invocation: global options, the fast paths (`--help` and
-`spend-request retrieve ID` answered without the registry, see `cli/fast.py`), else the
+`spend-request retrieve ID` answered without the registry, see `cli/fast.py`; `demo`
+started without it, see `cli/demo_run.py`), else the
 cyclopts app built from the registry (fresh per run), output in the chosen format, and
 the single place where every failure becomes `{code, message}` on stdout with exit 1 —
 never a traceback.
@@ -64,6 +65,12 @@ def run(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None 
         retrieve = fast.parse_retrieve(opts.rest)
         if retrieve is not None:
             printer.result(fast.retrieve(retrieve, ctx))
+            return 0
+        from linkpay.cli import demo_run
+
+        demo_flags = demo_run.parse_flags(opts.rest)
+        if demo_flags is not None:  # the demo without the registry (cli/demo_run.py)
+            printer.result(demo_run.run_demo_flags(ctx, **demo_flags))
             return 0
         from linkpay.cli.registry import load_commands
         from linkpay.cli.tree import build_app, dispatch

@@ -1,5 +1,6 @@
 """`demo` and `onboard`: the guided first run (cli.md). Both only parse flags and hand
-over to `linkpay.demo`, which drives the real SDK, MPP client, wallet and merchant.
+over to `linkpay.demo` (through `cli/demo_run.py`, which `link-cli demo --yes` reaches
+without the registry), which drives the real SDK, MPP client, wallet and merchant.
 
 `demo` is always test mode. Interactive when stdin and stdout are terminals and `--yes`
 is not given: a menu, explanations, approval link + QR and the "approve as the test
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from linkpay.cli.demo_run import is_terminal, make_narrator, run_demo_command, run_demo_flags
 from linkpay.cli.registry import CommandError, CommandInput, Context, command
 
 DEMO_HELP = (
@@ -37,56 +39,9 @@ class DemoInput(CommandInput):
     ] = False
 
 
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def make_narrator(ctx: Context, *, interactive: bool) -> Any:
-    """Interactive: the explained walk-through with questions. `--yes` with the TTY view
-    (a person watching `scripts/demo`): the same explanations, no questions. Otherwise
-    one plain line per step on stderr, so stdout stays one parseable document."""
-    from linkpay.demo.terminal import QuietNarrator, TerminalNarrator
-
-    if interactive:
-        return TerminalNarrator(out=sys.stdout if ctx.human else ctx.stderr, inp=sys.stdin)
-    if ctx.human:
-        return TerminalNarrator(out=sys.stdout, auto=True)
-    return QuietNarrator(out=ctx.stderr)
-
-
-def run_demo_command(ctx: Context, *, only: str | None, interactive: bool) -> dict[str, Any]:
-    from linkpay import startup_gc
-    from linkpay.demo.environment import DemoSetupError
-    from linkpay.demo.walkthrough import run_demo
-
-    narrator = make_narrator(ctx, interactive=interactive)
-    startup_gc.pause()  # until the wallet and merchant are up (run_demo says when)
-    try:
-        summary = run_demo(narrator, only=only, verbose=ctx.stderr if ctx.verbose else False)
-    except DemoSetupError as exc:
-        raise CommandError(exc.code, exc.message) from None
-    finally:
-        startup_gc.ready()
-    if not summary["succeeded"]:
-        failed = [name for name, flow in summary["flows"].items() if not flow["succeeded"]]
-        raise CommandError(
-            "DEMO_FAILED",
-            f"The demo's {' and '.join(failed)} flow did not succeed.",
-            summary=summary,
-        )
-    return summary
-
-
 @command("demo", input=DemoInput, description=DEMO_HELP, mcp=False)
 def demo(inp: DemoInput, ctx: Context) -> dict[str, Any]:
-    if inp.only_card and inp.only_spt:
-        raise CommandError("INVALID_INPUT", "--only-card and --only-spt exclude each other")
-    only = "card" if inp.only_card else "spt" if inp.only_spt else None
-    interactive = not inp.yes and _is_terminal(sys.stdin) and _is_terminal(sys.stdout)
-    return run_demo_command(ctx, only=only, interactive=interactive)
+    return run_demo_flags(ctx, yes=inp.yes, only_card=inp.only_card, only_spt=inp.only_spt)
 
 
 class OnboardInput(CommandInput):
@@ -97,7 +52,7 @@ class OnboardInput(CommandInput):
 
 @command("onboard", input=OnboardInput, description=ONBOARD_HELP, interactive=True)
 def onboard(inp: OnboardInput, ctx: Context) -> dict[str, Any] | None:
-    if not (_is_terminal(sys.stdin) and _is_terminal(sys.stdout)):
+    if not (is_terminal(sys.stdin) and is_terminal(sys.stdout)):
         raise CommandError(
             "REQUIRES_TTY",
             "onboard is interactive; run it in a terminal. For scripts: `link-cli auth login`, "
