@@ -126,6 +126,8 @@ async def charge_card(config: CheckoutConfig, card: CardEntry, cart: Cart) -> Ch
     """Ask the wallet's test network to charge the card for the cart total."""
     import httpx2
 
+    from linkpay.mpp.exchange import tls_context
+
     body = {
         "number": card.number,
         "exp_month": card.exp_month,
@@ -137,7 +139,10 @@ async def charge_card(config: CheckoutConfig, card: CardEntry, cart: Cart) -> Ch
     }
     url = config.wallet_url.rstrip("/") + "/v1/test_network/card_charges"
     try:
-        async with httpx2.AsyncClient(timeout=config.timeout_seconds) as client:
+        # The process's TLS context (CA store loaded on the first handshake, if any).
+        async with httpx2.AsyncClient(
+            timeout=config.timeout_seconds, verify=tls_context()
+        ) as client:
             response = await client.post(
                 url, json=body, headers={"Authorization": f"Bearer {config.api_key}"}
             )

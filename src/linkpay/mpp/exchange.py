@@ -1,7 +1,8 @@
 """The HTTP exchange with the merchant for `mpp pay`: the request as the agent described
 it (replayed byte for byte), the URL policy, --verbose lines and the result shape.
 
-No redirects are ever followed, the TLS context is built once per process, and every
+No redirects are ever followed, the TLS context is built once per process (on the first
+handshake), and every
 string from the merchant is sanitized before it is returned.
 """
 
@@ -103,11 +104,41 @@ def log_hooks(log: Callable[[str], None] | None) -> dict[str, list[Any]]:
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
-    """httpx2's default TLS context (system CAs, SSL_CERT_FILE/DIR honoured), built once
-    per process: loading the CA store costs ~50-250 ms on small machines."""
+    """The process's TLS context for our HTTP clients: httpx2's default one (system CAs,
+    SSL_CERT_FILE/DIR honoured), built on the first TLS handshake and once per process.
+    Loading the CA store costs ~50-250 ms on small machines, and a run that only talks
+    plain http to loopback (the demo, a local wallet) never needs it."""
+    return _OnFirstHandshake(ssl.PROTOCOL_TLS_CLIENT)
+
+
+@functools.cache
+def _verifying_context() -> ssl.SSLContext:
     import httpx2
 
     return httpx2.create_ssl_context()
+
+
+class _OnFirstHandshake(ssl.SSLContext):
+    """Hands every TLS connection to `_verifying_context()`; what httpcore2 sets on the
+    context before a handshake (the ALPN list) is passed on to it."""
+
+    _alpn: list[str] | None = None
+
+    def set_alpn_protocols(self, alpn_protocols: Any) -> None:
+        super().set_alpn_protocols(alpn_protocols)
+        self._alpn = list(alpn_protocols)
+
+    def _target(self) -> ssl.SSLContext:
+        target = _verifying_context()
+        if self._alpn is not None:
+            target.set_alpn_protocols(self._alpn)
+        return target
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        return self._target().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        return self._target().wrap_bio(*args, **kwargs)
 
 
 def send(
