@@ -28,6 +28,7 @@ MAX_MODULE_LINES = 400
 # layers listed beside it. Anything else is an upward (or sideways) edge and fails.
 NEUTRAL = [
     "linkpay",
+    "argv",
     "canonical",
     "money",
     "text",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from linkpay.argv import option_value
 from linkpay.cli.context import CommandError
 from linkpay.formats import FORMATS, prepare, render
 
@@ -68,14 +69,10 @@ def split_global_options(argv: list[str]) -> GlobalOptions:
         if token == "--":
             opts.rest += argv[index:]
             break
-        name, eq, inline = token.partition("=")
+        name = token.partition("=")[0]
         if name in _VALUE_OPTIONS:
-            if eq:
-                value = inline
-            elif index + 1 < len(argv):
-                index += 1
-                value = argv[index]
-            else:
+            value, index = option_value(argv, index)
+            if value is None:
                 raise CommandError("INVALID_INPUT", f"{name} needs a value")
             setattr(opts, _VALUE_OPTIONS[name], value)
         elif token in _BOOL_OPTIONS:

@@ -31,6 +31,10 @@ MATERIAL_FIELDS = (
     "network_id",
     "payment_method",
 )
+# The stored columns `material_fields` reads (the payment method is its id).
+MATERIAL_COLUMNS = tuple(
+    "payment_method_id" if name == "payment_method" else name for name in MATERIAL_FIELDS
+)
 
 
 def normalize_line_items(items: list[Any] | None) -> list[dict[str, Any]]:

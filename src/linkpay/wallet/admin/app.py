@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from linkpay.argv import option_value
 from linkpay.formats import FORMATS, prepare, render
 from linkpay.wallet.admin.context import AdminContext, AdminError
 
@@ -29,17 +30,13 @@ def split_global_options(argv: list[str]) -> tuple[AdminContext, bool, list[str]
     index = 0
     while index < len(argv):
         token = argv[index]
-        name, eq, inline = token.partition("=")
+        name = token.partition("=")[0]
         if token == "--":
             rest += argv[index:]
             break
         if name in ("--format", "--database-url"):
-            if eq:
-                value = inline
-            elif index + 1 < len(argv):
-                index += 1
-                value = argv[index]
-            else:
+            value, index = option_value(argv, index)
+            if value is None:
                 raise AdminError("INVALID_INPUT", f"{name} needs a value")
             if name == "--format":
                 if value not in FORMATS:

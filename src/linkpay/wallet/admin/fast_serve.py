@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkpay.argv import option_value
+
 _VALUED = {"--host": "host", "--port": "port", "--public-url": "public_url", "--workers": "workers"}
 _NUMBERS = {"port", "workers"}
 _FLAGS = {"--access-log": True, "--no-access-log": False}
@@ -19,7 +21,7 @@ def parse(tokens: list[str]) -> dict[str, Any] | None:
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        name, eq, inline = token.partition("=")
+        name = token.partition("=")[0]
         if token in _FLAGS:
             if "access_log" in options:
                 return None
@@ -28,13 +30,7 @@ def parse(tokens: list[str]) -> dict[str, Any] | None:
             key = _VALUED[name]
             if key in options:
                 return None
-            if eq:
-                value = inline
-            elif index + 1 < len(tokens):
-                index += 1
-                value = tokens[index]
-            else:
-                return None
+            value, index = option_value(tokens, index)
             if not value or value.startswith("-"):
                 return None
             if key in _NUMBERS:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.binding import material_hash
+from linkpay.wallet.binding import MATERIAL_COLUMNS, material_hash
 from linkpay.wallet.store.models import SpendRequest
 
 DUPLICATE_WINDOW_SECONDS = 60
@@ -28,7 +28,7 @@ def _candidates(family_matches: Any) -> Select[Any]:
     a match. Built once (runs on every create; SQLAlchemy keeps a built statement's
     cache key)."""
     return (
-        select(SpendRequest.id, *(getattr(SpendRequest, name) for name in _MATERIAL_COLUMNS))
+        select(SpendRequest.id, *(getattr(SpendRequest, name) for name in MATERIAL_COLUMNS))
         .where(
             SpendRequest.user_id == bindparam("user_id"),
             family_matches,
@@ -40,17 +40,6 @@ def _candidates(family_matches: Any) -> Select[Any]:
     )
 
 
-_MATERIAL_COLUMNS = (
-    "amount",
-    "currency",
-    "merchant_name",
-    "merchant_url",
-    "line_items",
-    "totals",
-    "credential_type",
-    "network_id",
-    "payment_method_id",
-)
 _OF_AGENT = _candidates(SpendRequest.token_family_id == bindparam("family"))
 _OF_NO_AGENT = _candidates(SpendRequest.token_family_id.is_(None))
 
