@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -114,3 +115,26 @@ def test_a_port_in_use_fails_before_any_worker_starts() -> None:
             serve_workers(config)
     finally:
         taken.close()
+
+
+async def _ok_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_a_served_app_stops_when_asked_and_releases_its_port() -> None:
+    """`stop()` wakes uvicorn's main loop instead of waiting for its 0.1 s tick; asking
+    again (or after it stopped) is harmless."""
+    from linkpay.serving import serve_in_thread
+
+    served = serve_in_thread(lambda _base_url: _ok_app)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert conn.recv(1024).startswith(b"HTTP/1.1 200")
+    served.begin_stop()
+    served.stop()
+    served.stop()
+    assert not served._thread.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", served.port), timeout=5).close()
