@@ -131,7 +131,10 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
 
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="linkpay-demo-")))
-        wallet = start_embedded_wallet()
+        # Its job thread (notifications, maintenance) waits 10 s: `demo --yes` is over
+        # by then, the test person has no notification channel, and nothing the demo
+        # shows waits on a job (the jobs were ~60 ms of a ~1.2 s run's CPU).
+        wallet = start_embedded_wallet(settings_overrides={"job_hold_first_pass_seconds": 10})
         stack.callback(wallet.stop)
         person = wallet.create_user(TEST_PERSON_EMAIL, TEST_PERSON_NAME)
         wallet.add_test_card(person)

@@ -70,6 +70,7 @@ def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifi
         lease_seconds=settings.job_lease_seconds,
         tick=lambda: periodic.schedule_due(factory),
         first_pass_after=IDLE_POLL_SECONDS,  # after the first requests (see JobWorker)
+        hold_first_pass=settings.job_hold_first_pass_seconds,
     )
     if hasattr(notifier, "jobs"):
         notifier.jobs = worker

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     # A job worker that dies (kill -9) holds its outbox jobs this long, then any
     # worker retries them.
     job_lease_seconds: float = 60.0
+    # The job thread's first pass comes a second after start, or sooner when a job is
+    # queued; set, it comes this many seconds after start, whatever is queued (the
+    # demo's short-lived embedded wallet: 10).
+    job_hold_first_pass_seconds: float = 0.0
     # OAuth client ids allowed to choose a spend request's `expires_at` (3 h to 7 d
     # ahead, instead of the default credential validity); comma or space separated.
     extended_expiry_client_ids: str = ""

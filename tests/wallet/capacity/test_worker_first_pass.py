@@ -44,3 +44,32 @@ def test_a_stop_during_the_first_wait_ends_the_thread(tmp_path: Path) -> None:
     worker.stop(timeout=30)
     engine.dispose()
     assert worker._thread is not None and not worker._thread.is_alive()
+
+
+def test_a_held_first_pass_ignores_wake_ups_but_not_a_stop(tmp_path: Path) -> None:
+    """`hold_first_pass` (the demo's embedded wallet): queued work waits for the hold."""
+    engine, factory = _store(tmp_path)
+    ran = threading.Event()
+    worker = JobWorker(factory, {"probe": lambda session, payload: ran.set()}, hold_first_pass=600)
+    worker.start()
+    with transaction(factory) as session:
+        outbox.enqueue(session, "probe", {})
+    worker.wake()
+    worker.stop(timeout=30)  # returns at once, not after the 600 s hold
+    engine.dispose()
+    assert worker._thread is not None and not worker._thread.is_alive()
+    assert not ran.is_set()
+
+
+def test_a_held_first_pass_runs_what_was_queued_when_the_hold_ends(tmp_path: Path) -> None:
+    engine, factory = _store(tmp_path)
+    ran = threading.Event()
+    worker = JobWorker(factory, {"probe": lambda session, payload: ran.set()}, hold_first_pass=0.2)
+    with transaction(factory) as session:
+        outbox.enqueue(session, "probe", {})
+    worker.start()
+    try:
+        assert ran.wait(30)
+    finally:
+        worker.stop(timeout=30)
+        engine.dispose()

@@ -46,6 +46,7 @@ class JobWorker:
         tick: Callable[[], Any] | None = None,
         tick_seconds: float = TICK_SECONDS,
         first_pass_after: float = 0.0,
+        hold_first_pass: float = 0.0,
     ) -> None:
         self._factory = factory
         self._handlers = handlers
@@ -64,6 +65,9 @@ class JobWorker:
         # starting process has its first requests to answer, and what the outbox holds
         # then (periodic tasks, jobs left by the last run) can wait a second.
         self._first_pass_after = first_pass_after
+        # Or, when set, exactly this long, whatever is queued meanwhile (a wallet that
+        # lives a few seconds, like the demo's, need not spend them on its jobs).
+        self._hold_first_pass = hold_first_pass
 
     def start(self) -> None:
         if self._thread is None:
@@ -94,7 +98,10 @@ class JobWorker:
         return len(jobs)
 
     def _loop(self) -> None:
-        if self._first_pass_after > 0:
+        if self._hold_first_pass > 0:
+            self._stop.wait(self._hold_first_pass)
+            self._wake.clear()
+        elif self._first_pass_after > 0:
             self._wake.wait(self._first_pass_after)
             self._wake.clear()  # the pass below sees whatever woke it
         while not self._stop.is_set():
