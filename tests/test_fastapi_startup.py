@@ -91,6 +91,20 @@ def test_an_analysed_route_equals_an_eager_one() -> None:
         assert client.post("/form", data={"word": "hi"}).json() == {"word": "hi"}
 
 
+def test_an_analysed_route_notes_its_endpoints_place_as_fastapi_finds_it() -> None:
+    """`note_endpoint_context` (no source read on a first request) says what FastAPI's
+    own `inspect.getsourcelines` lookup says: file, line of the decorator, name."""
+    from fastapi import routing as fastapi_routing
+
+    routes = [r for r in _declare(LazyAPIRoute).routes if isinstance(r, LazyAPIRoute)]
+    assert analyse_all(routes) == 3
+    for route in routes:
+        call = route.dependant.call
+        noted = fastapi_routing._endpoint_context_cache.pop(id(call))
+        assert noted["line"] > 0 and noted["file"] == __file__
+        assert fastapi_routing._extract_endpoint_context(call) == noted
+
+
 def test_a_broken_route_fails_when_analysed_and_again_after() -> None:
     router = APIRouter(route_class=LazyAPIRoute)
 
