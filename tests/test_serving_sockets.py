@@ -138,3 +138,18 @@ def test_a_served_app_stops_when_asked_and_releases_its_port() -> None:
     assert not served._thread.is_alive()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", served.port), timeout=5).close()
+
+
+# uvicorn ends its thread with SystemExit(3) on a failed startup; that is what we detect.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_server_whose_startup_fails_is_reported_not_waited_for() -> None:
+    """A lifespan that fails ends uvicorn's thread before it serves: RuntimeError."""
+    from linkpay.serving import serve_in_thread
+
+    async def failing_lifespan(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.failed", "message": "no"})
+
+    with pytest.raises(RuntimeError, match="failed to start"):
+        serve_in_thread(lambda _base_url: failing_lifespan, lifespan="on", name="broken")

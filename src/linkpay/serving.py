@@ -104,7 +104,7 @@ def serve_in_thread(
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
                 raise RuntimeError(f"{name} failed to start on {base_url}")
-            time.sleep(0.01)
+            server.ready.wait(0.01)  # set as its main loop starts: no 10 ms poll slept out
     except BaseException:
         sock.close()
         raise
@@ -117,14 +117,20 @@ def _server_class() -> Any:
 
     class WakeableServer(uvicorn.Server):
         """uvicorn looks at `should_exit` every 0.1 s; `request_exit` wakes it at once
-        (stopping the demo's servers waited ~50 ms for the tick, up to 0.1 s)."""
+        (stopping the demo's servers waited ~50 ms for the tick, up to 0.1 s). `ready` is
+        set once it serves (after `started`)."""
 
         _wake: asyncio.Event | None = None
         _loop: asyncio.AbstractEventLoop | None = None
 
+        def __init__(self, config: Any) -> None:
+            super().__init__(config)
+            self.ready = threading.Event()  # started: serve_in_thread need not poll
+
         async def main_loop(self) -> None:
             self._wake = asyncio.Event()
             self._loop = asyncio.get_running_loop()  # set before the first look below
+            self.ready.set()
             counter = 0
             while not await self.on_tick(counter):
                 counter = (counter + 1) % 864000  # on_tick refreshes the Date every 10
