@@ -244,6 +244,7 @@ def run_spt_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) ->
 
     from linkpay.mpp.client import decode, pay
     from linkpay.mpp.exchange import tls_context
+    from linkpay.wire import SpendRequest
 
     link = env.link
     total = 5
@@ -289,9 +290,10 @@ def run_spt_flow(env: DemoEnvironment, narrator: Any, result: dict[str, Any]) ->
     asked = pay(url, link=link, context=SPT_CONTEXT, test=True)
     if not asked.get("approval_required"):
         raise FlowFailed("UNEXPECTED_RESPONSE", "`mpp pay` did not ask for an approval.")
-    spend_request_id = asked["spend_request"]["id"]
+    # `mpp pay` answers with the request it created: no need to fetch it again.
+    created = SpendRequest.model_validate(asked["spend_request"])
+    spend_request_id = created.id
     result["spend_request_id"] = spend_request_id
-    created = link.spend_requests.retrieve(spend_request_id)
     narrator.ok(
         f"Spend request {created.id}: {_money(created.amount, created.currency)}, shared "
         f"payment token for {created.network_id} ({created.status})."
