@@ -175,7 +175,7 @@ def _embedded(*, verbose: Any = False) -> Iterator[DemoEnvironment]:
             wallet_url=wallet.base_url,
             merchant_url=merchant_url,
             link=link,
-            approve=lambda spend_request_id: wallet.approve(spend_request_id, person),
+            approve=lambda spend_request_id: wallet.approve(spend_request_id, person, wire=False),
             deny=lambda spend_request_id: wallet.deny(spend_request_id, person),
             network_id=network_id,
             browser_approval_link=lambda spend_request_id: wallet.signin_link(

@@ -117,15 +117,16 @@ class EmbeddedWallet:
         with self.session() as s:
             deny_device_grant(s, user_id=user_id, user_code=user_code, limiter=self._phrase_limiter)
 
-    def approve(self, spend_request_id: str, user_id: str) -> Any:
-        """Approve as the person (issues the credential); returns the wire object."""
+    def approve(self, spend_request_id: str, user_id: str, *, wire: bool = True) -> Any:
+        """Approve as the person (issues the credential); returns the wire object, or
+        None with `wire=False` (the demo reads the request as the agent does)."""
         from linkpay.wallet.spend import service
 
         with self.session() as s:
             row = service.approve_spend_request(
                 s, user_id=user_id, spend_request_id=spend_request_id, settings=self.settings
             )
-            return service.to_wire(s, row, settings=self.settings)
+            return service.to_wire(s, row, settings=self.settings) if wire else None
 
     def deny(self, spend_request_id: str, user_id: str) -> Any:
         from linkpay.wallet.spend import service
