@@ -425,13 +425,13 @@ def _approve_in_chunks(user_id: str, ids: list[str], chunk: int) -> list[tuple[f
 
 
 def _family(factory: Any, token: str) -> tuple[str, str]:
-    from linkpay.wallet.auth.tokens import authenticate_access_token
+    from linkpay.wallet.auth.principal import principal_for_token
     from linkpay.wallet.store.db import transaction
 
     with transaction(factory) as s:
-        row = authenticate_access_token(s, token)
-        assert row is not None
-        return row.user_id, row.family_id
+        principal = principal_for_token(s, token)
+        assert principal is not None and principal.token_family_id is not None
+        return principal.user_id, principal.token_family_id
 
 
 async def approvals(args: argparse.Namespace, port: int, token: str, store: Any) -> None:
