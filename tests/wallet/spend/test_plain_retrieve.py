@@ -6,7 +6,9 @@ runs), and the token is checked on every request: a revocation holds at once."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +24,7 @@ from spend_helpers import (
 )
 from sqlalchemy import event, update
 
+from linkpay.wallet.api.plain_retrieve import LANE_READS_IN_FLIGHT
 from linkpay.wallet.auth.tokens import hash_token, revoke_token
 from linkpay.wallet.store.models import OAuthToken, utcnow
 
@@ -122,6 +125,48 @@ def test_plain_retrieve_is_one_statement(
     statements.clear()
     assert agent.get(f"/spend_requests/{request['id']}", params={"include": ""}).is_success
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) > 1
+
+
+def test_plain_retrieves_in_flight_are_capped(wallet: Any, agent: Any, agent_token: Any) -> None:
+    """At most LANE_READS_IN_FLIGHT lane reads run at once; the rest wait their turn in
+    the event loop and are answered all the same."""
+    request = create(agent)
+    engine = wallet.app.state.engine
+    running = threading.Condition()
+    in_flight = [0, 0]  # now, peak
+    release = threading.Event()
+
+    def enter(*_args: Any) -> None:
+        with running:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight[1], in_flight[0])
+            running.notify_all()
+        release.wait(timeout=20)
+
+    def leave(*_args: Any) -> None:
+        with running:
+            in_flight[0] -= 1
+
+    def retrieve() -> int:
+        with wallet.http(agent_token.access_token) as client:
+            return int(client.get(f"/spend_requests/{request['id']}").status_code)
+
+    event.listen(engine, "before_cursor_execute", enter)
+    event.listen(engine, "after_cursor_execute", leave)
+    try:
+        with ThreadPoolExecutor(max_workers=3 * LANE_READS_IN_FLIGHT) as pool:
+            answers = [pool.submit(retrieve) for _ in range(3 * LANE_READS_IN_FLIGHT)]
+            with running:
+                assert running.wait_for(lambda: in_flight[0] == LANE_READS_IN_FLIGHT, 20)
+                # Unlimited, the other reads would be inside the database by now.
+                assert not running.wait_for(lambda: in_flight[0] > LANE_READS_IN_FLIGHT, 0.5)
+            release.set()
+            assert [answer.result(timeout=30) for answer in answers] == [200] * len(answers)
+    finally:
+        release.set()
+        event.remove(engine, "before_cursor_execute", enter)
+        event.remove(engine, "after_cursor_execute", leave)
+    assert in_flight == [0, LANE_READS_IN_FLIGHT]
 
 
 def test_revocation_holds_on_the_next_plain_retrieve(wallet: Any, agent: Any) -> None:
