@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import rfc8785
-
 import mpp
+from linkpay.canonical import dumps as canonical_json
 from linkpay.mpp import wire
 from linkpay.mpp.processor import (
     ProcessorDeclined,
@@ -221,7 +220,7 @@ class PaymentGate:
             return deny("invalid-challenge", f"Only intent '{price.intent}' is accepted here.")
         if (challenge.opaque or {}).get("scope") != _scope(http_method, path):
             return deny("invalid-challenge", "The challenge was issued for another resource.")
-        if rfc8785.dumps(challenge.request) != rfc8785.dumps(self.request_for(price)):
+        if canonical_json(challenge.request) != canonical_json(self.request_for(price)):
             return deny("invalid-challenge", "The challenge does not match this resource's price.")
         if not echo.expires:
             return deny("invalid-challenge", "The challenge has no expiry.")

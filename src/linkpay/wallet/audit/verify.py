@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linkpay.canonical import dumps as canonical_json
 from linkpay.wallet.audit.chain import GENESIS, entry_hash, format_time, position
 from linkpay.wallet.store.audit_models import AuditEntry, AuditHead
 
@@ -129,7 +129,7 @@ def _result(chains: dict[int, _Chain], count: int, **broken: Any) -> VerifyResul
         heads: dict[str, Any] = {
             str(chain): [state.chain_seq, state.hash] for chain, state in used.items()
         }
-        head_hash = hashlib.sha256(rfc8785.dumps(heads)).hexdigest()
+        head_hash = hashlib.sha256(canonical_json(heads)).hexdigest()
     return VerifyResult(not broken, count, head_seq, head_hash, chains=max(1, len(used)), **broken)
 
 

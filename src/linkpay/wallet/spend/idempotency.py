@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import rfc8785
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkpay.canonical import dumps as canonical_json
 from linkpay.wallet.errors import Conflict, InvalidRequest, Unprocessable
 from linkpay.wallet.store.db import transaction
 from linkpay.wallet.store.models import IdempotencyKey, utcnow
@@ -66,7 +66,7 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
     encode (an integer beyond ±(2^53-1), NaN, infinity) is the client's error: 400
     naming the field."""
     _check_canonicalizable(body, "")
-    canonical = rfc8785.dumps({"method": method.upper(), "path": path, "body": body})
+    canonical = canonical_json({"method": method.upper(), "path": path, "body": body})
     return hashlib.sha256(canonical).hexdigest()
 
 
