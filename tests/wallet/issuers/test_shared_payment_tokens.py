@@ -74,3 +74,29 @@ def test_spt_without_a_saved_stripe_card_says_why(live: Live) -> None:
     assert refused.value.code == "issuer_rejected"
     assert "payment methods page" in refused.value.message
     assert spend_status(live.wallet, request["id"]) == "pending_approval"
+
+
+@pytest.mark.parametrize("live", ["stripe"], indirect=True)
+def test_reconcile_leaves_a_token_issued_a_moment_ago(live: Live) -> None:
+    """A token at Stripe that our records don't hold yet (its approval's commit still in
+    flight on another worker) is within the grace period by its `created`; past it, it is
+    an orphan and revoked."""
+    from linkpay.wallet.issuing.reconcile import reconcile
+
+    pm_id = _save_card(live)
+    token = live.fake.create_token(
+        {
+            "payment_method": pm_id,
+            "seller_details": {"network_business_profile": "profile_acme123"},
+            "usage_limits": {"currency": "usd", "max_amount": "500"},
+        }
+    )
+    with live.wallet.session() as session:
+        report = reconcile(session, live.wallet.settings)
+    assert token["id"] not in [c["id"] for c in report.closed]
+    assert live.fake.objects[token["id"]]["status"] == "active"
+    with live.wallet.session() as session:
+        report = reconcile(session, live.wallet.settings, grace_seconds=0)
+    closed = [c for c in report.closed if c["id"] == token["id"]]
+    assert len(closed) == 1 and closed[0]["why"].startswith("orphan")
+    assert live.fake.objects[token["id"]]["status"] == "revoked"

@@ -314,7 +314,15 @@ class StripeIssuer:
             return found
         for token in tokens.get("data", []):
             metadata = token.get("metadata") or {}
+            created = token.get("created")
             found.append(
-                OpenCredential(str(token["id"]), "shared_payment_token", metadata.get(_TAG))
+                OpenCredential(
+                    str(token["id"]),
+                    "shared_payment_token",
+                    metadata.get(_TAG),
+                    # Without it a token issued a moment ago, its commit still in flight
+                    # on another worker, would look like an old orphan and be revoked.
+                    datetime.fromtimestamp(int(created), UTC) if created else None,
+                )
             )
         return found
