@@ -159,6 +159,8 @@ class Settings(BaseSettings):
     previous_card_keys: SecretStr = Field(default=SecretStr(""), repr=False)
     _card_key: bytes | None = PrivateAttr(default=None)
     _pepper: bytes | None = PrivateAttr(default=None)
+    # (the keys it was built from, the vault): built once, rebuilt if the keys change.
+    _card_vault: tuple[tuple[bytes, str], CardVault] | None = PrivateAttr(default=None)
 
     @property
     def extended_expiry_clients(self) -> frozenset[str]:
@@ -212,12 +214,13 @@ class Settings(BaseSettings):
 
     def card_vault(self) -> CardVault:
         """Seals card and notification secrets with `card_key`; opens with it or with
-        any of `previous_card_keys` (key rotation)."""
-        previous = [
-            _decode_key("LINKPAY_PREVIOUS_CARD_KEYS", value)
-            for value in self.previous_card_keys.get_secret_value().split()
-        ]
-        return CardVault(self.card_key, previous)
+        any of `previous_card_keys` (key rotation). Built once per set of keys: every
+        card reveal and issue asks for it, and building one decodes and hashes each key."""
+        keys = (self.card_key, self.previous_card_keys.get_secret_value())
+        if self._card_vault is None or self._card_vault[0] != keys:
+            previous = [_decode_key("LINKPAY_PREVIOUS_CARD_KEYS", value) for value in keys[1].split()]
+            self._card_vault = (keys, CardVault(keys[0], previous))
+        return self._card_vault[1]
 
     @property
     def pepper(self) -> bytes:
