@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 _SCRIPT = """
 import gc, sys
@@ -35,3 +36,21 @@ def test_a_console_script_pauses_then_freezes_and_collects_again() -> None:
 
 def test_nothing_changes_outside_a_console_script() -> None:
     assert _run("in-process") == "False True False"
+
+
+_WORKER = """
+import gc
+from linkpay.wallet.app import create_worker_app
+app = create_worker_app()
+print(gc.isenabled(), gc.get_freeze_count() > 50_000, app.title)
+"""
+
+
+def test_a_serve_worker_freezes_its_start_up(tmp_path: Path) -> None:
+    """`serve --workers N` builds each worker's app with `create_worker_app`: its start-up
+    objects (the app, models, modules: far more than 50k) leave the cycle collector."""
+    env = {"LINKPAY_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "True True linkpay wallet"

@@ -77,7 +77,10 @@ def serve(
     os.environ.update(worker_environment(settings))
     serve_workers(
         uvicorn.Config(
-            "linkpay.wallet.app:create_app", factory=True, workers=settings.workers, **options
+            "linkpay.wallet.app:create_worker_app",
+            factory=True,
+            workers=settings.workers,
+            **options,
         )
     )
 
