@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from linkpay.fastapi_startup import LazyAPIRoute, analyse_all
 from linkpay.serving import free_loopback_port
 from linkpay.wallet.app import create_app
@@ -92,3 +94,23 @@ def test_every_wallet_route_analyses(tmp_path: Path) -> None:
     assert len(routes) > 80
     analyse_all(routes)
     assert all(route.analysed for route in routes)
+
+
+def test_the_card_vault_is_built_after_start_up_off_the_request_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not at start (see above), but a moment later, in a thread of its own: the first
+    reveal (often a whole burst of woken long-polls) no longer imports cryptography."""
+    from fastapi.testclient import TestClient
+
+    from linkpay.wallet import app as wallet_app
+
+    monkeypatch.setattr(wallet_app, "WARM_UP_AFTER_SECONDS", 0.0)
+    settings = Settings.from_env(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/w.db")
+    assert settings._card_vault is None
+    with TestClient(create_app(settings)):
+        deadline = time.monotonic() + 10
+        while settings._card_vault is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert settings._card_vault is not None
+        assert settings.card_vault() is settings._card_vault[1]

@@ -6,6 +6,9 @@ and the person's approval app. The app owns its engine; tests build it in proces
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -27,6 +30,8 @@ from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
 from linkpay.wallet.spend.woken import settle
 from linkpay.wallet.store.db import make_engine, make_sessionmaker, postgres_pool_size
+
+log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings, **engine_kwargs: Any) -> tuple[Engine, sessionmaker[Session]]:
@@ -77,6 +82,22 @@ def _build_job_worker(settings: Settings, factory: sessionmaker[Session], notifi
     return worker
 
 
+# A moment after start-up (its first answers come first), the card vault is built off
+# the request path: building it imports cryptography (~20 ms a process), which the first
+# reveal paid otherwise: a burst of long-polls woken by approvals waited for it.
+WARM_UP_AFTER_SECONDS = 5.0
+
+
+def _warm_up_card_vault(settings: Settings) -> None:
+    def build() -> None:
+        try:
+            settings.card_vault()
+        except Exception:  # noqa: BLE001 - a bad key is reported where it is used
+            log.debug("card vault warm-up failed", exc_info=True)
+
+    threading.Thread(target=build, name="card-vault-warm-up", daemon=True).start()
+
+
 def create_worker_app() -> FastAPI:
     """The app of one `serve --workers N` worker process (uvicorn calls it there), with
     the worker's start-up objects frozen out of the cycle collector as `serve` does for
@@ -106,7 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watcher = app.state.spend_request_watcher
         await watcher.start()  # PostgreSQL: LISTEN before the first long-poll arrives
         app.state.job_worker.start()
+        warm_up = asyncio.get_running_loop().call_later(
+            WARM_UP_AFTER_SECONDS, _warm_up_card_vault, settings
+        )
         yield
+        warm_up.cancel()
         app.state.job_worker.stop()
         await watcher.close()
         notifier.close()  # stop background delivery threads

@@ -218,7 +218,8 @@ class Settings(BaseSettings):
         card reveal and issue asks for it, and building one decodes and hashes each key."""
         keys = (self.card_key, self.previous_card_keys.get_secret_value())
         if self._card_vault is None or self._card_vault[0] != keys:
-            previous = [_decode_key("LINKPAY_PREVIOUS_CARD_KEYS", value) for value in keys[1].split()]
+            name = "LINKPAY_PREVIOUS_CARD_KEYS"
+            previous = [_decode_key(name, value) for value in keys[1].split()]
             self._card_vault = (keys, CardVault(keys[0], previous))
         return self._card_vault[1]
 
