@@ -161,6 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from linkpay.wallet.api.plain_retrieve import PlainRetrieveLane
 
     app.add_middleware(PlainRetrieveLane)
+    # Long-polls whose token is live, answered by the watcher without the route.
+    from linkpay.wallet.api.long_poll_lane import LongPollLane
+
+    app.add_middleware(LongPollLane)
     # Outermost: an oversized body is refused before routing, auth or parsing.
     app.add_middleware(
         BodyLimitMiddleware,

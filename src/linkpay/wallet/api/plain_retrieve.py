@@ -50,14 +50,17 @@ _ID_PREFIX = "lsrq_"  # what `ids.new_id("lsrq")` makes
 
 
 def plain_retrieve(scope: Scope) -> tuple[str, str] | None:
-    """(spend request id, bearer token) when `scope` is a plain retrieve, else None.
+    """(spend request id, bearer token) when `scope` is a plain retrieve, else None."""
+    if scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string"):
+        return None
+    return bearer_spend_request(scope)
+
+
+def bearer_spend_request(scope: Scope) -> tuple[str, str] | None:
+    """(spend request id, bearer token) when `scope` is an HTTP request for
+    `/spend_requests/lsrq_…` with a bearer token (query and method aside), else None.
     The token is read the way the route's `HTTPBearer` reads it."""
-    if (
-        scope["type"] != "http"
-        or scope["method"] != "GET"
-        or scope.get("query_string")
-        or scope.get("root_path")
-    ):
+    if scope.get("root_path"):
         return None
     path: str = scope["path"]
     spend_request_id = path[len(_PREFIX) :]

@@ -186,7 +186,8 @@ def list_spend_requests(
     return JSONResponse(_dump(SpendRequestList(data=data, has_more=has_more)))
 
 
-def _parse_include(values: list[str]) -> tuple[str, ...]:
+def parse_include(values: list[str]) -> tuple[str, ...]:
+    """The route's `include` values (repeated and/or comma-separated), checked."""
     wanted: list[str] = []
     for value in values:
         for part in value.split(","):
@@ -233,7 +234,7 @@ async def retrieve_spend_request(
         ),
     ),
 ) -> Response:
-    wanted = _parse_include(include)
+    wanted = parse_include(include)
     user_id = principal.user_id
 
     def render() -> Any:

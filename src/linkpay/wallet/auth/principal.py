@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from linkpay.wallet.auth.tokens import ACCESS_PREFIX, access_live, hash_token
@@ -41,9 +41,14 @@ def principal_for_token(session: Session, token: str) -> AgentPrincipal | None:
     """The agent behind a live access token, or None (unknown, expired or revoked):
     `auth.tokens.access_live` decides, from one read of six columns on the session's
     connection."""
+    return principal_on(session.connection(), token)
+
+
+def principal_on(connection: Connection, token: str) -> AgentPrincipal | None:
+    """`principal_for_token` on a bare connection (a lane's `store.db.single_read`)."""
     if not token.startswith(ACCESS_PREFIX):
         return None
-    row = session.connection().execute(_PRINCIPAL, {"token_hash": hash_token(token)}).first()
+    row = connection.execute(_PRINCIPAL, {"token_hash": hash_token(token)}).first()
     if row is None or not access_live(row.revoked_at, row.access_expires_at, utcnow()):
         return None
     return AgentPrincipal(
