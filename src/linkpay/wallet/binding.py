@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from linkpay.canonical import dumps as canonical_json
 from linkpay.wire import LineItem, Total
@@ -71,7 +71,31 @@ def material_of(
     }
 
 
-def material_fields(row: Any) -> dict[str, Any]:
+class Material(Protocol):
+    """What the hash reads of a stored request: a `SpendRequest`, or a row of its columns
+    under the same names."""
+
+    @property
+    def amount(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def merchant_name(self) -> str | None: ...
+    @property
+    def merchant_url(self) -> str | None: ...
+    @property
+    def line_items(self) -> list[Any] | None: ...
+    @property
+    def totals(self) -> list[Any] | None: ...
+    @property
+    def credential_type(self) -> str: ...
+    @property
+    def network_id(self) -> str | None: ...
+    @property
+    def payment_method_id(self) -> str | None: ...
+
+
+def material_fields(row: Material) -> dict[str, Any]:
     """The material fields of a stored spend request (store.models.SpendRequest)."""
     return material_of(
         amount=row.amount,
@@ -90,7 +114,7 @@ def hash_material(material: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(material)).hexdigest()
 
 
-def material_hash(row: Any) -> str:
+def material_hash(row: Material) -> str:
     """SHA-256 hex of the RFC 8785 canonical JSON of the row's material fields."""
     return hash_material(material_fields(row))
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from linkpay.wallet.binding import Material
+
 
 @dataclass(frozen=True)
 class CardSecrets:
@@ -80,6 +82,50 @@ class OpenCredential:
     kind: str  # card | shared_payment_token
     spend_request_id: str | None
     created: datetime | None = None
+
+
+class BoundRequest(Material, Protocol):
+    """What a reveal reads of a request (the approval binding, the audit entry): a
+    `SpendRequest`, or a row of its columns under the same names."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def approval_hash(self) -> str | None: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def token_family_id(self) -> str | None: ...
+
+
+class HeldCredential(Protocol):
+    """What a reveal reads of an issued credential: a `Credential`, or its columns
+    read without the ORM (the batched long-poll answers)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def issuer_ref(self) -> str | None: ...
+    @property
+    def brand(self) -> str | None: ...
+    @property
+    def last4(self) -> str | None: ...
+    @property
+    def secret_ciphertext(self) -> str | None: ...
+    @property
+    def billing_address(self) -> dict[str, Any] | None: ...
+    @property
+    def approval_hash(self) -> str: ...
+    @property
+    def valid_until(self) -> datetime: ...
 
 
 class IssuingError(RuntimeError):

@@ -34,8 +34,10 @@ from linkpay.wallet.binding import material_hash
 from linkpay.wallet.crypto import CardVault, fingerprint
 from linkpay.wallet.ids import new_id
 from linkpay.wallet.issuing.base import (
+    BoundRequest,
     Cardholder,
     CardSecrets,
+    HeldCredential,
     IssuedCard,
     Issuer,
     IssuingError,
@@ -262,7 +264,7 @@ def _live_card_credential(
     )
 
 
-def is_usable(credential: Credential, row: SpendRequest, current: str = "") -> bool:
+def is_usable(credential: HeldCredential, row: BoundRequest, current: str = "") -> bool:
     """The approval binding: active, unexpired, request approved, hash unchanged.
     `current`: `material_hash(row)` if the caller has it (the costly part of a reveal)."""
     return (
@@ -277,10 +279,10 @@ def is_usable(credential: Credential, row: SpendRequest, current: str = "") -> b
 
 def reveal_card(
     session: Session,
-    spend_request_row: SpendRequest,
+    spend_request_row: BoundRequest,
     *,
     settings: Any,
-    credential: Credential | None | Literal["load"] = "load",
+    credential: HeldCredential | None | Literal["load"] = "load",
     current: str = "",
 ) -> wire.Card | None:
     """The card's full details, for an explicit `include=card`; None when there is no
@@ -315,9 +317,9 @@ def reveal_card(
 
 def shared_payment_token(
     session: Session,
-    spend_request_row: SpendRequest,
+    spend_request_row: BoundRequest,
     *,
-    credential: Credential | None | Literal["load"] = "load",
+    credential: HeldCredential | None | Literal["load"] = "load",
     current: str = "",
 ) -> wire.SharedPaymentToken | None:
     """The SPT for `include=shared_payment_token` while it can still be redeemed."""
@@ -337,7 +339,7 @@ def shared_payment_token(
     )
 
 
-def _audit_revealed(session: Session, row: SpendRequest, credential: Credential) -> None:
+def _audit_revealed(session: Session, row: BoundRequest, credential: HeldCredential) -> None:
     """The agent received the credential: ids and kind only, never its secrets."""
     audit.record_event(
         session,

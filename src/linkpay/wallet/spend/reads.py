@@ -14,8 +14,9 @@ out to be expired.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +37,14 @@ def expiry_due(row: Phased, now: datetime) -> bool:
     return row.status != "expired" and effective_status(row, now) == "expired"
 
 
-def persist_due_expiries(factory: sessionmaker[Session], rows: list[SpendRequest]) -> None:
+class Expiring(Phased, Protocol):
+    """A request whose expiry may be due: a `SpendRequest`, or a row of its columns."""
+
+    @property
+    def id(self) -> str: ...
+
+
+def persist_due_expiries(factory: sessionmaker[Session], rows: Sequence[Expiring]) -> None:
     """One short write for the rows whose expiry is due (no-op when none is)."""
     now = utcnow()
     due = [row.id for row in rows if expiry_due(row, now)]

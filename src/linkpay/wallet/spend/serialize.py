@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from linkpay.wallet.binding import material_hash
 from linkpay.wallet.issuing import service as issuing
+from linkpay.wallet.issuing.base import BoundRequest, HeldCredential
 from linkpay.wallet.policy.service import decision_of
 from linkpay.wallet.spend.windows import Phased, deadline, effective_status
 from linkpay.wallet.store.models import Credential, SpendRequest, SpendRequestEvent, utcnow
@@ -89,7 +90,7 @@ class Preloaded:
     """Credentials (and status histories) of many requests, loaded in one query each
     instead of one or two per row (`to_wire_many`)."""
 
-    credentials: dict[str, Credential] = field(default_factory=dict)
+    credentials: dict[str, HeldCredential] = field(default_factory=dict)
     histories: dict[str, list[dict[str, Any]]] | None = None
     decisions: dict[str, dict[str, Any] | None] | None = None
 
@@ -162,7 +163,7 @@ def credential_revealable(row: SpendRequest, status: str) -> bool:
     return _revealable_hash(row, status) is not None
 
 
-def _revealable_hash(row: SpendRequest, status: str) -> str | None:
+def _revealable_hash(row: BoundRequest, status: str) -> str | None:
     """`material_hash(row)` when the person approved exactly this purchase and it is
     still live, else None: computed once per answer, the issuer's check reuses it."""
     if status != "approved" or row.approval_hash is None:
@@ -182,7 +183,7 @@ class CardFace(Protocol):
 
 def to_wire(
     session: Session,
-    row: SpendRequest,
+    row: Revealable,
     *,
     settings: Any,
     include: Iterable[str] = (),
@@ -193,6 +194,7 @@ def to_wire(
     now = now or utcnow()
     status = effective_status(row, now)
     wanted = set(include)
+    credential: HeldCredential | None
     if preloaded is not None:
         credential = preloaded.credentials.get(row.id)
     else:
@@ -259,6 +261,10 @@ class Renderable(Phased, Protocol):
     def created_at(self) -> datetime: ...
     @property
     def updated_at(self) -> datetime: ...
+
+
+class Revealable(Renderable, BoundRequest, Protocol):
+    """What `to_wire` reads: what it shows, and what a reveal checks and audits."""
 
 
 def wire_of(

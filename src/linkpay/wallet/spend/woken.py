@@ -4,11 +4,12 @@ An approval wakes every long-poll on its request, and a burst of approvals wakes
 hundreds at once. Each waiter used to re-read its row in a worker thread, hop back to
 the event loop, then render in a second thread and transaction, and every
 `include=card` answer appended its own audit entry under the chain's one lock. Here
-all waiters due at one moment are settled together in one thread hop: their rows in
-one query, the answers of those whose status moved rendered in the same transaction
-(credentials and decisions in one query each), and every reveal's audit entry
-appended at its one commit. The answers are exactly what the retrieve route renders,
-already encoded (JSON bytes), so the event loop only sends them.
+all waiters due at one moment are settled together in one thread hop: their rows, each
+with its credential and decision, in one Core statement (no ORM objects: building them
+for these wide rows was most of the cost), the answers of those whose status moved
+rendered in the same transaction, and every reveal's audit entry appended at its one
+commit. The answers are exactly what the retrieve route renders (`serialize.to_wire`
+on the rows), already encoded (JSON bytes), so the event loop only sends them.
 
 On SQLite the rows are read in a snapshot (no write lock); only answers that reveal a
 credential (an audit write) are rendered in a second, writing transaction.
@@ -16,22 +17,69 @@ credential (an audit write) are rendered in a second, writing transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.wallet.spend.longpoll import Outcome, Probe, Snapshot
+from linkpay.wallet.spend.plain_read import REQUEST_KEYS
 from linkpay.wallet.spend.reads import persist_due_expiries
-from linkpay.wallet.spend.serialize import answer_bytes, preload, to_wire
+from linkpay.wallet.spend.serialize import Preloaded, answer_bytes, to_wire
 from linkpay.wallet.spend.windows import deadline, effective_status
 from linkpay.wallet.store.db import read_transaction, transaction
-from linkpay.wallet.store.models import SpendRequest, utcnow
+from linkpay.wallet.store.models import Credential, SpendRequest, utcnow
+from linkpay.wallet.store.policy_models import SpendDecision
+
+
+class _Held(NamedTuple):
+    """The credential columns a reveal reads (`issuing.base.HeldCredential`)."""
+
+    id: str
+    kind: str
+    status: str
+    issuer: str
+    issuer_ref: str | None
+    brand: str | None
+    last4: str | None
+    secret_ciphertext: str | None
+    billing_address: dict[str, Any] | None
+    approval_hash: str
+    valid_until: datetime
+
+
+_REQUESTS = SpendRequest.__table__
+_CREDENTIALS = Credential.__table__
+_DECISIONS = SpendDecision.__table__
+_EXTRA = ("user_id", "token_family_id", "version", "approval_hash")
+# What `to_wire` reads of a request (`serialize.Revealable`) under its attribute names,
+# then its credential's columns in `_Held`'s order (`held_…`), then its decision.
+_STATEMENT = (
+    select(
+        *(_REQUESTS.c[column].label(key) for key, column in REQUEST_KEYS),
+        *(_REQUESTS.c[key] for key in _EXTRA),
+        *(_CREDENTIALS.c[name].label(f"held_{name}") for name in _Held._fields),
+        _DECISIONS.c.by.label("decision_by"),
+        _DECISIONS.c.rule.label("decision_rule"),
+        _DECISIONS.c.reason.label("decision_reason"),
+    )
+    .select_from(
+        _REQUESTS.outerjoin(
+            _CREDENTIALS, _CREDENTIALS.c.spend_request_id == _REQUESTS.c.id
+        ).outerjoin(_DECISIONS, _DECISIONS.c.spend_request_id == _REQUESTS.c.id)
+    )
+    .where(_REQUESTS.c.id.in_(bindparam("ids", expanding=True)))
+)
+_FIRST_HELD = list(_STATEMENT.selected_columns.keys()).index("held_id")
+_HELD = slice(_FIRST_HELD, _FIRST_HELD + len(_Held._fields))
+# A row of `_STATEMENT`.
+_Found = Row[*tuple[Any, ...]]
 
 
 def settle(factory: sessionmaker[Session], settings: Any, probes: list[Probe]) -> list[Outcome]:
     """One Outcome per probe, in order (blocking: run it in a worker thread)."""
-    rows: list[SpendRequest] = []
+    rows: list[_Found] = []
     if factory.kw["bind"].dialect.name == "postgresql":
         # One transaction reads, renders and appends the reveals' audit entries.
         with transaction(factory) as session:
@@ -52,11 +100,28 @@ def settle(factory: sessionmaker[Session], settings: Any, probes: list[Probe]) -
     return settled
 
 
+def _preloaded(rows: list[_Found]) -> Preloaded:
+    """The credentials and decisions of `rows`, as `serialize.preload` gives them."""
+    loaded = Preloaded(decisions={})
+    assert loaded.decisions is not None
+    for row in rows:
+        if row.held_id is not None:
+            loaded.credentials[row.id] = _Held._make(row[_HELD])
+        # The same rule as policy.service.decision_of.
+        if row.decision_by is not None:
+            loaded.decisions[row.id] = {
+                "by": row.decision_by,
+                "rule": row.decision_rule,
+                "reason": row.decision_reason,
+            }
+    return loaded
+
+
 def _settle_in(
     session: Session,
     probes: list[Probe],
     settings: Any,
-    seen: list[SpendRequest],
+    seen: list[_Found],
     *,
     reveal: bool,
 ) -> tuple[list[Outcome | None], list[int]]:
@@ -64,8 +129,8 @@ def _settle_in(
     them reveals a credential and `reveal` is off."""
     now = utcnow()
     ids = sorted({probe.spend_request_id for probe in probes})
-    found = session.scalars(select(SpendRequest).where(SpendRequest.id.in_(ids)))
-    rows = {row.id: row for row in found}
+    found = session.connection().execute(_STATEMENT, {"ids": ids}).all()
+    rows: dict[str, _Found] = {row.id: row for row in found}
     seen.extend(rows.values())
     outcomes: list[Outcome | None] = []
     moved: list[int] = []
@@ -86,7 +151,7 @@ def _settle_in(
         else:
             moved.append(index)
     if moved:
-        loaded = preload(session, sorted({probes[index].spend_request_id for index in moved}))
+        loaded = _preloaded([rows[probes[index].spend_request_id] for index in moved])
         for index in moved:
             probe = probes[index]
             wire = to_wire(
