@@ -34,7 +34,7 @@ _CREDENTIALS = Credential.__table__
 _DECISIONS = SpendDecision.__table__
 # The columns the wire form shows, labelled with their attribute names (`metadata` is
 # `request_metadata`): the statement's row is a `serialize.Renderable` as it comes.
-REQUEST_KEYS = tuple(
+_REQUEST_KEYS = tuple(
     (key, SpendRequest.__mapper__.column_attrs[key].columns[0].name)
     for key in (
         "id",
@@ -65,7 +65,7 @@ _STATEMENT = (
         _TOKENS.c.revoked_at.label("token_revoked_at"),
         _TOKENS.c.access_expires_at.label("token_expires_at"),
         _TOKENS.c.scope.label("token_scope"),
-        *(_REQUESTS.c[column].label(key) for key, column in REQUEST_KEYS),
+        *(_REQUESTS.c[column].label(key) for key, column in _REQUEST_KEYS),
         _CREDENTIALS.c.id.label("credential_id"),
         _CREDENTIALS.c.brand.label("credential_brand"),
         _CREDENTIALS.c.last4.label("credential_last4"),
