@@ -64,6 +64,19 @@ def test_keys_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert Settings.from_env(data_dir=tmp_path, card_key=raw).card_key == raw
 
 
+def test_card_vault_is_built_once_per_set_of_keys(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    s = Settings.from_env(data_dir=tmp_path, card_key=bytes(range(32)))
+    vault = s.card_vault()
+    assert s.card_vault() is vault
+    s._card_key = bytes(range(1, 33))  # a new active key: a new vault
+    rotated = s.card_vault()
+    assert rotated is not vault and s.card_vault() is rotated
+    s.previous_card_keys = SecretStr(base64.b64encode(bytes(range(32))).decode())
+    assert s.card_vault() is not rotated
+
+
 def test_secrets_not_in_repr(tmp_path: Path) -> None:
     s = Settings.from_env(data_dir=tmp_path)
     _ = s.card_key
