@@ -359,6 +359,25 @@ async def long_poll(port: int, token: str, spend_request_id: str, ready: asyncio
         assert b'"pending_approval"' in body, head[:300] + body[:300]
 
 
+def workers_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of `serve` and its worker processes so far, from /proc: in
+    `burst`, from before the approvals start to the last answer (the workers idle while
+    the approver works, bar the watcher and job loops), over the answers it gives the
+    wallet's CPU per answer, a steadier figure than the wake's wall times."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if entry.name == str(pid) or int(fields[1]) == pid:  # `serve` or one of its workers
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
@@ -477,16 +496,19 @@ async def approvals(args: argparse.Namespace, port: int, token: str, store: Any)
         # so each commit makes that many visible (and notified) at once. Each poller's
         # wake counts from the commit of the transaction that approved it.
         chunk = args.chunk or len(ids)
+        cpu_before = workers_cpu_seconds(args.wallet_pid)
         times = await loop.run_in_executor(approver, _approve_in_chunks, user_id, ids, chunk)
         # Inside the `with`: its exit waits for the approver process, blocking this loop.
         arrivals = await asyncio.gather(*polls)
+        wallet_cpu = workers_cpu_seconds(args.wallet_pid) - cpu_before
     delays = [(arrived - times[index // chunk][1]) * 1000 for index, arrived in enumerate(arrivals)]
     took = [committed - began for began, committed in times]
     print(
         f"{len(ids)} pollers, {chunk} approvals per commit ({len(times)} commits, "
         f"{statistics.median(took):.2f} s each (median), {times[-1][1] - times[0][0]:.1f} s "
         f"in all): wake p50 {percentile(delays, 50):.1f} ms, p95 {percentile(delays, 95):.1f} "
-        f"ms, p99 {percentile(delays, 99):.1f} ms, max {max(delays):.1f} ms"
+        f"ms, p99 {percentile(delays, 99):.1f} ms, max {max(delays):.1f} ms; wallet CPU "
+        f"{1000 * wallet_cpu / len(ids):.2f} ms per answer"
     )
 
 
@@ -498,7 +520,7 @@ def cross_process(args: argparse.Namespace) -> None:
     try:
         token = agent_token(tmp, url, f"http://127.0.0.1:{port}")
         store = local_store(tmp, url)
-        args.tmp, args.url = tmp, url
+        args.tmp, args.url, args.wallet_pid = tmp, url, wallet.pid
         asyncio.run(approvals(args, port, token, store))
         store[1].dispose()
     finally:
