@@ -70,8 +70,10 @@ def serve_in_thread(
     name: str = "linkpay-server",
     lifespan: Literal["auto", "on", "off"] = "off",
     timeout_graceful_shutdown: int | None = None,
+    http: Literal["auto", "h11", "httptools"] = "auto",
 ) -> ServedApp:
-    """Bind 127.0.0.1:`port`, build the app for its base URL, serve it with uvicorn.
+    """Bind 127.0.0.1:`port`, build the app for its base URL, serve it with uvicorn
+    (`http`: its HTTP implementation; "auto" is httptools, installed with us).
 
     OSError when the port cannot be bound; RuntimeError when uvicorn does not start
     (the socket is closed either way). Whatever `app_factory` raises propagates."""
@@ -93,6 +95,7 @@ def serve_in_thread(
             access_log=False,
             lifespan=lifespan,
             timeout_graceful_shutdown=timeout_graceful_shutdown,
+            http=http,
         )
         server = _server_class()(config)
         thread = threading.Thread(
