@@ -215,21 +215,14 @@ class Settings(BaseSettings):
     def card_vault(self) -> CardVault:
         """Seals card and notification secrets with `card_key`; opens with it or with
         any of `previous_card_keys` (key rotation). Built once per set of keys: every
-        card reveal and issue asks for it, and building one decodes and hashes each key.
-        The private attributes are read from their dict: each `self._…` read goes
-        through pydantic's `__getattr__` (~1.6 us), five of them per reveal."""
-        private = self.__pydantic_private__ or {}
-        keys = (
-            private.get("_card_key") or self.card_key,
-            self.previous_card_keys.get_secret_value(),
-        )
-        built = private.get("_card_vault")
+        card reveal and issue asks for it, and building one decodes and hashes each key."""
+        keys = (self.card_key, self.previous_card_keys.get_secret_value())
+        built = self._card_vault
         if built is None or built[0] != keys:
             name = "LINKPAY_PREVIOUS_CARD_KEYS"
             previous = [_decode_key(name, value) for value in keys[1].split()]
             built = self._card_vault = (keys, CardVault(keys[0], previous))
-        vault: CardVault = built[1]
-        return vault
+        return built[1]
 
     @property
     def pepper(self) -> bytes:

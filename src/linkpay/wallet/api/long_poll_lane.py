@@ -21,9 +21,7 @@ then: the request goes on without its `wait`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import anyio.to_thread
@@ -32,17 +30,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from linkpay.wallet.api.deps import PAYMENTS_SCOPE
-from linkpay.wallet.api.plain_retrieve import bearer_spend_request
+from linkpay.wallet.api.plain_retrieve import ASGIApp, Receive, Scope, Send, bearer_spend_request
 from linkpay.wallet.api.spend_requests import parse_include
 from linkpay.wallet.auth.principal import principal_on
 from linkpay.wallet.errors import WalletError
 from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Probe
 from linkpay.wallet.store.db import single_read
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _LAST_STATUS_MAX = 40  # the route's `max_length`
 
