@@ -22,7 +22,11 @@ from linkpay.wire import ACTIVE_STATUSES
 
 @lru_cache(maxsize=2)
 def _counts_statement(no_agent: bool) -> Any:
-    """Built once (statement caching instead of building it per create)."""
+    """Built once (statement caching instead of building it per create). Two one-row
+    subqueries, each narrowed by its own index, so the cost follows what is counted
+    (the active requests; this agent's creates, from the index alone) rather than the
+    person's whole history: the active ones through `(user_id, status)`, the agent's
+    creates through `(user_id, token_family_id, created_at)`."""
     now = bindparam("now", type_=UTCDateTime())
     live = (SpendRequest.approval_expires_at.is_(None)) | (SpendRequest.approval_expires_at > now)
     unexpired = (SpendRequest.expires_at.is_(None)) | (SpendRequest.expires_at > now)
@@ -31,19 +35,34 @@ def _counts_statement(no_agent: bool) -> Any:
     )
     awaiting = SpendRequest.status.in_(("created", "pending_approval")) & live & unexpired
     approved = (SpendRequest.status == "approved") & valid & unexpired
-    family = SpendRequest.token_family_id
-    mine = family.is_(None) if no_agent else family == bindparam("agent")
-    recent = mine & (SpendRequest.created_at > bindparam("sixty_days_ago", type_=UTCDateTime()))
-    hour = mine & (SpendRequest.created_at > bindparam("hour_ago", type_=UTCDateTime()))
-    return select(
-        func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((approved, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((hour, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-    ).where(
-        SpendRequest.user_id == bindparam("user"),
-        SpendRequest.status.in_(ACTIVE_STATUSES) | recent,
+    active = (
+        select(
+            func.coalesce(func.sum(case((awaiting | approved, 1), else_=0)), 0).label("active"),
+            func.coalesce(func.sum(case((approved, 1), else_=0)), 0).label("approved_unused"),
+        )
+        .where(SpendRequest.user_id == bindparam("user"), SpendRequest.status.in_(ACTIVE_STATUSES))
+        .subquery("active_requests")
     )
+    family = SpendRequest.token_family_id
+    hour_ago = bindparam("hour_ago", type_=UTCDateTime())
+    creates = (
+        select(
+            func.count(case((SpendRequest.created_at > hour_ago, 1))).label("creates_hour"),
+            func.count().label("creates_60_days"),
+        )
+        .where(
+            SpendRequest.user_id == bindparam("user"),
+            family.is_(None) if no_agent else family == bindparam("agent"),
+            SpendRequest.created_at > bindparam("sixty_days_ago", type_=UTCDateTime()),
+        )
+        .subquery("agent_creates")
+    )
+    return select(
+        active.c.active,
+        active.c.approved_unused,
+        creates.c.creates_hour,
+        creates.c.creates_60_days,
+    ).select_from(active.join(creates, true()))
 
 
 def _counts_params(user_id: str, agent: str | None, now: datetime) -> dict[str, Any]:

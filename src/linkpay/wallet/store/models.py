@@ -197,6 +197,10 @@ class SpendRequest(Base):
         # The history list and its pages, newest first (`ORDER BY created_at DESC, id
         # DESC`): both databases read this index backwards instead of sorting rows.
         Index("ix_spend_requests_user_created", "user_id", "created_at", "id"),
+        # One agent's creates in a window (the policy's per-agent counts, duplicate
+        # protection): counted from the index alone, whatever the person's other
+        # agents or older history hold.
+        Index("ix_spend_requests_user_family_created", "user_id", "token_family_id", "created_at"),
     )
 
 
