@@ -40,6 +40,7 @@ NEUTRAL = [
     "public_url",
     "fastapi_startup",
     "startup_gc",
+    "thread_hop",
 ]
 WALLET_FOUNDATION = [
     "wallet",

@@ -8,7 +8,9 @@ database (the agent principal, the signed-in person, the merchant, the session i
 returns a `Deferred`; `UnitRoute`, the route class of every router, resolves the
 deferred values in the route's own worker thread, inside the request's `Unit` (one
 transaction), right before the route body runs, and ends the transaction right after
-it: committed on success, rolled back on any error. Authentication and the route's work
+it: committed on success, rolled back on any error. That worker thread is one of
+`ROUTE_THREADS` (a `ThreadHop`): the wrapped route is a coroutine to FastAPI, which so
+adds no `anyio.to_thread` hop of its own, the dearer of the two. Authentication and the route's work
 read the same snapshot, and on SQLite the write lock is held only while the route runs.
 
 A route that takes no session (`DbDep`/`ReadDbDep`) gets its deferred values resolved in
@@ -26,11 +28,11 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkpay.fastapi_startup import LazyAPIRoute
+from linkpay.thread_hop import ThreadHop
 from linkpay.wallet.notify import Notifier
 from linkpay.wallet.settings import Settings
 from linkpay.wallet.spend.longpoll import VersionWatcher
@@ -142,6 +144,11 @@ NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 WatcherDep = Annotated[VersionWatcher, Depends(get_watcher)]
 
 
+# Where routes run their sync work: as many threads as Starlette's default thread
+# limiter gives `run_in_threadpool`, through a cheaper hop (`linkpay.thread_hop`).
+ROUTE_THREADS = ThreadHop(40, "wallet-route")
+
+
 def _deferred_in(values: dict[str, Any]) -> list[tuple[str, Deferred]]:
     return [(name, value) for name, value in values.items() if isinstance(value, Deferred)]
 
@@ -178,14 +185,13 @@ def in_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(endpoint)
         async def run_async(**values: Any) -> Any:
             if _deferred_in(values):
-                await anyio.to_thread.run_sync(functools.partial(_resolve, values, keep_open=False))
+                await ROUTE_THREADS.run(_resolve, values, keep_open=False)
             return await endpoint(**values)
 
         run_async._in_unit = True  # type: ignore[attr-defined]
         return run_async
 
-    @functools.wraps(endpoint)
-    def run(**values: Any) -> Any:
+    def run(values: dict[str, Any]) -> Any:
         unit = _resolve(values, keep_open=True)
         if unit is None:
             return endpoint(**values)
@@ -197,8 +203,14 @@ def in_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         unit.end()
         return result
 
-    run._in_unit = True  # type: ignore[attr-defined]
-    return run
+    # A sync route runs in `ROUTE_THREADS`, so FastAPI sees a coroutine and adds no
+    # hop of its own.
+    @functools.wraps(endpoint)
+    async def run_in_thread(**values: Any) -> Any:
+        return await ROUTE_THREADS.run(run, values)
+
+    run_in_thread._in_unit = True  # type: ignore[attr-defined]
+    return run_in_thread
 
 
 class UnitRoute(LazyAPIRoute):

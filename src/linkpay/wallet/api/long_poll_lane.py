@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-import anyio.to_thread
 from fastapi import Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +32,7 @@ from linkpay.wallet.api.deps import PAYMENTS_SCOPE
 from linkpay.wallet.api.plain_retrieve import ASGIApp, Receive, Scope, Send, bearer_spend_request
 from linkpay.wallet.api.spend_requests import parse_include
 from linkpay.wallet.auth.principal import principal_on
+from linkpay.wallet.deps import ROUTE_THREADS
 from linkpay.wallet.errors import WalletError
 from linkpay.wallet.spend.longpoll import MAX_WAIT_SECONDS, Probe
 from linkpay.wallet.store.db import single_read
@@ -115,7 +115,7 @@ class LongPollLane:
             return
         state = scope["app"].state
         try:
-            user_id = await anyio.to_thread.run_sync(_user_id, state.engine, poll.token)
+            user_id = await ROUTE_THREADS.run(_user_id, state.engine, poll.token)
         except SQLAlchemyError:
             user_id = None  # the route meets it again and answers as it always has
         if user_id is None:

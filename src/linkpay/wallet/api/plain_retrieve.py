@@ -22,22 +22,21 @@ connections, went from 36.8 % (31.4–40.1) of a bare app's throughput unlimited
 throughput --databases postgres --endpoints retrieve --concurrency 64`, 3 rounds each,
 before httptools made the bare app ~40 % faster). SQLite (one worker) kept its 56–61 %.
 
-The hop is an executor's rather than `anyio.to_thread`'s: with anyio the wallet spent
+The hop is a `ThreadHop` rather than `anyio.to_thread`: with anyio the wallet spent
 390–485 us of CPU per retrieve (PostgreSQL, 2 workers, 64 connections, wrk), with the
 executor 311–347 us, and throughput went from ~3,000–4,000 to ~4,400–5,000 req/s.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import Response
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.exc import SQLAlchemyError
 
+from linkpay.thread_hop import ThreadHop
 from linkpay.wallet.api.deps import PAYMENTS_SCOPE
 from linkpay.wallet.spend.plain_read import read_plain
 from linkpay.wallet.spend.serialize import wire_of
@@ -49,11 +48,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LANE_READS_IN_FLIGHT = 4
-# The lane's hop: a plain executor (one per process, its threads started on first use),
-# not `anyio.to_thread`. anyio's hop (a `queue.Queue` with its `Condition`, a cancel
-# scope, a capacity limiter, a run-var lookup) cost ~100 us of CPU per read, a quarter
-# of the lane's whole cost on PostgreSQL: see the docstring above.
-_READS = ThreadPoolExecutor(LANE_READS_IN_FLIGHT, thread_name_prefix="plain-read")
+_READS = ThreadHop(LANE_READS_IN_FLIGHT, "plain-read")  # one per process
 _PREFIX = "/spend_requests/"
 _ID_PREFIX = "lsrq_"  # what `ids.new_id("lsrq")` makes
 
@@ -118,9 +113,7 @@ class PlainRetrieveLane:
         plain = plain_retrieve(scope)
         if plain is not None:
             try:
-                answer = await asyncio.get_running_loop().run_in_executor(
-                    _READS, _answer, scope["app"].state, *plain
-                )
+                answer = await _READS.run(_answer, scope["app"].state, *plain)
             except SQLAlchemyError:
                 answer = None  # the route meets it again and answers as it always has
             if answer is not None:

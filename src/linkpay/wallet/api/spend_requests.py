@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linkpay.wallet.api.deps import AgentDep, PaymentsAgent
 from linkpay.wallet.auth.principal import AgentPrincipal
 from linkpay.wallet.deps import (
+    ROUTE_THREADS,
     NotifierDep,
     ReadDbDep,
     SessionmakerDep,
@@ -253,7 +253,7 @@ async def retrieve_spend_request(
         answer = await watcher.long_poll(probe, timeout=wait)
         if answer is not None:  # the JSON body, encoded in the batch
             return Response(answer, media_type="application/json")
-    return JSONResponse(await anyio.to_thread.run_sync(render))
+    return JSONResponse(await ROUTE_THREADS.run(render))
 
 
 @router.post(
