@@ -27,7 +27,6 @@ class ThreadHop:
     """At most `threads` functions at once in this hop's threads; more wait their turn."""
 
     def __init__(self, threads: int, name: str) -> None:
-        self.threads = threads
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

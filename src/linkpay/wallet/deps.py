@@ -8,10 +8,11 @@ database (the agent principal, the signed-in person, the merchant, the session i
 returns a `Deferred`; `UnitRoute`, the route class of every router, resolves the
 deferred values in the route's own worker thread, inside the request's `Unit` (one
 transaction), right before the route body runs, and ends the transaction right after
-it: committed on success, rolled back on any error. That worker thread is one of
-`ROUTE_THREADS` (a `ThreadHop`): the wrapped route is a coroutine to FastAPI, which so
-adds no `anyio.to_thread` hop of its own, the dearer of the two. Authentication and the route's work
+it: committed on success, rolled back on any error. Authentication and the route's work
 read the same snapshot, and on SQLite the write lock is held only while the route runs.
+That worker thread is one of `ROUTE_THREADS` (a `linkpay.thread_hop.ThreadHop`): to
+FastAPI the wrapped route is a coroutine, so it adds no `anyio.to_thread` hop, the
+dearer kind, of its own.
 
 A route that takes no session (`DbDep`/`ReadDbDep`) gets its deferred values resolved in
 a short read-only transaction that ends before its body runs; so does an `async` route,
