@@ -23,10 +23,9 @@ from linkpay.wire import ACTIVE_STATUSES
 @lru_cache(maxsize=2)
 def _counts_statement(no_agent: bool) -> Any:
     """Built once (statement caching instead of building it per create). Two one-row
-    subqueries, each narrowed by its own index, so the cost follows what is counted
-    (the active requests; this agent's creates, from the index alone) rather than the
-    person's whole history: the active ones through `(user_id, status)`, the agent's
-    creates through `(user_id, token_family_id, created_at)`."""
+    subqueries, each read through its own index, so the cost follows what is counted
+    rather than the person's whole history: the active requests through `(user_id,
+    status)`, this agent's creates from `(user_id, token_family_id, created_at)` alone."""
     now = bindparam("now", type_=UTCDateTime())
     live = (SpendRequest.approval_expires_at.is_(None)) | (SpendRequest.approval_expires_at > now)
     unexpired = (SpendRequest.expires_at.is_(None)) | (SpendRequest.expires_at > now)
