@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 
@@ -30,6 +31,18 @@ def test_a_hop_runs_off_the_loop_and_returns_or_raises() -> None:
     name = asyncio.run(main())
     assert name.startswith("hop-test") and name.endswith("!")
     assert name != threading.current_thread().name + "!"
+
+
+def test_a_hop_carries_the_callers_context() -> None:
+    """As `anyio.to_thread` does: a tracing span set on the event loop is the thread's too."""
+    hop = ThreadHop(1, "hop-context")
+    span: contextvars.ContextVar[str] = contextvars.ContextVar("span", default="none")
+
+    async def main() -> str:
+        span.set("request-42")
+        return await hop.run(span.get)
+
+    assert asyncio.run(main()) == "request-42"
 
 
 def test_at_most_threads_functions_run_at_once() -> None:

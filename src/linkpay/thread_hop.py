@@ -7,14 +7,17 @@ of the whole request (PostgreSQL, 2 workers, 64 connections, wrk: 390-485 us of 
 retrieve through anyio, 311-347 us through an executor). `ThreadHop` is the executor's
 hop: `loop.run_in_executor` on a `ThreadPoolExecutor`, whose queue is a C `SimpleQueue`.
 
-Like anyio's, a hop is not cancelled by the caller's cancellation: the function runs to
-its end in its thread (a transaction commits or rolls back on its own), only its result
-is dropped. Threads start on first use and stay for the process.
+Like anyio's, a hop runs the function in a copy of the caller's context (its
+`contextvars`, such as a tracing span), and is not cancelled by the caller's
+cancellation: the function runs to its end in its thread (a transaction commits or rolls
+back on its own), only its result is dropped. Threads start on first use and stay for
+the process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,5 +33,5 @@ class ThreadHop:
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        call = functools.partial(function, *args, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
