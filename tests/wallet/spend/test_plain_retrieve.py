@@ -24,7 +24,7 @@ from spend_helpers import (
 )
 from sqlalchemy import event, update
 
-from linkpay.wallet.api.plain_retrieve import LANE_READS_IN_FLIGHT
+from linkpay.wallet.api.plain_retrieve import LANE_READS_IN_FLIGHT, LANE_THREAD_NAME
 from linkpay.wallet.auth.tokens import hash_token, revoke_token
 from linkpay.wallet.store.models import OAuthToken, utcnow
 
@@ -136,7 +136,14 @@ def test_plain_retrieves_in_flight_are_capped(wallet: Any, agent: Any, agent_tok
     in_flight = [0, 0]  # now, peak
     release = threading.Event()
 
+    # Only the lane's statements count: the wallet's job worker also reads now and then
+    # on the same engine (and once made a fifth "read in flight" here).
+    def lane(*_args: Any) -> bool:
+        return threading.current_thread().name.startswith(LANE_THREAD_NAME)
+
     def enter(*_args: Any) -> None:
+        if not lane():
+            return
         with running:
             in_flight[0] += 1
             in_flight[1] = max(in_flight[1], in_flight[0])
@@ -144,6 +151,8 @@ def test_plain_retrieves_in_flight_are_capped(wallet: Any, agent: Any, agent_tok
         release.wait(timeout=20)
 
     def leave(*_args: Any) -> None:
+        if not lane():
+            return
         with running:
             in_flight[0] -= 1
 

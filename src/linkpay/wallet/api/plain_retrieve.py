@@ -48,7 +48,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LANE_READS_IN_FLIGHT = 4
-_READS = ThreadHop(LANE_READS_IN_FLIGHT, "plain-read")  # one per process
+LANE_THREAD_NAME = "plain-read"
+_READS = ThreadHop(LANE_READS_IN_FLIGHT, LANE_THREAD_NAME)  # one per process
 _PREFIX = "/spend_requests/"
 _ID_PREFIX = "lsrq_"  # what `ids.new_id("lsrq")` makes
 
