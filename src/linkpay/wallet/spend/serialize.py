@@ -16,7 +16,7 @@ from typing import Any, Protocol, overload
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkpay.wallet.binding import material_hash
+from linkpay.wallet.binding import Material, material_hash
 from linkpay.wallet.issuing import service as issuing
 from linkpay.wallet.issuing.base import BoundRequest, HeldCredential
 from linkpay.wallet.policy.service import decision_of
@@ -223,32 +223,18 @@ def to_wire(
     )
 
 
-class Renderable(Phased, Protocol):
+class Renderable(Phased, Material, Protocol):
     """What `wire_of` reads of a request: a `SpendRequest`, or a row of its columns
-    under the same names (the plain retrieve's)."""
+    under the same names (the plain retrieve's). Its material fields, and these:"""
 
     @property
     def id(self) -> str: ...
     @property
-    def merchant_name(self) -> str | None: ...
-    @property
-    def merchant_url(self) -> str | None: ...
-    @property
     def context(self) -> str: ...
     @property
-    def amount(self) -> int: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def line_items(self) -> list[Any]: ...
+    def line_items(self) -> list[Any]: ...  # stored requests always have both lists
     @property
     def totals(self) -> list[Any]: ...
-    @property
-    def payment_method_id(self) -> str | None: ...
-    @property
-    def credential_type(self) -> str: ...
-    @property
-    def network_id(self) -> str | None: ...
     @property
     def payment_status_details(self) -> dict[str, Any] | None: ...
     @property
